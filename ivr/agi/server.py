@@ -1,0 +1,232 @@
+"""The hardened FastAGI server: Asterisk's AGI(agi://host:port/route) lands here.
+
+Written on asyncio.Protocol rather than on panoramisk's fast_agi.Application,
+which spins forever on a peer that closes mid-header, has no read timeout or
+size cap, and loses step on multi-line `520-` replies. Each connection:
+
+1. header: `agi_*: value` lines up to an empty line, within `header_timeout`
+   seconds and `header_max_bytes` bytes, else the connection is dropped and
+   logged (nothing else is affected);
+2. the route (path of `agi_network_script`) runs as its own task, so a slow
+   handler never holds up other calls;
+3. an unknown route, a handler exception or a command timeout sends the caller
+   to the fallback (general queue); a hang-up ends the handler quietly.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+from ivr.agi.call import AgiCall, AgiHangup, AgiTimeout
+from ivr.agi.fallback import send_to_fallback
+from ivr.agi.protocol import parse_header_line
+from ivr.agi.registry import REGISTRY, Registry
+
+log = logging.getLogger("ivr.agi")
+
+
+class FastAgiServer:
+    def __init__(self, host: str = "127.0.0.1", port: int = 4573, *, header_timeout: float = 5.0,
+                 header_max_bytes: int = 64 * 1024, command_timeout: float = 10.0,
+                 context: Any = None, registry: Registry | None = None, backlog: int = 1024) -> None:
+        self.host = host
+        self.port = port
+        self.header_timeout = header_timeout
+        self.header_max_bytes = header_max_bytes
+        self.command_timeout = command_timeout
+        self.context = context
+        self.backlog = backlog
+        self._registry = registry
+        self._server: asyncio.Server | None = None
+        self._connections: set[_Connection] = set()
+        # counters: calls whose route ran (any outcome), failures that needed the
+        # fallback, hang-ups, connections dropped before a usable header
+        self.calls_served = 0
+        self.errors = 0
+        self.hangups = 0
+        self.rejected = 0
+
+    @classmethod
+    def from_config(cls, cfg: Any, context: Any = None) -> FastAgiServer:
+        """Build from the `fastagi:` section of config.yaml (ivr.config.model.FastAgi)."""
+        return cls(cfg.host, cfg.port, header_timeout=cfg.header_timeout,
+                   header_max_bytes=cfg.header_max_bytes, command_timeout=cfg.command_timeout,
+                   context=context)
+
+    @property
+    def registry(self) -> Registry:
+        if self._registry is None:
+            import ivr.agi.handlers  # noqa: F401  (registers the application's routes)
+            self._registry = REGISTRY
+        return self._registry
+
+    @property
+    def listening(self) -> bool:
+        return self._server is not None and self._server.is_serving()
+
+    async def start(self) -> None:
+        loop = asyncio.get_running_loop()
+        routes = self.registry.names()
+        self._server = await loop.create_server(
+            lambda: _Connection(self), self.host, self.port, backlog=self.backlog, reuse_address=True)
+        self.port = self._server.sockets[0].getsockname()[1]
+        log.info("FastAGI listening on %s:%d, routes: %s", self.host, self.port, ", ".join(routes) or "none")
+
+    async def stop(self, grace: float = 2.0) -> None:
+        """Stop listening, let running calls finish for `grace` seconds, then cut the rest."""
+        if self._server is None:
+            return
+        self._server.close()
+        tasks = {c.task for c in self._connections if c.task is not None}
+        if tasks:
+            await asyncio.wait(tasks, timeout=grace)
+        for task in tasks:
+            task.cancel()
+        for conn in list(self._connections):
+            conn.transport.abort()
+        if tasks:
+            await asyncio.wait(tasks, timeout=1.0)
+        await self._server.wait_closed()
+        self._server = None
+        log.info("FastAGI on %s:%d stopped", self.host, self.port)
+
+    async def __aenter__(self) -> FastAgiServer:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.stop()
+
+    async def _serve(self, conn: _Connection, call: AgiCall) -> None:
+        handler = self.registry.get(call.route)
+        try:
+            if handler is None:
+                self.errors += 1
+                log.error("unknown AGI route: %s", call.describe())
+                await send_to_fallback(call, "unknown route")
+            else:
+                log.debug("AGI call: %s", call.describe())
+                await handler(call)
+        except AgiHangup as exc:
+            self.hangups += 1
+            log.info("caller hung up (%s): %s", exc, call.describe())
+        except AgiTimeout as exc:
+            self.errors += 1
+            log.error("AGI route stopped: %s: %s", exc, call.describe())
+            await send_to_fallback(call, "command timeout")
+        except Exception:
+            self.errors += 1
+            log.exception("AGI route failed: %s", call.describe())
+            await send_to_fallback(call, "route error")
+        finally:
+            self.calls_served += 1
+            conn.transport.close()
+
+
+class _Connection(asyncio.Protocol):
+    """Bytes in, header then response lines; the AgiCall does the rest."""
+
+    __slots__ = ("server", "transport", "buf", "call", "task", "timer", "_scanned", "_given_up", "_peer")
+
+    def __init__(self, server: FastAgiServer) -> None:
+        self.server = server
+        self.buf = bytearray()
+        self.call: AgiCall | None = None
+        self.task: asyncio.Task[None] | None = None
+        self._scanned = 0
+        self._given_up = False
+        self._peer = "?"
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport: asyncio.Transport = transport  # type: ignore[assignment]
+        peer = transport.get_extra_info("peername")
+        self._peer = f"{peer[0]}:{peer[1]}" if peer else "?"
+        self.timer = asyncio.get_running_loop().call_later(self.server.header_timeout, self._header_timeout)
+        self.server._connections.add(self)
+
+    def data_received(self, data: bytes) -> None:
+        buf = self.buf
+        buf += data
+        if self.call is None:
+            self._read_header()
+        elif b"\n" in data:
+            self._read_lines()
+        elif len(buf) > self.server.header_max_bytes:
+            self._drop("AGI reply line too long")
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.timer.cancel()
+        self.server._connections.discard(self)
+        if self.call is not None:
+            self.call.connection_lost()
+        elif self.buf and not self._given_up:
+            self.server.rejected += 1
+            log.warning("AGI peer %s closed before finishing its header (%d bytes)", self._peer, len(self.buf))
+
+    def _read_header(self) -> None:
+        buf = self.buf
+        limit = self.server.header_max_bytes
+        end, skip = _header_end(buf, max(0, self._scanned - 2))
+        self._scanned = len(buf)
+        if end < 0 or end > limit:
+            if len(buf) > limit:
+                self._give_up(f"AGI header over {limit} bytes")
+            return
+        text = bytes(buf[:end]).decode("utf-8", "replace")
+        del buf[:end + skip]
+        headers = {}
+        for line in text.split("\n"):
+            kv = parse_header_line(line.rstrip("\r"))
+            if kv is not None:
+                headers[kv[0]] = kv[1]
+        if not any(k.startswith("agi_") for k in headers):
+            self._give_up("not an AGI header")
+            return
+        self.timer.cancel()
+        server = self.server
+        self.call = AgiCall(headers, self.transport, context=server.context, command_timeout=server.command_timeout)
+        self.task = asyncio.get_running_loop().create_task(server._serve(self, self.call))
+        if b"\n" in buf:  # e.g. an early HANGUP
+            self._read_lines()
+
+    def _read_lines(self) -> None:
+        buf, call = self.buf, self.call
+        assert call is not None
+        start = 0
+        while (nl := buf.find(b"\n", start)) >= 0:
+            call.feed_line(buf[start:nl])
+            start = nl + 1
+        del buf[:start]
+        if len(buf) > self.server.header_max_bytes:
+            self._drop("AGI reply line too long")
+
+    def _header_timeout(self) -> None:
+        if self.call is None and not self.transport.is_closing():
+            self._give_up(f"no complete AGI header within {self.server.header_timeout:g}s")
+
+    def _give_up(self, why: str) -> None:
+        self._given_up = True
+        self.server.rejected += 1
+        log.warning("dropping AGI connection from %s: %s (%d bytes received)", self._peer, why, len(self.buf))
+        self.buf.clear()
+        self.transport.abort()
+
+    def _drop(self, why: str) -> None:
+        assert self.call is not None
+        log.warning("dropping AGI connection: %s: %s", why, self.call.describe())
+        self.buf.clear()
+        self.transport.abort()
+
+
+def _header_end(buf: bytearray, start: int) -> tuple[int, int]:
+    """Index where the header's text ends and how many bytes the blank line takes; (-1, 0) if not yet."""
+    if buf[:1] == b"\n":
+        return 0, 1
+    if buf[:2] == b"\r\n":
+        return 0, 2
+    lf = buf.find(b"\n\n", start)
+    crlf = buf.find(b"\n\r\n", start)
+    if crlf >= 0 and (lf < 0 or crlf < lf):
+        return crlf, 3
+    return lf, 2 if lf >= 0 else 0

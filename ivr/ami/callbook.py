@@ -1,0 +1,240 @@
+"""`CallBook`: the tracker's memory of live calls and the rules applied to them.
+
+It knows which channel serves which call, which agents ring or hold a call,
+and turns that into storage writes (queued to `Store`, never run on the loop)
+and `publish()` calls. `ivr.ami.tracker.CallTracker` feeds it AMI events.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable, Iterable, Mapping
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from ivr.ami.agent_id import agent_id
+from ivr.ami.callstate import CallState
+from ivr.storage import repo
+from ivr.storage.store import Store
+
+log = logging.getLogger(__name__)
+Publish = Callable[[str | None, str, dict], Awaitable[None]]
+Event = Mapping[str, Any]
+ENDED_MEMORY = 5000  # linkedids of ended calls remembered, so late events are ignored
+
+
+def _pop_data(session, caller: str | None, linkedid: str, ticket_id: str | None, history: bool) -> tuple:
+    """One database round trip for a screen-pop: caller history and ticket draft."""
+    hist = repo.caller_history(session, caller, exclude=linkedid) if history and caller else None
+    return hist, (repo.ticket_draft(session, ticket_id) if ticket_id else None)
+
+
+def _number(value: Any) -> str | None:
+    v = str(value or "").strip()
+    return None if not v or v == "<unknown>" else v
+
+
+def _float(value: Any) -> float | None:
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return None
+
+
+class CallBook:
+    def __init__(self, store: Store, publish: Publish, *, agents: Iterable[str] = (),
+                 line_names: Mapping[str, str] | None = None, tz: str = "Asia/Shanghai",
+                 max_calls: int = 20000) -> None:
+        self.store = store
+        self.publish = publish
+        self.agents: set[str] = set(agents)      # grows with queue events
+        self.line_names = dict(line_names or {})
+        self.tz = ZoneInfo(tz)
+        self.max_calls = max_calls
+        self.calls: OrderedDict[str, CallState] = OrderedDict()
+        self._chan_call: dict[str, str] = {}      # uniqueid -> linkedid of the call it serves
+        self._chan_bridge: dict[str, str] = {}    # uniqueid -> bridge uniqueid
+        self._bridges: dict[str, set[str]] = {}   # bridge uniqueid -> member uniqueids
+        self._ended: OrderedDict[str, None] = OrderedDict()
+
+    # -- for other services ------------------------------------------------------
+    def agent_of(self, call_id: str) -> str | None:
+        call = self.calls.get(call_id)
+        return None if call is None else call.agent
+
+    async def notify(self, call_id: str, data: dict[str, Any]) -> str | None:
+        """Record `data` on a live call and send it as an `update` to its agent.
+
+        For the speech, ticket and transfer services ({"event": "transcript", ...}).
+        Returns the agent told (None: supervisors only, or no such live call).
+        """
+        call = self.calls.get(call_id)
+        if call is None or call.internal:
+            return None
+        self._record(call, dt.datetime.now(dt.timezone.utc), str(data.get("event", "update")), data)
+        target = call.agent or call.owner
+        await self._publish(call, target, "update", {**data, "call_id": call_id})
+        return target
+
+    # -- call and channel bookkeeping --------------------------------------------
+    def _agent(self, channel: str | None) -> str | None:
+        aid = agent_id(channel)
+        return aid if aid in self.agents else None
+
+    def _new_call(self, linkedid: str, at: dt.datetime, event: Event) -> CallState:
+        call = CallState(linkedid, at)
+        if event.get("Uniqueid") == linkedid:
+            call.caller_uid = linkedid
+            call.caller = _number(event.get("CallerIDNum"))
+            call.internal = self._agent(event.get("Channel")) is not None
+        self.calls[linkedid] = call
+        if len(self.calls) > self.max_calls:  # hangups we never saw: forget the oldest
+            old = next(iter(self.calls.values()))
+            log.warning("tracking more than %d calls: forgetting call %s", self.max_calls, old.linkedid)
+            self._forget(old)
+        if not call.internal:
+            self._save(call, {"caller": call.caller, "started_at": at, "day": at.astimezone(self.tz).date()})
+        return call
+
+    def _call_for(self, event: Event, at: dt.datetime, create: bool = True) -> CallState | None:
+        lid, uid = event.get("Linkedid"), event.get("Uniqueid")
+        if not lid:
+            return None
+        known = self.calls.get(lid)
+        reg = self._chan_call.get(uid) if uid else None
+        if known is not None and not known.internal:
+            call = known
+        elif reg in self.calls:
+            call = self.calls[reg]  # moved here by a transfer before Asterisk's linkedid caught up
+        elif known is not None:
+            call = known
+        elif lid in self._ended or not create:
+            return None
+        else:
+            call = self._new_call(lid, at, event)
+        if uid and reg != call.linkedid:
+            if reg in self.calls:
+                self.calls[reg].channels.pop(uid, None)
+            self._chan_call[uid] = call.linkedid
+            call.channels[uid] = str(event.get("Channel", ""))
+        return call
+
+    def _save(self, call: CallState, fields: dict[str, Any]) -> None:
+        if not call.internal:
+            self.store.submit(repo.upsert_call, call.linkedid, fields)
+
+    def _record(self, call: CallState, at: dt.datetime, kind: str, data: dict[str, Any]) -> None:
+        if not call.internal:
+            self.store.submit(repo.record_event, call.linkedid, at, kind, data)
+
+    async def _publish(self, call: CallState, agent: str | None, kind: str, payload: dict) -> None:
+        if agent is not None:
+            call.owner = agent
+        try:
+            await self.publish(agent, kind, payload)
+        except Exception:
+            log.exception("publishing %s for call %s failed", kind, call.linkedid)
+
+    async def _pop(self, call: CallState, agent: str, kind: str, at: dt.datetime) -> None:
+        history, ticket = await self.store.run(_pop_data, call.caller, call.linkedid, call.get("ticket_id"),
+                                               call.history is None)
+        if history is not None:
+            call.history = history
+        if ticket is None and call.get("ticket_id"):
+            ticket = {"id": call.get("ticket_id")}
+        line = call.get("line")
+        await self._publish(call, agent, kind, call.screen_pop(at, agent, self.line_names.get(line or ""), ticket))
+
+    # -- agents ringing, answering, leaving ----------------------------------------
+    async def _ring(self, call: CallState, agent: str, at: dt.datetime, source: str) -> None:
+        if agent == call.agent or agent in call.ringing:
+            return
+        call.ringing[agent] = None
+        self._record(call, at, "ring", {"agent": agent, "via": source})
+        await self._pop(call, agent, "ring", at)
+
+    async def _cancel_ring(self, call: CallState, agent: str, reason: str, at: dt.datetime) -> None:
+        if agent not in call.ringing:
+            return
+        del call.ringing[agent]
+        self._record(call, at, "ring_cancelled", {"agent": agent, "reason": reason})
+        await self._publish(call, agent, "update",
+                            {"call_id": call.linkedid, "event": "ring_cancelled", "reason": reason})
+
+    async def _answered(self, call: CallState, agent: str, at: dt.datetime) -> None:
+        if agent == call.agent:
+            return
+        self.agents.add(agent)
+        for other in [a for a in call.ringing if a != agent]:
+            await self._cancel_ring(call, other, "answered_elsewhere", at)
+        call.ringing.pop(agent, None)
+        prev, call.agent = call.agent, agent
+        if prev is not None:
+            await self._publish(call, prev, "update", {"call_id": call.linkedid, "event": "transferred",
+                                                       "transfer": {"to": agent, "result": "completed"}})
+        call.answered_by_agent = True
+        fields: dict[str, Any] = {"agent": agent, "queue_wait_s": call.queue_wait_s}
+        if call.answered_at is None:
+            call.answered_at = at
+            fields.update(answered_at=at, answer_s=round((at - call.started_at).total_seconds(), 3))
+        self._save(call, fields)
+        self._record(call, at, "answer", {"agent": agent})
+        await self._pop(call, agent, "answer", at)
+
+    async def _agent_gone(self, call: CallState, agent: str, cause: str, at: dt.datetime) -> None:
+        """The agent's last channel on this call hung up while the caller stays."""
+        if agent in call.ringing:
+            await self._cancel_ring(call, agent, "answered_elsewhere" if cause == "26" else "ring_ended", at)
+        elif agent == call.agent:
+            call.agent = None
+            self._record(call, at, "agent_left", {"agent": agent})
+            await self._publish(call, agent, "update", {"call_id": call.linkedid, "event": "agent_left"})
+            for bridge in {self._chan_bridge.get(u) for u in call.channels} - {None}:
+                await self._check_bridge(call, bridge, at)  # another agent still with the caller?
+
+    async def _check_bridge(self, call: CallState, bridge: str, at: dt.datetime) -> None:
+        names = [call.channels[u] for u in self._bridges.get(bridge, ()) if u in call.channels]
+        agents = sorted({a for a in map(self._agent, names) if a})
+        others = [n for n in names if self._agent(n) is None]
+        if agents and others:
+            if call.agent not in agents:
+                await self._answered(call, agents[0], at)
+        elif len(others) >= 2 and not call.forwarded and not call.answered_by_agent:
+            call.forwarded = True
+            fields: dict[str, Any] = {}
+            if call.answered_at is None:
+                call.answered_at = at
+                fields.update(answered_at=at, answer_s=round((at - call.started_at).total_seconds(), 3))
+            self._save(call, fields)
+            self._record(call, at, "forwarded", {"channels": len(others)})
+
+    async def _finalize(self, call: CallState, at: dt.datetime, cause: str) -> None:
+        """The caller's channel is gone: close the record, tell whoever had the call."""
+        disposition = call.disposition()
+        self._save(call, {"ended_at": at, "disposition": disposition, "queue_wait_s": call.queue_wait_s})
+        self._record(call, at, "hangup", {"cause": cause, "disposition": disposition})
+        final = call.owner
+        for agent in [a for a in call.ringing if a != final]:
+            await self._cancel_ring(call, agent, "caller_hangup", at)
+        self._forget(call)
+        await self._publish(call, final, "hangup",
+                            {"call_id": call.linkedid, "disposition": disposition, "agent": final})
+
+    def _forget(self, call: CallState) -> None:
+        self.calls.pop(call.linkedid, None)
+        for uid in call.channels:
+            if self._chan_call.get(uid) == call.linkedid:
+                del self._chan_call[uid]
+            self._bridge_leave_all(uid)
+        self._ended[call.linkedid] = None
+        if len(self._ended) > ENDED_MEMORY:
+            self._ended.popitem(last=False)
+
+    def _bridge_leave_all(self, uid: str | None) -> None:
+        bridge = self._chan_bridge.pop(uid, None) if uid else None
+        members = self._bridges.get(bridge or "")
+        if members is not None:
+            members.discard(uid)
+            if not members:
+                del self._bridges[bridge]

@@ -1,0 +1,88 @@
+"""What the tracker knows about one live call, and the payloads built from it."""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+
+# HOTLINE_* channel variable -> call field (docs/ARCHITECTURE.md).
+VAR_FIELDS = {
+    "HOTLINE_DIALED": "dialed",
+    "HOTLINE_LINE": "line",
+    "HOTLINE_DEPARTMENT": "department",
+    "HOTLINE_MODE": "mode",
+    "HOTLINE_PHASE": "phase",
+    "HOTLINE_ACTION": "action",
+    "HOTLINE_TARGET": "target",
+    "HOTLINE_QUEUE": "queue",
+    "HOTLINE_TICKET": "ticket_id",
+}
+# Plan actions that end the call on purpose after a prompt (see ivr.plan.decision).
+ANNOUNCE_ACTIONS = frozenset({"prompt_then_hangup", "not_in_service"})
+
+
+@dataclass
+class CallState:
+    linkedid: str
+    started_at: dt.datetime
+    caller: str | None = None
+    internal: bool = False          # an agent's own call (consultation leg): never popped
+    fields: dict[str, str | None] = field(default_factory=dict)   # from VAR_FIELDS
+    caller_uid: str | None = None   # uniqueid of the caller's channel
+    channels: dict[str, str] = field(default_factory=dict)        # uniqueid -> channel name
+    agent: str | None = None        # agent connected now
+    owner: str | None = None        # agent of the last event published (the hub's view)
+    ringing: dict[str, None] = field(default_factory=dict)        # agents ringing, in order
+    queued_at: dt.datetime | None = None
+    answered_at: dt.datetime | None = None
+    queue_wait_s: float | None = None
+    talk_s: float = 0.0
+    answered_by_agent: bool = False
+    forwarded: bool = False         # bridged to a party that is not an agent
+    history: list[dict[str, Any]] | None = None  # cached caller history for pops
+
+    def get(self, name: str) -> str | None:
+        return self.fields.get(name)
+
+    def disposition(self) -> str:
+        """answered | forwarded | abandoned | announced | unanswered (docs/storage.md)."""
+        if self.answered_by_agent:
+            return "answered"
+        if self.forwarded:
+            return "forwarded"
+        if self.queued_at is not None:
+            return "abandoned"
+        if self.get("action") in ANNOUNCE_ACTIONS:
+            return "announced"
+        return "unanswered"
+
+    def summary(self) -> dict[str, Any]:
+        """Where the call is, without personal data (supervisor board updates)."""
+        return {
+            "call_id": self.linkedid,
+            "dialed": self.get("dialed"),
+            "line": self.get("line"),
+            "department": self.get("department"),
+            "mode": self.get("mode"),
+            "queue": self.get("queue"),
+        }
+
+    def screen_pop(self, now: dt.datetime, agent: str, line_name: str | None,
+                   ticket: dict[str, Any] | None) -> dict[str, Any]:
+        wait = self.queue_wait_s
+        if wait is None and self.queued_at is not None:
+            wait = round((now - self.queued_at).total_seconds(), 1)
+        return {
+            "call_id": self.linkedid,
+            "caller": self.caller,
+            "dialed": self.get("dialed"),
+            "line": self.get("line"),
+            "line_name": line_name,
+            "department": self.get("department"),
+            "mode": self.get("mode"),
+            "queue": self.get("queue"),
+            "queue_wait_s": wait,
+            "history": list(self.history or []),
+            "ticket": ticket,
+            "agent": agent,
+        }

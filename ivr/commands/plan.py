@@ -1,0 +1,131 @@
+"""`hotline plan route NUMBER` (what happens to a call) and `hotline plan import FILE.csv`."""
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import logging
+import sys
+import tempfile
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from ivr.commands._common import add_config_arg, load_or_exit
+from ivr.config.loader import ConfigError, load_config
+from ivr.plan import Plan, PlanError
+from ivr.plan.importer import import_merge_list, numbered, render_yaml
+from ivr.plan.merge_list import MergeListError
+from ivr.privacy import mask_number
+
+log = logging.getLogger("ivr.plan")
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser("plan", help="the merged number plan: route a number, import a merge list")
+    sub = parser.add_subparsers(dest="plan_command", metavar="SUBCOMMAND", required=True)
+
+    route = sub.add_parser("route", help="print (as JSON) what happens to a call to NUMBER")
+    route.add_argument("number", metavar="NUMBER")
+    route.add_argument("--at", help="when (ISO 8601, e.g. 2021-12-01T10:00; without offset: the hotline's "
+                                    "timezone); default now")
+    route.add_argument("--caller", help="the caller's number (masked in logs)")
+    add_config_arg(route)
+    route.set_defaults(func=_route)
+
+    imp = sub.add_parser("import", help="turn a city's merge list CSV into a config.yaml")
+    imp.add_argument("csv", metavar="FILE.csv")
+    imp.add_argument("--effective-from", required=True, type=_date, metavar="DATE",
+                     help="date the merge takes effect (YYYY-MM-DD)")
+    imp.add_argument("--transition-days", required=True, type=_days, metavar="N",
+                     help="length of the full-merge transition in days (0: none)")
+    imp.add_argument("-o", "--output", metavar="FILE", help="write the config here (default: stdout)")
+    imp.add_argument("--city", default="", help="city name, e.g. 盐城")
+    imp.set_defaults(func=_import)
+
+
+def _date(text: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {text!r}") from None
+
+
+def _days(text: str) -> int:
+    if not text.isdigit():
+        raise argparse.ArgumentTypeError(f"not a number of days (0 or more): {text!r}")
+    return int(text)
+
+
+def parse_at(text: str | None, tz: ZoneInfo) -> dt.datetime:
+    """--at as an aware datetime: now if absent, a naive value read in the hotline's timezone."""
+    if not text:
+        return dt.datetime.now(dt.timezone.utc)
+    at = dt.datetime.fromisoformat(text.strip())
+    return at if at.tzinfo is not None else at.replace(tzinfo=tz)
+
+
+def _route(args: argparse.Namespace) -> int:
+    config = load_or_exit(args.config)
+    try:
+        plan = Plan(config)
+    except PlanError as exc:
+        print(f"config: {exc}", file=sys.stderr)
+        return 2
+    try:
+        at = parse_at(args.at, plan.tz)
+    except ValueError:
+        print(f"--at: not an ISO 8601 date/time: {args.at!r} (e.g. 2021-12-01T10:00 or "
+              "2021-12-01T02:00:00+00:00)", file=sys.stderr)
+        return 2
+    decision = plan.decide(args.number, at, caller=args.caller)
+    if args.caller:
+        log.debug("routed %s for caller %s: %s", decision.number, mask_number(args.caller), decision.action)
+    print(json.dumps(decision.to_dict(), ensure_ascii=False))
+    return 0
+
+
+def read_text(path: Path) -> str:
+    """CSV text; Excel in China often saves GB18030, so try that after UTF-8."""
+    raw = path.read_bytes()
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return raw.decode("gb18030")
+
+
+def _import(args: argparse.Namespace) -> int:
+    source = Path(args.csv)
+    try:
+        text = read_text(source)
+        result = import_merge_list(text, effective_from=args.effective_from, transition_days=args.transition_days,
+                                   city=args.city, source=source.name)
+    except (OSError, UnicodeDecodeError) as exc:
+        print(f"{source}: cannot read: {exc}", file=sys.stderr)
+        return 2
+    except (MergeListError, ValueError) as exc:
+        print(f"{source}: {exc}", file=sys.stderr)
+        return 2
+    output = render_yaml(result)
+    problems = _check(output)
+    if problems:
+        print(f"the generated config does not pass the checks (an importer bug, please report):\n{problems}",
+              file=sys.stderr)
+        return 1
+    if args.output:
+        Path(args.output).write_text(output, encoding="utf-8")
+    else:
+        sys.stdout.write(output)
+    print(f"NEEDS A HUMAN DECISION ({len(result.decisions)}):\n{numbered(result.decisions)}", file=sys.stderr)
+    return 0
+
+
+def _check(output: str) -> str:
+    """The ConfigError text if the generated YAML does not load and plan, else ""."""
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "config.yaml"
+        path.write_text(output, encoding="utf-8")
+        try:
+            Plan(load_config(path, env={}))
+        except (ConfigError, PlanError) as exc:
+            return str(exc)
+    return ""

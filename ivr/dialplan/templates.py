@@ -1,0 +1,133 @@
+"""Fixed parts of the generated config: the action contexts and PJSIP pieces.
+
+The `route` FastAGI handler sets HOTLINE_ACTION (see docs/ARCHITECTURE.md);
+`hotline-act-<action>` carries it out. Every path that cannot complete ends
+in `hotline-failsafe`, which puts the caller in the 12345 general queue.
+"""
+
+ROUTE_PREAMBLE = r"""
+[hotline-route]
+; Ask the plan (FastAGI route) what to do with this call, then do it.
+; Server unreachable or no usable answer: the fail-safe, never a dropped call.
+exten => _X.,1,Set(__HOTLINE_DIALED=${EXTEN})
+ same => n,Set(HOTLINE_ACTION=)
+ same => n,AGI(${HOTLINE_AGI}/route,${EXTEN})
+ same => n,GotoIf($["${AGISTATUS}" != "SUCCESS"]?hotline-failsafe,s,1)
+ same => n,GotoIf($[${DIALPLAN_EXISTS(hotline-act-${HOTLINE_ACTION},s,1)}]?hotline-act-${HOTLINE_ACTION},s,1)
+ same => n,Goto(hotline-failsafe,s,1)
+
+[hotline-failsafe]
+; The 12345 general queue, with no help from the server.
+exten => s,1,Set(__HOTLINE_FALLBACK=1)
+ same => n,Set(__HOTLINE_QUEUE=general)
+ same => n,Set(HOTLINE_OVERFLOW=)
+ same => n,Goto(hotline-queue,s,1)
+
+[hotline-queue]
+; Into HOTLINE_QUEUE. An expert queue (HOTLINE_OVERFLOW=<queue>,<seconds>)
+; overflows to its pool after its wait, or at once when no expert is there.
+exten => s,1,Set(__HOTLINE_QUEUE_JOINED=${EPOCH})
+ same => n,GotoIf($["${HOTLINE_OVERFLOW}" = ""]?last)
+ same => n,Queue(hotline-${HOTLINE_QUEUE},tr,,,${CUT(HOTLINE_OVERFLOW,\,,2)})
+ same => n,GotoIf($["${QUEUESTATUS}" = ""]?done)
+ same => n,Set(__HOTLINE_OVERFLOWED=${HOTLINE_QUEUE})
+ same => n,Set(__HOTLINE_QUEUE=${CUT(HOTLINE_OVERFLOW,\,,1)})
+ same => n(last),Queue(hotline-${HOTLINE_QUEUE},tr)
+ same => n,GotoIf($["${QUEUESTATUS}" = "" | "${HOTLINE_QUEUE}" = "general"]?done)
+ same => n,Set(__HOTLINE_QUEUE=general)
+ same => n,Goto(last)
+ same => n(done),Hangup()
+
+[hotline-dial-headers]
+; Pre-dial handler on outgoing PJSIP legs: the line and ticket travel with the call.
+exten => s,1,GotoIf($["${CHANNEL(channeltype)}" != "PJSIP"]?done)
+ same => n,Set(PJSIP_HEADER(add,X-Hotline-Line)=${HOTLINE_LINE})
+ same => n,Set(PJSIP_HEADER(add,X-Hotline-Ticket)=${HOTLINE_TICKET})
+ same => n,Set(PJSIP_HEADER(add,X-Hotline-Dialed)=${HOTLINE_DIALED})
+ same => n(done),Return()
+
+"""
+
+ACTIONS = r"""
+[hotline-act-queue]
+exten => s,1,GotoIf($["${HOTLINE_PROMPT}" = ""]?go)
+ same => n,Answer()
+ same => n,Playback(${HOTLINE_PROMPT})
+ same => n(go),Goto(hotline-queue,s,1)
+
+[hotline-act-prompt_then_forward]
+; 整体并入, transition: the merge prompt, then 12345 (呼叫转移至12345).
+; HOTLINE_SKIP_KEY stops the prompt and connects at once.
+exten => s,1,Answer()
+ same => n,GotoIf($["${HOTLINE_SKIP_KEY}" = ""]?play)
+ same => n,ControlPlayback(${HOTLINE_PROMPT},,A,B,${HOTLINE_SKIP_KEY})
+ same => n,Set(__HOTLINE_PROMPT_SKIPPED=${IF($["${CPLAYBACKSTATUS}" = "USERSTOPPED"]?1:0)})
+ same => n,Goto(fwd)
+ same => n(play),Playback(${HOTLINE_PROMPT})
+ same => n(fwd),GotoIf($["${HOTLINE_QUEUE}" != ""]?hotline-queue,s,1)
+ same => n,GotoIf($["${HOTLINE_DIAL}" != ""]?hotline-act-forward,s,dial)
+ same => n,Goto(hotline-failsafe,s,1)
+
+[hotline-act-prompt_then_hangup]
+; 整体并入, transition, configured to end the call after the prompt.
+exten => s,1,Answer()
+ same => n,Playback(${HOTLINE_PROMPT})
+ same => n,Hangup()
+
+[hotline-act-not_in_service]
+; 取消号码: after the transition a 5-digit number is out of service.
+exten => s,1,Answer()
+ same => n,Playback(${HOTLINE_PROMPT})
+ same => n,Wait(0.5)
+ same => n,Playback(${HOTLINE_PROMPT})
+ same => n,Hangup()
+
+[hotline-act-forward]
+; Sub-center trunk, retained seats (保留座席), department's own destination.
+; Busy, no answer or trunk down: 12345 takes the call, it is never dropped.
+exten => s,1,GotoIf($["${HOTLINE_PROMPT}" = ""]?dial)
+ same => n,Answer()
+ same => n,Playback(${HOTLINE_PROMPT})
+ same => n(dial),GotoIf($["${HOTLINE_DIAL}" = ""]?hotline-failsafe,s,1)
+ same => n,Dial(${HOTLINE_DIAL},60,b(hotline-dial-headers^s^1))
+ same => n,GotoIf($["${DIALSTATUS}" = "ANSWER"]?done)
+ same => n,Set(__HOTLINE_FORWARD_FAILED=${DIALSTATUS})
+ same => n,Goto(hotline-failsafe,s,1)
+ same => n(done),Hangup()
+
+[hotline-act-department]
+; Before the effective date (old behaviour) or a local number after its transition.
+exten => s,1,Goto(hotline-act-forward,s,1)
+
+[hotline-act-passthrough]
+exten => s,1,Goto(hotline-act-forward,s,1)
+"""
+
+PJSIP_ANONYMOUS = """
+; Callers on loopback (the embedded demo, test SIP clients) enter the plan.
+; In production the city's gateway endpoint uses context hotline-inbound.
+[anonymous]
+type = endpoint
+context = hotline-inbound
+disallow = all
+allow = ulaw,alaw
+direct_media = no
+rtp_symmetric = yes
+"""
+
+PJSIP_TRUNK = """
+; trunk to {host}
+[{endpoint}]
+type = aor
+contact = sip:{host}
+
+[{endpoint}]
+type = endpoint
+context = hotline-inbound
+aors = {endpoint}
+disallow = all
+allow = ulaw,alaw
+direct_media = no
+rtp_symmetric = yes
+send_pai = yes
+"""

@@ -1,0 +1,113 @@
+"""Reading a city's published merge list (整合归并清单) CSV into checked rows (pure).
+
+Columns: mode, seq, name, number, department, levels, note. A malformed row is
+an error naming its CSV line: an operator fixes the file, nothing is guessed.
+Notes are read into flags (座席并入, 保留座席, 设专家座席, 设立分中心, 已整合…);
+note parts we do not understand are kept for the human-decision list.
+"""
+from __future__ import annotations
+
+import csv
+import io
+import re
+from dataclasses import dataclass, field
+
+from ivr.config.model import NUMBER_RE
+
+COLUMNS = ("mode", "seq", "name", "number", "department", "levels", "note")
+MODES = {"整体并入": "full_merge", "双号并行": "dual_number", "设分中心": "sub_center"}
+
+_ALIASES = re.compile(r"已整合\s*((?:\d[\d-]*\s*[、，,和及]?\s*)+)")
+_EXPERT = re.compile(r"^设(置)?专家[座坐]席$")
+_SPLIT = re.compile(r"[，,；;。\s]+")
+
+
+class MergeListError(ValueError):
+    """The CSV cannot be read; the message names the CSV line."""
+
+
+@dataclass(frozen=True)
+class Note:
+    seats: str | None = None            # pooled | retained | None (not said)
+    expert: bool = False                # 设专家座席: an expert queue in 12345
+    sub_center: bool = False            # 设立分中心
+    aliases: tuple[str, ...] = ()       # 已整合12312、12330…
+    unknown: tuple[str, ...] = ()       # parts nobody taught us
+
+
+@dataclass(frozen=True)
+class Row:
+    line_no: int        # CSV line where the row starts (for messages)
+    mode_text: str
+    mode: str | None    # None: not one of MODES
+    seq: str
+    name: str
+    number: str
+    department: str
+    levels: str
+    note_text: str
+    note: Note = field(default_factory=Note)
+
+
+def parse_note(text: str) -> Note:
+    aliases: list[str] = []
+    for m in _ALIASES.finditer(text):
+        aliases += re.findall(r"\d[\d-]*\d|\d", m.group(1))
+    rest = _ALIASES.sub(" ", text)
+    seats, expert, sub_center, unknown = None, False, False, []
+    for part in filter(None, _SPLIT.split(rest)):
+        if part in ("座席并入", "坐席并入"):
+            seats = "pooled"
+        elif part in ("保留座席", "保留坐席"):
+            seats = "retained"
+        elif _EXPERT.match(part):
+            expert = True
+        elif part in ("设立分中心", "设分中心"):
+            sub_center = True
+        else:
+            unknown.append(part)
+    return Note(seats, expert, sub_center, tuple(aliases), tuple(unknown))
+
+
+def read_rows(text: str) -> list[Row]:
+    """All rows of a merge list, or MergeListError naming the first bad CSV line."""
+    reader = csv.reader(io.StringIO(text.lstrip("\ufeff")))
+    try:
+        header = next(reader, None)
+        if header is None:
+            raise MergeListError("CSV line 1: the file is empty (expected a header: " + ",".join(COLUMNS) + ")")
+        header = [h.strip().lower() for h in header]
+        if tuple(header) != COLUMNS:
+            raise MergeListError(f"CSV line 1: header is {','.join(header)!r}, expected {','.join(COLUMNS)!r}")
+        rows = []
+        start = reader.line_num + 1
+        for cells in reader:
+            row = _row(start, cells)
+            if row is not None:
+                rows.append(row)
+            start = reader.line_num + 1
+    except csv.Error as exc:
+        raise MergeListError(f"CSV line {reader.line_num}: {exc}") from exc
+    if not rows:
+        raise MergeListError("the merge list has a header but no rows")
+    return rows
+
+
+def _row(line_no: int, cells: list[str]) -> Row | None:
+    cells = [c.strip() for c in cells]
+    if not any(cells):
+        return None  # blank line
+    if len(cells) != len(COLUMNS):
+        raise MergeListError(f"CSV line {line_no}: {len(cells)} columns, expected {len(COLUMNS)} "
+                             f"({','.join(COLUMNS)})")
+    values = dict(zip(COLUMNS, cells))
+    for col in ("mode", "name", "number", "department"):
+        if not values[col]:
+            raise MergeListError(f"CSV line {line_no}: column {col!r} is empty")
+    number = re.sub(r"\s+", "", values["number"])
+    if not NUMBER_RE.match(number):
+        raise MergeListError(f"CSV line {line_no}: malformed number {values['number']!r} "
+                             "(digits, optionally '-ext', e.g. 88348666-1)")
+    return Row(line_no=line_no, mode_text=values["mode"], mode=MODES.get(values["mode"]), seq=values["seq"],
+               name=values["name"], number=number, department=values["department"], levels=values["levels"],
+               note_text=values["note"], note=parse_note(values["note"]))

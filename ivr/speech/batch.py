@@ -1,0 +1,176 @@
+"""Decoding whole recordings (quality inspection, spooled audio after a call).
+
+A `FileJob` runs on the engine's workers at batch priority, one slice of the
+file per turn, so a long recording never holds a core while live calls wait.
+Its `Transcript` keeps per-utterance times (from Vosk's word times) so a
+reviewer can jump to the place in the recording; `write_sidecar` stores it as
+JSON next to the recording.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import json
+import threading
+import time
+import wave
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Callable
+
+import numpy as np
+
+from ivr.speech import model as vmodel
+from ivr.speech.errors import BadAudio
+from ivr.speech.resample import Resampler
+
+if TYPE_CHECKING:
+    from ivr.speech.engine import SpeechEngine
+
+SIDECAR_SUFFIX = ".asr.json"
+SLICE_SECONDS = 1.0  # audio decoded per turn: bounds how long live streams wait behind a file
+
+
+@dataclass
+class Utterance:
+    start: float
+    end: float
+    text: str
+
+
+@dataclass
+class Transcript:
+    path: str
+    text: str
+    utterances: list[Utterance] = field(default_factory=list)
+    duration: float = 0.0       # seconds of audio
+    elapsed: float = 0.0        # seconds spent decoding (wall clock, including queueing)
+    model: str = ""
+    sample_rate: int = 0        # the recording's rate
+    transcribed_at: str = ""
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def sidecar_path(recording: str | Path) -> Path:
+    recording = Path(recording)
+    return recording.with_name(recording.name + SIDECAR_SUFFIX)
+
+
+def write_sidecar(result: Transcript) -> Path:
+    path = sidecar_path(result.path)
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(json.dumps(result.to_json(), ensure_ascii=False, indent=1), encoding="utf-8")
+    tmp.replace(path)  # readers never see half a file
+    return path
+
+
+def to_mono(frames: bytes, channels: int) -> bytes:
+    if channels == 1:
+        return frames
+    samples = np.frombuffer(frames, dtype="<i2").reshape(-1, channels)
+    return samples.mean(axis=1).round().astype("<i2").tobytes()
+
+
+def open_wav(path: Path) -> wave.Wave_read:
+    """Open a 16-bit PCM WAV or raise BadAudio saying what is wrong."""
+    try:
+        w = wave.open(str(path), "rb")
+    except (OSError, EOFError, wave.Error) as exc:
+        raise BadAudio(f"{path}: cannot read as WAV ({exc})") from exc
+    if w.getsampwidth() != 2 or w.getcomptype() != "NONE":
+        w.close()
+        raise BadAudio(f"{path}: only 16-bit PCM WAV is supported "
+                       f"(convert with: sox {path.name} -b 16 -e signed-integer out.wav)")
+    return w
+
+
+class FileJob:
+    """Decode one recording on the engine's workers; wait with `result()`."""
+
+    def __init__(self, path: Path, engine: SpeechEngine, on_done: Callable[[Transcript], None] | None,
+                 progress: Callable[[float], None] | None) -> None:
+        self.path, self.engine = path, engine
+        self.call_id = str(path)  # for the worker's log lines
+        self._on_done, self._progress = on_done, progress
+        self._wav: wave.Wave_read | None = None
+        self._rec: Any = None
+        self._resampler: Resampler | None = None
+        self._utterances: list[Utterance] = []
+        self._read = 0
+        self._started = time.monotonic()
+        self._done = threading.Event()
+        self._result: Transcript | None = None
+        self._error: Exception | None = None
+
+    def result(self, timeout: float | None = None) -> Transcript:
+        if not self._done.wait(timeout):
+            raise TimeoutError(f"{self.path}: transcription not finished after {timeout} s")
+        if self._error is not None:
+            raise self._error
+        assert self._result is not None
+        return self._result
+
+    def _step(self) -> bool:
+        try:
+            if self._wav is None:
+                self._open()
+            w = self._wav
+            frames = w.readframes(int(SLICE_SECONDS * w.getframerate()))
+        except BadAudio as exc:
+            self._fail(exc)
+            return False
+        except (OSError, EOFError, wave.Error) as exc:
+            self._fail(BadAudio(f"{self.path}: read failed ({exc})"))
+            return False
+        if frames:
+            self._read += len(frames) // (2 * w.getnchannels())
+            if self._rec.AcceptWaveform(self._resampler.process(to_mono(frames, w.getnchannels()))):
+                self._utterance(self._rec.Result())
+            if self._progress and w.getnframes():
+                self.engine._call(self._progress, min(1.0, self._read / w.getnframes()))
+            return True
+        self._rec.AcceptWaveform(self._resampler.flush())
+        self._utterance(self._rec.FinalResult())
+        self._finish()
+        return False
+
+    def _open(self) -> None:
+        self._wav = open_wav(self.path)
+        rate = self.engine.info.sample_rate
+        self._resampler = Resampler(self._wav.getframerate(), rate)
+        self._rec = vmodel.recognizer(self.engine.model, rate, words=True)
+
+    def _utterance(self, raw: str) -> None:
+        res = json.loads(raw)
+        text = res.get("text", "")
+        if not text:
+            return
+        words = res.get("result") or []
+        start = words[0]["start"] if words else 0.0
+        end = words[-1]["end"] if words else 0.0
+        self._utterances.append(Utterance(round(start, 2), round(end, 2), text))
+
+    def _finish(self) -> None:
+        w = self._wav
+        self._result = Transcript(
+            path=str(self.path),
+            text=" ".join(u.text for u in self._utterances),
+            utterances=self._utterances,
+            duration=round(self._read / w.getframerate(), 3),
+            elapsed=round(time.monotonic() - self._started, 3),
+            model=str(self.engine.info.path),
+            sample_rate=w.getframerate(),
+            transcribed_at=dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        )
+        w.close()
+        self._rec = None
+        self._done.set()
+        self.engine._call(self._on_done, self._result)
+
+    def _fail(self, exc: Exception | None = None) -> None:
+        self._error = exc or BadAudio(f"{self.path}: transcription failed (see log)")
+        if self._wav is not None:
+            self._wav.close()
+        self._rec = None
+        self._done.set()

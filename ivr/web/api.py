@@ -1,0 +1,254 @@
+"""The console's HTTP API: ticket drafts, transfers, the agent's own calls.
+
+Every route is behind the token (ivr.web.auth). An agent acts only on their
+own calls and tickets; supervisors on all. Reading a ticket writes the audit
+log (storage's `repo.get_ticket`); saving one is audited by `save_ticket_draft`.
+"""
+from __future__ import annotations
+
+import inspect
+import logging
+import re
+from typing import Any
+
+from aiohttp import web
+from sqlalchemy.orm import Session
+
+from ivr.config.model import Config
+from ivr.storage import repo
+from ivr.web.auth import Principal, principal_of
+from ivr.web.ws import HUB
+
+log = logging.getLogger(__name__)
+
+CONFIG = web.AppKey("config", Config)
+SERVICES = web.AppKey("services", object)
+
+TICKET_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,31}$")
+CALL_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$")
+FIELD_RE = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
+READ_ONLY_FIELDS = frozenset({"id", "call_id", "created_at", "updated_at", "updated_by"})
+MAX_FIELDS, MAX_TEXT = 40, 20000
+
+TRANSFER_KINDS = ("subcenter", "expert", "emergency", "utility", "provincial", "queue")
+TRANSFER_MODES = ("threeway", "blind", "attended")
+# 三方转接 where someone must be briefed; a queue just takes the call.
+DEFAULT_MODE = {"subcenter": "threeway", "emergency": "threeway", "utility": "threeway",
+                "provincial": "threeway", "expert": "blind", "queue": "blind"}
+
+
+def _error(status: int, error: str, detail: str) -> web.Response:
+    return web.json_response({"error": error, "detail": detail}, status=status)
+
+
+def _service(request: web.Request, name: str) -> Any:
+    return getattr(request.app[SERVICES], name, None)
+
+
+async def _json_object(request: web.Request) -> dict | web.Response:
+    try:
+        body = await request.json()
+    except ValueError:
+        return _error(400, "bad_request", "the body must be JSON")
+    if not isinstance(body, dict):
+        return _error(400, "bad_request", "the body must be a JSON object")
+    return body
+
+
+# -- calls ---------------------------------------------------------------------
+async def my_calls(request: web.Request) -> web.Response:
+    """GET /api/calls/mine: the agent's active calls (?all=1: every call, supervisors)."""
+    p = principal_of(request)
+    show_all = p.supervisor and request.query.get("all") == "1"
+    calls = request.app[HUB].calls.visible(p.agent, supervisor=show_all)
+    return web.json_response({"agent": p.agent, "role": p.role, "calls": calls})
+
+
+def _check_target(config: Config, kind: str, target: str) -> str | None:
+    """None if `target` is a configured destination of `kind`, else the problem."""
+    if kind == "subcenter":
+        return None if config.sub_center(target) else f"no sub-center {target!r} in the configuration"
+    if kind in ("expert", "queue"):
+        return None if config.queue(target) else f"no queue {target!r} in the configuration"
+    if kind == "emergency":
+        return None if target in config.emergency.numbers else f"{target!r} is not a configured emergency number"
+    if kind == "utility":
+        return None if any(u.number == target for u in config.utilities) else f"{target!r} is not a configured utility line"
+    if config.provincial is None:
+        return "no provincial 12345 is configured"
+    return None if target in ("", config.provincial.number) else f"the provincial line is {config.provincial.number}"
+
+
+async def transfer_call(request: web.Request) -> web.Response:
+    """POST /api/calls/{call_id}/transfer {"kind", "target", "mode"}."""
+    p = principal_of(request)
+    call_id = request.match_info["call_id"]
+    if not CALL_ID_RE.match(call_id):
+        return _error(400, "bad_request", "malformed call id")
+    body = await _json_object(request)
+    if isinstance(body, web.Response):
+        return body
+    kind, target = body.get("kind"), body.get("target", "")
+    if kind not in TRANSFER_KINDS:
+        return _error(400, "bad_request", f"kind must be one of {', '.join(TRANSFER_KINDS)}")
+    if not isinstance(target, str):
+        return _error(400, "bad_request", "target must be a string")
+    mode = body.get("mode") or DEFAULT_MODE[kind]
+    if mode not in TRANSFER_MODES:
+        return _error(400, "bad_request", f"mode must be one of {', '.join(TRANSFER_MODES)}")
+    problem = _check_target(request.app[CONFIG], kind, target)
+    if problem:
+        return _error(400, "bad_target", problem)
+    hub = request.app[HUB]
+    if not hub.calls.is_active(call_id):
+        return _error(404, "not_found", "no such active call")
+    owner = hub.calls.owner(call_id)
+    if owner != p.agent and not p.supervisor:
+        log.warning("%s tried to transfer call %s of another agent", p.agent, call_id)
+        return _error(403, "forbidden", "you can only transfer your own calls")
+    transfers = _service(request, "transfers")
+    if transfers is None:
+        return _error(503, "unavailable", "the transfer service is not running")
+    request_info = {"kind": kind, "target": target, "mode": mode, "by": p.agent}
+    try:
+        result = transfers.transfer(call_id=call_id, kind=kind, target=target, mode=mode, agent=p.agent)
+        if inspect.isawaitable(result):
+            result = await result
+    except (ValueError, LookupError) as exc:
+        log.warning("transfer of call %s refused: %s", call_id, type(exc).__name__)
+        await hub.publish(owner, "transfer", {"call_id": call_id, "transfer": {**request_info, "status": "refused"}})
+        return _error(409, "refused", str(exc) or "the transfer service refused the transfer")
+    except Exception as exc:  # the service failed: the console must hear it, the server goes on
+        log.error("transfer of call %s failed: %s", call_id, type(exc).__name__)
+        await hub.publish(owner, "transfer", {"call_id": call_id, "transfer": {**request_info, "status": "failed"}})
+        return _error(502, "transfer_failed", f"the transfer service failed ({type(exc).__name__})")
+    log.info("%s requested %s transfer of call %s to %s:%s", p.agent, mode, call_id, kind, target)
+    await hub.publish(owner, "transfer", {"call_id": call_id, "transfer": {**request_info, "status": "requested"}})
+    return web.json_response({"ok": True, "call_id": call_id, **request_info,
+                              "result": result if isinstance(result, (dict, list, str, int, float, bool)) else None},
+                             status=202)
+
+
+# -- tickets ---------------------------------------------------------------------
+def _ticket_agent(session: Session, ticket_id: str) -> tuple[bool, str | None]:
+    """(exists, agent of the ticket's call) — a permission check, not a read: not audited."""
+    ticket = repo.ticket_draft(session, ticket_id)
+    if ticket is None:
+        return False, None
+    call = repo.get_call(session, ticket["call_id"]) if ticket.get("call_id") else None
+    return True, (call or {}).get("agent")
+
+
+async def _may_access(request: web.Request, p: Principal, ticket_id: str, write: bool) -> tuple[bool, bool]:
+    """(exists-or-unknown, allowed) for `p` on ticket `ticket_id`."""
+    if p.supervisor:
+        return True, True
+    calls = request.app[HUB].calls
+    if calls.ticket_owner(ticket_id) == p.agent:
+        return True, True
+    if not write and ticket_id in set(calls.tickets_in_history(p.agent)):
+        return True, True  # a previous ticket of the caller now on the line
+    exists, agent = await request.app[SERVICES].store.run(_ticket_agent, ticket_id)
+    return exists, exists and agent == p.agent
+
+
+async def get_ticket(request: web.Request) -> web.Response:
+    """GET /api/tickets/{id}: read a ticket (audited)."""
+    return await _ticket(request, write=False)
+
+
+async def put_ticket(request: web.Request) -> web.Response:
+    """PUT /api/tickets/{id}: save draft fields (audited); returns the saved ticket."""
+    return await _ticket(request, write=True)
+
+
+def _validate_fields(body: dict, ticket_id: str) -> dict | str:
+    if body.get("id", ticket_id) != ticket_id:
+        return "the body's id does not match the URL"
+    fields = {k: v for k, v in body.items() if k != "id"}
+    if len(fields) > MAX_FIELDS:
+        return f"at most {MAX_FIELDS} fields"
+    for key, value in fields.items():
+        if key in READ_ONLY_FIELDS:
+            return f"{key} is read-only"
+        if not FIELD_RE.match(key):
+            return f"malformed field name {key[:40]!r}"
+        if isinstance(value, str) and len(value) > MAX_TEXT:
+            return f"{key} is longer than {MAX_TEXT} characters"
+        if value is not None and not isinstance(value, (str, int, float, bool)):
+            return f"{key} must be text, a number, true/false or null"
+    return fields
+
+
+async def _ticket(request: web.Request, *, write: bool) -> web.Response:
+    p = principal_of(request)
+    ticket_id = request.match_info["ticket_id"]
+    if not TICKET_ID_RE.match(ticket_id):
+        return _error(400, "bad_request", "malformed ticket id")
+    store = _service(request, "store")
+    if store is None:
+        return _error(503, "unavailable", "storage is not available")
+    fields: dict | None = None
+    if write:
+        body = await _json_object(request)
+        if isinstance(body, web.Response):
+            return body
+        checked = _validate_fields(body, ticket_id)
+        if isinstance(checked, str):
+            return _error(400, "bad_request", checked)
+        fields = checked
+    exists, allowed = await _may_access(request, p, ticket_id, write)
+    if not exists:
+        return _error(404, "not_found", "no such ticket")
+    source = request.remote
+    if not allowed:
+        await store.run(repo.log_access, p.agent, "denied", "ticket", ticket_id, source,
+                        {"write": write})
+        log.warning("%s was refused ticket %s", p.agent, ticket_id)
+        return _error(403, "forbidden", "this ticket belongs to another agent's call")
+    if not write:
+        ticket = await store.run(repo.get_ticket, ticket_id, p.agent, source)
+        return web.json_response(ticket) if ticket else _error(404, "not_found", "no such ticket")
+    try:
+        ticket = await store.run(repo.save_ticket_draft, ticket_id, fields, p.agent, source)
+    except KeyError:
+        return _error(404, "not_found", "no such ticket")
+    except ValueError as exc:
+        return _error(400, "bad_request", str(exc))
+    await _announce_ticket(request, ticket)
+    return web.json_response(ticket)
+
+
+async def _announce_ticket(request: web.Request, ticket: dict) -> None:
+    """Tell the consoles watching the call (the agent's other tabs, supervisors)."""
+    hub = request.app[HUB]
+    call_id = ticket.get("call_id") or hub.calls.ticket_call(ticket["id"])
+    if call_id and hub.calls.is_active(call_id):
+        await hub.publish(hub.calls.owner(call_id), "update", {"call_id": call_id, "ticket": ticket})
+
+
+# -- options for the console ---------------------------------------------------
+async def options(request: web.Request) -> web.Response:
+    """GET /api/options: who am I, and the transfer destinations of this city."""
+    p = principal_of(request)
+    cfg = request.app[CONFIG]
+    expert_ids = {ln.queue for ln in cfg.lines if ln.queue}
+    experts = [q for q in cfg.queues if q.id in expert_ids] or list(cfg.queues)
+    return web.json_response({
+        "agent": p.agent, "role": p.role,
+        "sub_centers": [{"id": s.id, "name": s.name} for s in cfg.sub_centers],
+        "experts": [{"id": q.id, "name": q.name} for q in experts],
+        "queues": [{"id": q.id, "name": q.name} for q in cfg.queues],
+        "emergency": [{"number": n, "name": name} for n, name in cfg.emergency.numbers.items()],
+        "utilities": [{"number": u.number, "name": u.name} for u in cfg.utilities],
+        "provincial": {"number": cfg.provincial.number, "name": cfg.provincial.name} if cfg.provincial else None,
+        "modes": list(TRANSFER_MODES),
+    })
+
+
+def setup(app: web.Application) -> None:
+    app.router.add_get("/api/options", options)
+    app.router.add_get("/api/calls/mine", my_calls)
+    app.router.add_post("/api/calls/{call_id}/transfer", transfer_call)
+    app.router.add_get("/api/tickets/{ticket_id}", get_ticket)
+    app.router.add_put("/api/tickets/{ticket_id}", put_ticket)

@@ -1,0 +1,50 @@
+"""Shared fixtures: the real embedded Asterisk, an AMI connection, the server.
+
+Asterisk tests are never skipped: if Asterisk cannot be installed or started,
+the fixture fails and so does the run.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from ivr.asterisk.embedded import install_agi_scripts
+from ivr.config.loader import load_config
+from ivr.dialplan.build import instance_files
+from tests.asterisk_harness import Ami, free_port, new_instance
+
+REPO = Path(__file__).resolve().parents[1]
+TEST_DIALPLANS = Path(__file__).parent / "dialplans"
+
+
+def test_files() -> dict[str, str]:
+    return {p.name: p.read_text(encoding="utf-8") for p in sorted(TEST_DIALPLANS.glob("*.conf"))}
+
+
+@pytest.fixture(scope="session")
+def shipped_config():
+    return load_config(REPO / "config.yaml")
+
+
+@pytest.fixture(scope="session")
+def agi_port() -> int:
+    return free_port()
+
+
+@pytest.fixture(scope="session")
+def center(shipped_config, agi_port):
+    """A running 12345 center built from the shipped config.yaml (plus test contexts)."""
+    inst = new_instance("center", agi_port)
+    inst.write_config(instance_files(shipped_config, "center") | test_files())
+    install_agi_scripts(inst)
+    inst.start()
+    yield inst
+    inst.remove()
+
+
+@pytest.fixture(scope="session")
+async def center_ami(center):
+    ami = await Ami(center).connect()
+    yield ami
+    ami.close()
