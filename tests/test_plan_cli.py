@@ -1,6 +1,7 @@
 """`hotline plan route` and `hotline plan import` as an operator runs them (subprocess)."""
 from __future__ import annotations
 
+import datetime as dt
 import json
 import subprocess
 import sys
@@ -9,9 +10,11 @@ from pathlib import Path
 import yaml
 
 from ivr.config.loader import load_config
+from ivr.plan import Plan
 
 DATA = Path(__file__).parent / "data"
 YANCHENG = DATA / "yancheng.yaml"
+SHIPPED = Path(__file__).resolve().parents[1] / "config.yaml"
 
 
 def hotline(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
@@ -106,3 +109,24 @@ def test_import_bad_arguments(tmp_path):
     missing = hotline("plan", "import", str(tmp_path / "nope.csv"), "--effective-from", "2021-11-20",
                       "--transition-days", "30")
     assert missing.returncode == 2 and "cannot read" in missing.stderr
+
+
+def test_shipped_config_12328_on_1_december():
+    # Baiyin: 12328 is a dual-number line (座席并入) live since 15 November.
+    proc = hotline("plan", "route", "12328", "--at", "2026-12-01T10:00", "-c", str(SHIPPED))
+    assert proc.returncode == 0, proc.stderr
+    d = json.loads(proc.stdout)
+    assert (d["mode"], d["phase"], d["action"], d["queue"]) == ("dual_number", "active", "queue", "general")
+    assert d["department"] == "市交通运输局"
+
+
+def test_shipped_config_every_number_decides_in_every_phase():
+    config = load_config(SHIPPED, env={})
+    plan = Plan(config)
+    numbers = [n for line in config.lines for n in [*line.numbers, *line.aliases]]
+    for day in ("2026-10-01", "2026-11-20", "2026-12-20", "2027-06-01"):
+        at = dt.datetime.fromisoformat(day + "T12:00:00+08:00")
+        for number in numbers:
+            d = plan.decide(number, at)
+            assert d.mode in ("full_merge", "dual_number", "sub_center") and d.line
+            assert d.dial or d.queue or d.target == "hangup", d

@@ -123,6 +123,19 @@ def test_extension_numbers_match_with_and_without_dash(plan, dialed):
     assert (d.line, d.number, d.dialed) == ("tour", "88348666-1", dialed)
 
 
+def test_a_real_number_wins_over_the_dashless_form_of_an_extension():
+    data = config_data()
+    data["lines"].append({"id": "nine", "name": "九位号码", "numbers": ["883486661"], "department": "某局",
+                          "mode": "dual_number", "effective": "2026-11-21", "seats": "pooled"})
+    plan = Plan(make_config(data))
+    assert plan.decide("883486661", DURING).line == "nine"
+    assert plan.decide("88348666-1", DURING).line == "tour"
+
+
+def test_a_dialed_dash_finds_a_number_configured_without_one(plan):
+    assert plan.decide("1231-5", DURING).line == "scm-12315"
+
+
 def test_the_bare_switchboard_number_is_not_the_extension(plan):
     assert plan.decide("88348666", DURING).mode == "unknown"
 

@@ -48,12 +48,10 @@ class AgiCall:
         "_transport", "_loop", "_pending", "_usage", "_out_of_step",
     )
 
-    def __init__(self, headers: dict[str, str], transport: asyncio.Transport, *,
-                 context: Any = None, command_timeout: float = 10.0) -> None:
-        both = dict(headers)
-        for key, value in headers.items():
-            if key.startswith("agi_"):
-                both.setdefault(key[4:], value)
+    def __init__(self, headers: dict[str, str], transport: asyncio.Transport,
+                 loop: asyncio.AbstractEventLoop, *, context: Any = None, command_timeout: float = 10.0) -> None:
+        both = {k[4:]: v for k, v in headers.items() if k.startswith("agi_")}
+        both.update(headers)
         self.headers = both
         self.args = _args(headers)
         self.route = route_name(headers)
@@ -61,7 +59,7 @@ class AgiCall:
         self.hung_up = False
         self.command_timeout = command_timeout
         self._transport = transport
-        self._loop = asyncio.get_running_loop()
+        self._loop = loop
         self._pending: asyncio.Future[AgiResult] | None = None
         self._usage: list[str] | None = None
         self._out_of_step = False

@@ -37,13 +37,16 @@ class AgiResult:
         return self.code == 200
 
 
-def parse_header_line(line: str) -> tuple[str, str] | None:
-    """`agi_channel: PJSIP/x-0001` -> ("agi_channel", "PJSIP/x-0001"); junk -> None."""
-    key, sep, value = line.partition(":")
-    key = key.strip()
-    if not sep or not key:
-        return None
-    return key, value[1:] if value.startswith(" ") else value
+def parse_header(text: str) -> dict[str, str]:
+    """The header block (without its blank line) -> {"agi_channel": "PJSIP/x-0001", ...}; junk lines are skipped."""
+    if "\r" in text:
+        text = text.replace("\r", "")
+    headers = {}
+    for line in text.split("\n"):
+        key, sep, value = line.partition(": ")
+        if sep and key:
+            headers[key] = value
+    return headers
 
 
 def parse_response(line: str) -> AgiResult:

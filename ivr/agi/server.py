@@ -20,7 +20,7 @@ from typing import Any
 
 from ivr.agi.call import AgiCall, AgiHangup, AgiTimeout
 from ivr.agi.fallback import send_to_fallback
-from ivr.agi.protocol import parse_header_line
+from ivr.agi.protocol import parse_header
 from ivr.agi.registry import REGISTRY, Registry
 
 log = logging.getLogger("ivr.agi")
@@ -40,6 +40,7 @@ class FastAgiServer:
         self._registry = registry
         self._server: asyncio.Server | None = None
         self._connections: set[_Connection] = set()
+        self._loop: asyncio.AbstractEventLoop | None = None
         # counters: calls whose route ran (any outcome), failures that needed the
         # fallback, hang-ups, connections dropped before a usable header
         self.calls_served = 0
@@ -66,7 +67,7 @@ class FastAgiServer:
         return self._server is not None and self._server.is_serving()
 
     async def start(self) -> None:
-        loop = asyncio.get_running_loop()
+        self._loop = loop = asyncio.get_running_loop()
         routes = self.registry.names()
         self._server = await loop.create_server(
             lambda: _Connection(self), self.host, self.port, backlog=self.backlog, reuse_address=True)
@@ -106,7 +107,8 @@ class FastAgiServer:
                 log.error("unknown AGI route: %s", call.describe())
                 await send_to_fallback(call, "unknown route")
             else:
-                log.debug("AGI call: %s", call.describe())
+                if log.isEnabledFor(logging.DEBUG):
+                    log.debug("AGI call: %s", call.describe())
                 await handler(call)
         except AgiHangup as exc:
             self.hangups += 1
@@ -127,7 +129,7 @@ class FastAgiServer:
 class _Connection(asyncio.Protocol):
     """Bytes in, header then response lines; the AgiCall does the rest."""
 
-    __slots__ = ("server", "transport", "buf", "call", "task", "timer", "_scanned", "_given_up", "_peer")
+    __slots__ = ("server", "transport", "buf", "call", "task", "timer", "_scanned", "_given_up")
 
     def __init__(self, server: FastAgiServer) -> None:
         self.server = server
@@ -136,13 +138,10 @@ class _Connection(asyncio.Protocol):
         self.task: asyncio.Task[None] | None = None
         self._scanned = 0
         self._given_up = False
-        self._peer = "?"
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport: asyncio.Transport = transport  # type: ignore[assignment]
-        peer = transport.get_extra_info("peername")
-        self._peer = f"{peer[0]}:{peer[1]}" if peer else "?"
-        self.timer = asyncio.get_running_loop().call_later(self.server.header_timeout, self._header_timeout)
+        self.timer = self.server._loop.call_later(self.server.header_timeout, self._header_timeout)
         self.server._connections.add(self)
 
     def data_received(self, data: bytes) -> None:
@@ -162,7 +161,7 @@ class _Connection(asyncio.Protocol):
             self.call.connection_lost()
         elif self.buf and not self._given_up:
             self.server.rejected += 1
-            log.warning("AGI peer %s closed before finishing its header (%d bytes)", self._peer, len(self.buf))
+            log.warning("AGI peer %s closed before finishing its header (%d bytes)", _peer_of(self.transport), len(self.buf))
 
     def _read_header(self) -> None:
         buf = self.buf
@@ -173,20 +172,17 @@ class _Connection(asyncio.Protocol):
             if len(buf) > limit:
                 self._give_up(f"AGI header over {limit} bytes")
             return
-        text = bytes(buf[:end]).decode("utf-8", "replace")
+        text = buf[:end].decode("utf-8", "replace")
         del buf[:end + skip]
-        headers = {}
-        for line in text.split("\n"):
-            kv = parse_header_line(line.rstrip("\r"))
-            if kv is not None:
-                headers[kv[0]] = kv[1]
-        if not any(k.startswith("agi_") for k in headers):
+        if not (text.startswith("agi_") or "\nagi_" in text):
             self._give_up("not an AGI header")
             return
+        headers = parse_header(text)
         self.timer.cancel()
         server = self.server
-        self.call = AgiCall(headers, self.transport, context=server.context, command_timeout=server.command_timeout)
-        self.task = asyncio.get_running_loop().create_task(server._serve(self, self.call))
+        self.call = AgiCall(headers, self.transport, server._loop, context=server.context,
+                            command_timeout=server.command_timeout)
+        self.task = server._loop.create_task(server._serve(self, self.call))
         if b"\n" in buf:  # e.g. an early HANGUP
             self._read_lines()
 
@@ -208,7 +204,7 @@ class _Connection(asyncio.Protocol):
     def _give_up(self, why: str) -> None:
         self._given_up = True
         self.server.rejected += 1
-        log.warning("dropping AGI connection from %s: %s (%d bytes received)", self._peer, why, len(self.buf))
+        log.warning("dropping AGI connection from %s: %s (%d bytes received)", _peer_of(self.transport), why, len(self.buf))
         self.buf.clear()
         self.transport.abort()
 
@@ -217,6 +213,11 @@ class _Connection(asyncio.Protocol):
         log.warning("dropping AGI connection: %s: %s", why, self.call.describe())
         self.buf.clear()
         self.transport.abort()
+
+
+def _peer_of(transport: asyncio.BaseTransport) -> str:
+    peer = transport.get_extra_info("peername")
+    return f"{peer[0]}:{peer[1]}" if peer else "?"
 
 
 def _header_end(buf: bytearray, start: int) -> tuple[int, int]:

@@ -56,7 +56,7 @@ class CallBook:
         self._chan_call: dict[str, str] = {}      # uniqueid -> linkedid of the call it serves
         self._chan_bridge: dict[str, str] = {}    # uniqueid -> bridge uniqueid
         self._bridges: dict[str, set[str]] = {}   # bridge uniqueid -> member uniqueids
-        self._ended: OrderedDict[str, None] = OrderedDict()
+        self._ended: OrderedDict[str, CallState] = OrderedDict()
 
     # -- for other services ------------------------------------------------------
     def agent_of(self, call_id: str) -> str | None:
@@ -73,7 +73,7 @@ class CallBook:
         if call is None or call.internal:
             return None
         self._record(call, dt.datetime.now(dt.timezone.utc), str(data.get("event", "update")), data)
-        target = call.agent or call.owner
+        target = self._target(call)
         await self._publish(call, target, "update", {**data, "call_id": call_id})
         return target
 
@@ -128,9 +128,12 @@ class CallBook:
         if not call.internal:
             self.store.submit(repo.record_event, call.linkedid, at, kind, data)
 
+    @staticmethod
+    def _target(call: CallState) -> str | None:
+        """Who an update about the call goes to: its agent, else the agent it rings last."""
+        return call.agent or next(reversed(call.ringing), None)
+
     async def _publish(self, call: CallState, agent: str | None, kind: str, payload: dict) -> None:
-        if agent is not None:
-            call.owner = agent
         try:
             await self.publish(agent, kind, payload)
         except Exception:
@@ -210,16 +213,16 @@ class CallBook:
             self._record(call, at, "forwarded", {"channels": len(others)})
 
     async def _finalize(self, call: CallState, at: dt.datetime, cause: str) -> None:
-        """The caller's channel is gone: close the record, tell whoever had the call."""
+        """The caller's channel is gone: close the record, dismiss rings, tell the agent."""
         disposition = call.disposition()
         self._save(call, {"ended_at": at, "disposition": disposition, "queue_wait_s": call.queue_wait_s})
         self._record(call, at, "hangup", {"cause": cause, "disposition": disposition})
-        final = call.owner
-        for agent in [a for a in call.ringing if a != final]:
+        for agent in list(call.ringing):
             await self._cancel_ring(call, agent, "caller_hangup", at)
         self._forget(call)
-        await self._publish(call, final, "hangup",
-                            {"call_id": call.linkedid, "disposition": disposition, "agent": final})
+        # To the agent who has the caller; None (supervisors only) if nobody had.
+        await self._publish(call, call.agent, "hangup",
+                            {"call_id": call.linkedid, "disposition": disposition, "agent": call.agent})
 
     def _forget(self, call: CallState) -> None:
         self.calls.pop(call.linkedid, None)
@@ -227,7 +230,7 @@ class CallBook:
             if self._chan_call.get(uid) == call.linkedid:
                 del self._chan_call[uid]
             self._bridge_leave_all(uid)
-        self._ended[call.linkedid] = None
+        self._ended[call.linkedid] = call  # late AgentComplete still lands on the record
         if len(self._ended) > ENDED_MEMORY:
             self._ended.popitem(last=False)
 

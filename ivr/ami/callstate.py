@@ -31,7 +31,6 @@ class CallState:
     caller_uid: str | None = None   # uniqueid of the caller's channel
     channels: dict[str, str] = field(default_factory=dict)        # uniqueid -> channel name
     agent: str | None = None        # agent connected now
-    owner: str | None = None        # agent of the last event published (the hub's view)
     ringing: dict[str, None] = field(default_factory=dict)        # agents ringing, in order
     queued_at: dt.datetime | None = None
     answered_at: dt.datetime | None = None

@@ -11,7 +11,7 @@ the loop) and told to the consoles with `publish(agent, kind, payload)`:
   ring_cancelled (reason no_answer | answered_elsewhere | ring_ended | caller_hangup),
   transferred / transfer_failed / transfer (with `transfer`), agent_left,
   info (plan variables, ticket id), and what other services pass to `notify()`
-- `hangup` (the call's last agent, or None) once, when the caller's channel ends.
+- `hangup` (the agent who has the caller, or None) once, when the caller's channel ends.
 
 Events are handled one at a time in arrival order by one task, so the
 publishes of one call can never overtake each other. A malformed or surprising
@@ -116,7 +116,9 @@ class CallTracker(CallBook):
 
     def _at(self, event: Event) -> dt.datetime:
         ts = _float(event.get("Timestamp"))  # manager.conf timestampevents=yes
-        return dt.datetime.fromtimestamp(ts, dt.timezone.utc) if ts else dt.datetime.now(dt.timezone.utc)
+        if ts is not None and 0 < ts < 32503680000:  # finite, before year 3000
+            return dt.datetime.fromtimestamp(ts, dt.timezone.utc)
+        return dt.datetime.now(dt.timezone.utc)
 
     # -- AMI event handlers ---------------------------------------------------------
     async def _newchannel(self, ev: Event, at: dt.datetime) -> None:
@@ -147,7 +149,7 @@ class CallTracker(CallBook):
             self._save(call, {key: value})
         if key == "ticket_id" and value:
             self.store.submit(repo.ensure_ticket, value, call.linkedid)
-        target = call.agent or next(reversed(call.ringing), None)
+        target = self._target(call)
         if target is None or (key not in _POP_FIELDS and key != "ticket_id"):
             return
         info: dict[str, Any] = {"call_id": call.linkedid, "event": "info"}
@@ -212,7 +214,9 @@ class CallTracker(CallBook):
             await self._cancel_ring(call, agent, "no_answer", at)
 
     async def _agent_complete(self, ev: Event, at: dt.datetime) -> None:
-        call, agent = self._call_for(ev, at, create=False), self._member(ev)
+        # Often comes after the caller's Hangup: the ended call is still remembered.
+        call = self._call_for(ev, at, create=False) or self._ended.get(str(ev.get("Linkedid")))
+        agent = self._member(ev)
         if call is None or call.internal:
             return
         call.talk_s += _float(ev.get("TalkTime")) or 0.0

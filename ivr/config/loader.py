@@ -13,17 +13,17 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from ivr.config import problems as _problems
 from ivr.config.check import check
 from ivr.config.errors import translate
 from ivr.config.model import Config
 from ivr.config.problems import ConfigError, Problem, dotted
+from ivr.config.problems import Path as FieldPath
 from ivr.config.yamlpos import Document, YamlSyntaxError, read_yaml
 
 __all__ = ["ConfigError", "Problem", "default_config_path", "load_config", "ENV_OVERRIDES"]
 
 # Environment variable -> the field it replaces. Secrets belong here, not in the file.
-ENV_OVERRIDES: dict[str, _problems.Path] = {
+ENV_OVERRIDES: dict[str, FieldPath] = {
     "HOTLINE_AMI_SECRET": ("asterisk", "ami", "secret"),
     "HOTLINE_DATABASE_URL": ("database", "url"),
     "HOTLINE_WEB_TOKENS": ("web", "tokens"),  # "token1=agent1,token2=agent2"
@@ -57,7 +57,7 @@ def load_config(
         raise ConfigError(found)
     data: dict = doc.data
 
-    sources: dict[_problems.Path, str] = {}
+    sources: dict[FieldPath, str] = {}
     for var, target in ENV_OVERRIDES.items():
         if env.get(var):
             value, bad = _env_value(var, env[var])
@@ -67,7 +67,7 @@ def load_config(
         found += _put(data, tuple(key.split(".")), value, CLI_SOURCE, sources, doc, file)
 
     config = None
-    reasons: list[tuple[_problems.Path, str, _problems.Path | None]] = []
+    reasons: list[tuple[FieldPath, str, FieldPath | None]] = []
     try:
         config = Config.model_validate(data)
     except ValidationError as exc:
@@ -117,8 +117,8 @@ def _env_value(var: str, raw: str) -> tuple[Any, list[str]]:
     return tokens, bad
 
 
-def _put(data: dict, target: _problems.Path, value: Any, source: str,
-         sources: dict[_problems.Path, str], doc: Document, file: str) -> list[Problem]:
+def _put(data: dict, target: FieldPath, value: Any, source: str,
+         sources: dict[FieldPath, str], doc: Document, file: str) -> list[Problem]:
     """Set `target` in `data`, creating sections the file left out."""
     node = data
     for depth, key in enumerate(target[:-1]):
@@ -133,8 +133,8 @@ def _put(data: dict, target: _problems.Path, value: Any, source: str,
     return []
 
 
-def _problem(file: str, doc: Document, sources: dict[_problems.Path, str],
-             path: _problems.Path, reason: str, at: _problems.Path | None) -> Problem:
+def _problem(file: str, doc: Document, sources: dict[FieldPath, str],
+             path: FieldPath, reason: str, at: FieldPath | None) -> Problem:
     field = dotted(path)
     for target, source in sources.items():
         if path[: len(target)] == target:
@@ -142,7 +142,7 @@ def _problem(file: str, doc: Document, sources: dict[_problems.Path, str],
     return Problem(file, doc.line_of(at or path), field, reason, _label(doc.data, path))
 
 
-def _label(data: dict, path: _problems.Path) -> str:
+def _label(data: dict, path: FieldPath) -> str:
     """The id (or name) of the list item a path is in, e.g. the line id."""
     if len(path) < 2 or path[0] not in ("lines", "queues", "sub_centers", "utilities"):
         return ""

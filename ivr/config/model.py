@@ -209,7 +209,7 @@ class Web(Strict):
 
 
 class Database(Strict):
-    url: str = "sqlite:////var/lib/hotline/hotline.db"
+    url: str = Field("sqlite:////var/lib/hotline/hotline.db", repr=False)  # may hold a password
 
 
 class Speech(Strict):

@@ -60,10 +60,9 @@ class Plan:
         at_utc = phases.to_utc(at)
         local_at = at_utc.astimezone(self.tz).isoformat()
         number = normalise(dialed)
-        hit = self._index.lookup(number) if number else None
-        if hit is None:
+        entry = self._index.lookup(number) if number else None
+        if entry is None:
             return self._unknown(number, "" if dialed is None else str(dialed), local_at)
-        _, entry = hit
         phase = ACTIVE if entry.window is None else entry.window.phase(at_utc)
         return replace(entry.by_phase[phase], dialed=str(dialed), at=local_at)
 
@@ -71,13 +70,13 @@ class Plan:
 
     def _decision(self, number: str, *, mode: str, phase: str, action: str, dest: Resolved | None,
                   reason: str, line: Line | None = None, line_name: str | None = None,
-                  department: str | None = None, prompt: str | None = None,
+                  prompt: str | None = None,
                   prompt_id: str | None = None, skip_key: str | None = None) -> Decision:
         return Decision(
             number=number, dialed=number,
             line=line.id if line else None,
             line_name=line.name if line else line_name,
-            department=line.department if line else department,
+            department=line.department if line else None,
             mode=mode, phase=phase, action=action,
             prompt=prompt, prompt_id=prompt_id,
             prompt_sound=f"{self._sounds}/{prompt_id}" if prompt_id else None,

@@ -42,29 +42,26 @@ class NumberIndex(Generic[T]):
     """Maps every form of a configured number to its owner: one dict lookup per call."""
 
     def __init__(self) -> None:
-        self._exact: dict[str, tuple[str, T]] = {}
+        self._exact: dict[str, T] = {}
         self._owner_names: dict[str, str] = {}
-        self._compact: dict[str, tuple[str, T]] = {}
+        self._compact: dict[str, T] = {}
 
     def add(self, number: str, owner: T, owner_name: str) -> None:
         """Register `number` (canonical form) for `owner`; a second owner is an error."""
         if number in self._exact:
             raise DuplicateNumber(number, self._owner_names[number], owner_name)
-        self._exact[number] = (number, owner)
+        self._exact[number] = owner
         self._owner_names[number] = owner_name
         if "-" in number:
-            self._compact.setdefault(compact(number), (number, owner))
+            self._compact.setdefault(compact(number), owner)
 
-    def __contains__(self, number: str) -> bool:
-        return number in self._exact
-
-    def lookup(self, number: str) -> tuple[str, T] | None:
-        """(canonical number, owner) for a normalised dialed number, or None.
+    def lookup(self, number: str) -> T | None:
+        """The owner of a normalised dialed number, or None.
 
         A real configured number always wins over the dash-less form of an
         extension number that happens to have the same digits.
         """
-        hit = self._exact.get(number)
-        if hit is None:
-            hit = self._compact.get(number) or self._compact.get(compact(number))
-        return hit
+        for table, key in ((self._exact, number), (self._compact, number), (self._exact, compact(number))):
+            if key in table:
+                return table[key]
+        return None

@@ -1,1 +1,15 @@
-"""prompts"""
+"""Prompts: the manifest (ids, texts, recordings) and their conversion for Asterisk."""
+from pathlib import Path
+
+from ivr.paths import RECORDINGS
+
+MANIFEST = RECORDINGS / "manifest.yaml"
+BUILD_DIR = RECORDINGS / "build"
+
+
+def build_for(config, progress=lambda _m: None, out_dir: Path = BUILD_DIR):
+    """Build every prompt `config` needs into `out_dir` (only what changed)."""
+    from ivr.prompts.build import build
+    from ivr.prompts.manifest import prompts_for
+
+    return build(prompts_for(config, MANIFEST), out_dir, progress)

@@ -9,7 +9,6 @@ migration may find its change already there.
 """
 from __future__ import annotations
 
-import datetime as dt
 import logging
 from collections.abc import Callable
 

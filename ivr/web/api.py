@@ -103,6 +103,8 @@ async def transfer_call(request: web.Request) -> web.Response:
     if not hub.calls.is_active(call_id):
         return _error(404, "not_found", "no such active call")
     owner = hub.calls.owner(call_id)
+    if owner is None:
+        return _error(403, "forbidden", "the call has not been answered yet")
     if owner != p.agent and not p.supervisor:
         log.warning("%s tried to transfer call %s of another agent", p.agent, call_id)
         return _error(403, "forbidden", "you can only transfer your own calls")

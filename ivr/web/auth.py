@@ -23,7 +23,7 @@ from aiohttp.abc import AbstractAccessLogger
 
 log = logging.getLogger(__name__)
 
-PUBLIC_PATHS = frozenset({"/healthz", "/", "/console", "/console/", "/console/index.html",
+PUBLIC_PATHS = frozenset({"/healthz", "/", "/favicon.ico", "/console", "/console/", "/console/index.html",
                           "/console/console.js", "/console/console.css"})
 QUERY_TOKEN_PATHS = frozenset({"/ws"})
 MIN_TOKEN_LEN = 16
@@ -90,14 +90,17 @@ def auth_middleware(authenticator: Authenticator) -> Callable:
             return web.json_response(
                 {"error": "unauthorized", "detail": "a valid token is required (Authorization: Bearer <token>)"},
                 status=401, headers={"WWW-Authenticate": 'Bearer realm="hotline"'})
-        request["principal"] = principal
+        request[PRINCIPAL] = principal
         return await handler(request)
 
     return middleware
 
 
+PRINCIPAL = web.RequestKey("principal", Principal)
+
+
 def principal_of(request: web.Request) -> Principal:
-    return request["principal"]
+    return request[PRINCIPAL]
 
 
 def redact_query(query_string: str) -> str:
@@ -105,7 +108,7 @@ def redact_query(query_string: str) -> str:
     if "token" not in query_string:
         return query_string
     pairs = parse_qsl(query_string, keep_blank_values=True)
-    return urlencode([(k, "***" if k.lower() == "token" else v) for k, v in pairs])
+    return urlencode([(k, "***" if k.lower() == "token" else v) for k, v in pairs], safe="*")
 
 
 class RedactingAccessLogger(AbstractAccessLogger):

@@ -7,7 +7,6 @@ handed to the dialplan as HOTLINE_* channel variables, which the
 """
 from __future__ import annotations
 
-import datetime as dt
 import logging
 
 from ivr.agi.call import AgiCall
@@ -22,11 +21,10 @@ async def route_call(call: AgiCall) -> None:
     services = call.context
     dialed = call.args[0] if call.args else call.headers.get("extension", "")
     caller = call.headers.get("callerid", "")
-    decision = services.plan.decide(dialed, dt.datetime.now(dt.timezone.utc), caller=caller)
+    decision = services.plan.decide(dialed, services.clock(), caller=caller)
     variables = decision.channel_vars()
-    ticket = services.new_ticket_id() if getattr(services, "new_ticket_id", None) else ""
-    if ticket:
-        variables["HOTLINE_TICKET"] = ticket
+    # The ticket id exists from the first second: it travels with transfers.
+    variables["HOTLINE_TICKET"] = await services.new_ticket_id()
     # HOTLINE_ACTION last: until it is set the dialplan would take the fail-safe.
     action = variables.pop("HOTLINE_ACTION")
     for name, value in variables.items():

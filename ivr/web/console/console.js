@@ -15,6 +15,9 @@ const TRANSFER_STATUS = {
   requested: "已发起 requested", ringing: "振铃 ringing", answered: "已接通 answered",
   completed: "已完成 completed", refused: "被拒绝 refused", failed: "失败 failed", cancelled: "已取消 cancelled",
 };
+const DISPOSITIONS = {
+  answered: "已接听", abandoned: "放弃", forwarded: "已转出", announced: "已播报", unanswered: "未接通",
+};
 const TICKET_FIELDS = ["category", "summary", "content", "caller_name", "address"];
 const PING_EVERY_MS = 25000;
 const SILENCE_LIMIT_MS = 60000;
@@ -220,7 +223,7 @@ function renderPop(call) {
   for (const h of call.history || []) {
     const tr = document.createElement("tr");
     const ticket = h.ticket_id ? h.ticket_id + (h.ticket_summary ? " " + h.ticket_summary : "") : "—";
-    for (const v of [(h.at || "").replace("T", " ").slice(0, 16), h.dialed, h.line, h.disposition, ticket]) {
+    for (const v of [(h.at || "").replace("T", " ").slice(0, 16), h.dialed, h.line, DISPOSITIONS[h.disposition] || h.disposition, ticket]) {
       const td = document.createElement("td");
       td.textContent = v || "—";
       tr.append(td);

@@ -1,0 +1,247 @@
+"""FastAGI throughput and latency: our server against a bare panoramisk fast_agi.Application.
+
+    python benchmarks/fastagi.py [--seconds 2.5]
+
+Both servers serve the same route (GET VARIABLE then SET VARIABLE) to the same
+client, which plays Asterisk: it connects, sends a realistic AGI header,
+answers every command with `200 result=1 (x)` and waits for the server to
+close. Measured at 1, 20 and 100 concurrent connections: calls/s, p50/p99
+latency (connect -> server closes) and the server's CPU time per call.
+
+Fairness on a 2-core machine: each server runs in its own process and the
+client in this one, so a server gets a core to itself and is not slowed by the
+client's own work (in one shared event loop the client's cost would dilute any
+difference). Only one server is loaded at a time, the two alternate in each
+round (bare first, then ours, then the reverse), and the figures are the best
+of the rounds. CPU per call is read from /proc for the server process alone,
+so it compares the two servers even when the client is the bottleneck.
+
+Last line: one JSON object with the figures, the targets and "pass".
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import os
+import subprocess
+import sys
+import time
+
+CONCURRENCY = (1, 20, 100)
+SLICES = 10  # per server and concurrency, alternating
+REPLY_DELAY = 0.02  # "busy Asterisk" run: each reply 20 ms late, so 100 calls stay in progress
+TARGET_RATIO = 1.0  # ours / bare calls per second, at every concurrency
+TARGET_P99_MS = 10.0  # ours, at 100 concurrent connections
+ROUTE = "bench"
+
+HEADER = "".join(f"{k}: {v}\n" for k, v in [
+    ("agi_network", "yes"), ("agi_network_script", ROUTE), ("agi_request", f"agi://127.0.0.1:4573/{ROUTE}"),
+    ("agi_channel", "PJSIP/trunk-00000001"), ("agi_language", "zh"), ("agi_type", "PJSIP"),
+    ("agi_uniqueid", "1700000000.1"), ("agi_version", "22.0.0"), ("agi_callerid", "13912345678"),
+    ("agi_calleridname", "unknown"), ("agi_callingpres", "0"), ("agi_callingani2", "0"),
+    ("agi_callington", "0"), ("agi_callingtns", "0"), ("agi_dnid", "12333"), ("agi_rdnis", "unknown"),
+    ("agi_context", "hotline-in"), ("agi_extension", "12333"), ("agi_priority", "2"),
+    ("agi_enhanced", "0.0"), ("agi_accountcode", ""), ("agi_threadid", "140000000000"),
+    ("agi_arg_1", "12333"),
+]).encode() + b"\n"
+
+
+# -- server side (child process) ------------------------------------------------
+async def serve(kind: str) -> None:
+    loop = asyncio.get_running_loop()
+    if kind == "ours":
+        from ivr.agi.registry import Registry
+        from ivr.agi.server import FastAgiServer
+
+        routes = Registry()
+
+        @routes.route(ROUTE)
+        async def bench(call) -> None:
+            await call.get_variable("HOTLINE_IN")
+            await call.set_variable("HOTLINE_OUT", "z")
+
+        server = FastAgiServer("127.0.0.1", 0, registry=routes)
+        await server.start()
+        port = server.port
+    else:
+        from panoramisk.fast_agi import Application
+
+        app = Application()
+
+        async def bench_bare(request) -> None:
+            await request.send_command("GET VARIABLE HOTLINE_IN")
+            await request.send_command('SET VARIABLE HOTLINE_OUT "z"')
+
+        app.add_route(ROUTE, bench_bare)
+        bare = await asyncio.start_server(app.handler, "127.0.0.1", 0, backlog=1024)
+        port = bare.sockets[0].getsockname()[1]
+    print(port, flush=True)
+    stop = asyncio.Event()
+    loop.add_reader(sys.stdin.fileno(), stop.set)  # parent gone or done: stdin closes
+    await stop.wait()
+
+
+# -- client side: plays Asterisk --------------------------------------------------
+class AsteriskSide(asyncio.Protocol):
+    def __init__(self, done: asyncio.Future[None], delay: float = 0.0) -> None:
+        self.done = done
+        self.delay = delay
+        self.partial = b""
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = transport
+        transport.write(HEADER)  # type: ignore[attr-defined]
+
+    def data_received(self, data: bytes) -> None:
+        data = self.partial + data
+        lines = data.count(b"\n")
+        self.partial = data[data.rfind(b"\n") + 1:]
+        if lines:
+            reply = b"200 result=1 (x)\n" * lines
+            if self.delay:  # Asterisk busy with the channel before it answers
+                asyncio.get_running_loop().call_later(self.delay, self.transport.write, reply)  # type: ignore[attr-defined]
+            else:
+                self.transport.write(reply)  # type: ignore[attr-defined]
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        if not self.done.done():
+            self.done.set_result(None)
+
+
+async def load(port: int, concurrency: int, seconds: float, delay: float = 0.0) -> tuple[int, list[float], float]:
+    loop = asyncio.get_running_loop()
+    latencies: list[float] = []
+    failures = 0
+    deadline = loop.time() + seconds
+
+    async def worker() -> None:
+        nonlocal failures
+        while loop.time() < deadline:
+            t0 = time.perf_counter()
+            done = loop.create_future()
+            try:
+                await loop.create_connection(lambda: AsteriskSide(done, delay), "127.0.0.1", port)
+                await asyncio.wait_for(done, 5)
+            except (OSError, TimeoutError):
+                failures += 1
+                continue
+            latencies.append(time.perf_counter() - t0)
+
+    t0 = time.perf_counter()
+    await asyncio.gather(*(worker() for _ in range(concurrency)))
+    return failures, latencies, time.perf_counter() - t0
+
+
+def cpu_seconds(pid: int) -> float:
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def pct(sorted_values: list[float], q: float) -> float:
+    return sorted_values[min(len(sorted_values) - 1, int(q * len(sorted_values)))] if sorted_values else float("nan")
+
+
+def figures(calls: int, elapsed: float, lat: list[float], cpu: float, failures: int, offset: float = 0.0) -> dict:
+    lat = sorted(x - offset for x in lat)
+    return {"rps": round(calls / elapsed, 1), "p50_ms": round(pct(lat, 0.50) * 1e3, 3),
+            "p99_ms": round(pct(lat, 0.99) * 1e3, 3), "calls": calls, "failures": failures,
+            "server_cpu_us_per_call": round(cpu / max(1, calls) * 1e6, 1)}
+
+
+async def run_interleaved(procs: dict[str, tuple[subprocess.Popen, int]], concurrency: int, slices: int,
+                          seconds: float, delay: float = 0.0) -> dict[str, dict]:
+    """Alternate short slices between the servers so a noisy neighbour hits both alike."""
+    acc = {name: {"calls": 0, "elapsed": 0.0, "lat": [], "cpu": 0.0, "failures": 0} for name in procs}
+    for i in range(slices):
+        for name in (list(procs) if i % 2 == 0 else list(reversed(procs))):
+            proc, port = procs[name]
+            cpu0 = cpu_seconds(proc.pid)
+            failures, lat, elapsed = await load(port, concurrency, seconds, delay)
+            a = acc[name]
+            a["cpu"] += cpu_seconds(proc.pid) - cpu0
+            a["calls"] += len(lat)
+            a["elapsed"] += elapsed
+            a["lat"] += lat
+            a["failures"] += failures
+    return {name: figures(a["calls"], a["elapsed"], a["lat"], a["cpu"], a["failures"], 2 * delay)
+            for name, a in acc.items()}
+
+
+async def measure(procs: dict[str, tuple[subprocess.Popen, int]], seconds: float) -> tuple[dict, dict]:
+    for _, port in procs.values():  # warm-up: imports, first allocations
+        await load(port, 20, 0.5)
+    saturated = {}
+    for c in CONCURRENCY:
+        res = await run_interleaved(procs, c, SLICES, seconds / SLICES)
+        res["ratio"] = round(res["ours"]["rps"] / res["bare"]["rps"], 3)
+        saturated[str(c)] = res
+    busy = await run_interleaved(procs, CONCURRENCY[-1], 2, 1.5, REPLY_DELAY)
+    return saturated, busy
+
+
+def start_server(kind: str) -> tuple[subprocess.Popen, int]:
+    proc = subprocess.Popen([sys.executable, __file__, "--serve", kind],
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    line = proc.stdout.readline()  # type: ignore[union-attr]
+    if not line.strip().isdigit():
+        proc.kill()
+        raise SystemExit(f"{kind} server did not start")
+    return proc, int(line)
+
+
+def print_rows(label: str, res: dict) -> None:
+    for name in ("bare", "ours"):
+        f = res[name]
+        print(f"{label:>10} {name:>6} {f['rps']:>9.0f} {f['p50_ms']:>8.2f} {f['p99_ms']:>8.2f} "
+              f"{f['server_cpu_us_per_call']:>12.0f} {f['failures']:>5}")
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--serve", choices=("ours", "bare"), help=argparse.SUPPRESS)
+    ap.add_argument("--seconds", type=float, default=4.0, help="measured time per server and concurrency")
+    args = ap.parse_args()
+    logging.basicConfig(level=logging.WARNING)
+    if args.serve:
+        asyncio.run(serve(args.serve))
+        return 0
+
+    procs = {"bare": start_server("bare"), "ours": start_server("ours")}
+    try:
+        saturated, busy = asyncio.run(measure(procs, args.seconds))
+    finally:
+        for proc, _ in procs.values():
+            proc.stdin.close()  # type: ignore[union-attr]
+            try:
+                proc.wait(5)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+
+    print(f"{'conc':>10} {'server':>6} {'calls/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'cpu us/call':>12} {'fail':>5}")
+    for c, res in saturated.items():
+        print_rows(c, res)
+        print(f"{c:>10} {'ratio':>6} {res['ratio']:>9.2f}  (ours/bare calls/s)")
+    print(f"busy Asterisk, {CONCURRENCY[-1]} calls in progress, replies {REPLY_DELAY * 1e3:g} ms late; "
+          "latency = server-added time (call time minus the reply delays):")
+    print_rows(f"{CONCURRENCY[-1]}+busy", busy)
+
+    ratios = {c: res["ratio"] for c, res in saturated.items()}
+    p99 = busy["ours"]["p99_ms"]
+    failures = sum(r[n]["failures"] for r in [*saturated.values(), busy] for n in ("bare", "ours"))
+    ok = min(ratios.values()) >= TARGET_RATIO and p99 < TARGET_P99_MS and failures == 0
+    print(json.dumps({
+        "benchmark": "fastagi", "ratio_ours_over_bare": ratios,
+        "ours_p99_ms_at_100_busy": p99,
+        "ours_p99_ms_at_100_saturated": saturated[str(CONCURRENCY[-1])]["ours"]["p99_ms"],
+        "saturated": saturated, "busy_100": busy,
+        "targets": {"ratio_min": TARGET_RATIO, "p99_ms_at_100_busy_max": TARGET_P99_MS, "failures": 0},
+        "pass": ok,
+    }, ensure_ascii=False))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,74 @@
+"""`hotline dialplan build|apply`: render the plan for Asterisk and install it."""
+from __future__ import annotations
+
+import asyncio
+import sys
+from pathlib import Path
+
+from ivr.ami.client import AmiClient
+from ivr.asterisk import embedded
+from ivr.commands._common import add_config_arg, load_or_exit
+from ivr.dialplan.apply import apply
+from ivr.dialplan.build import GENERATED, instance_files, render
+from ivr.prompts import BUILD_DIR, build_for
+from ivr.prompts.build import install
+
+
+def _build(args) -> int:
+    config = load_or_exit(args.config)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    for name, text in render(config).items():
+        (out / name).write_text(text, encoding="utf-8")
+        print(out / name)
+    return 0
+
+
+async def _apply_async(config, etc: Path, files: dict[str, str]) -> int:
+    a = config.asterisk
+    ami = AmiClient(a.ami.host, a.ami.port, a.ami.username, embedded.ami_secret(config))
+    if not await ami.connect(timeout=10):
+        print(f"hotline dialplan apply: cannot reach AMI at {a.ami.host}:{a.ami.port}; nothing applied",
+              file=sys.stderr)
+        await ami.close()
+        return 1
+    try:
+        result = await apply(files, etc, ami, config)
+    finally:
+        await ami.close()
+    for problem in result.problems:
+        print(f"  {problem}", file=sys.stderr)
+    if result.rolled_back:
+        print("hotline dialplan apply: Asterisk did not accept the new config; previous files restored",
+              file=sys.stderr)
+        return 1
+    print(f"applied {len(result.written)} files to {etc}; Asterisk reloaded and verified")
+    return 0
+
+
+def _apply(args) -> int:
+    config = load_or_exit(args.config)
+    build_for(config, lambda m: print(m, file=sys.stderr))
+    if args.etc:  # a city's own Asterisk: only the generated files
+        etc, files = Path(args.etc), render(config)
+        sounds = Path(args.sounds) if args.sounds else None
+    else:
+        inst = embedded.center(config)
+        etc, files, sounds = inst.host / "etc", instance_files(config, "center"), inst.sounds
+    if sounds:
+        install(BUILD_DIR, sounds)
+    return asyncio.run(_apply_async(config, etc, files))
+
+
+def register(sub) -> None:
+    parser = sub.add_parser("dialplan", help="generate and apply the Asterisk dialplan")
+    verbs = parser.add_subparsers(dest="verb", metavar="VERB", required=True)
+    b = verbs.add_parser("build", help=f"render .conf files (default into {GENERATED})")
+    add_config_arg(b)
+    b.add_argument("-o", "--out", default=str(GENERATED))
+    b.set_defaults(func=_build)
+    a = verbs.add_parser("apply", help="install into the running Asterisk, reload, verify, roll back on failure")
+    add_config_arg(a)
+    a.add_argument("--etc", help="the Asterisk config folder of a city's own Asterisk (default: the embedded center)")
+    a.add_argument("--sounds", help="with --etc: the Asterisk sounds/hotline folder for prompts")
+    a.set_defaults(func=_apply)

@@ -1,0 +1,149 @@
+"""`hotline serve`: one asyncio process with FastAGI, AMI and the web app.
+
+`Services` is what every part reaches for: the config, the plan, the store,
+the websocket hub, the call tracker, the AMI client, transfers, speech. It is
+the FastAGI handlers' `call.context` and the web app's `services`.
+"""
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+import signal
+from pathlib import Path
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from aiohttp import web
+from sqlalchemy import text
+
+from ivr.agi.server import FastAgiServer
+from ivr.ami.client import AmiClient
+from ivr.ami.tracker import CallTracker
+from ivr.asterisk import embedded
+from ivr.config.model import Config
+from ivr.plan.decide import Plan
+from ivr.storage import repo
+from ivr.storage.db import redacted
+from ivr.storage.store import Store
+from ivr.web.app import create_app
+from ivr.web.auth import make_runner
+from ivr.web.hub import Hub
+
+log = logging.getLogger("ivr.server")
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc)
+
+
+@dataclass
+class Services:
+    config: Config
+    plan: Plan
+    store: Store | None = None
+    hub: Hub = field(default_factory=Hub)
+    ami: AmiClient | None = None
+    agi: FastAgiServer | None = None
+    tracker: CallTracker | None = None
+    transfers: Any = None
+    speech: Any = None
+    clock: Callable[[], dt.datetime] = utcnow  # tests pin the moment to test a phase
+
+    async def new_ticket_id(self) -> str:
+        """A ticket id for a new call (T20261121-0001); empty without a database."""
+        if self.store is None:
+            return ""
+        return await self.store.run(repo.new_ticket, tz=self.config.hotline.timezone)
+
+    async def health(self) -> dict:
+        db_ok = False
+        if self.store is not None:
+            try:
+                db_ok = await asyncio.wait_for(self.store.run(_db_ping), 3)
+            except Exception:  # reported as unhealthy, not raised
+                db_ok = False
+        return {
+            "ami": bool(self.ami and self.ami.connected),
+            "fastagi": bool(self.agi and self.agi.listening),
+            "db": db_ok,
+        }
+
+
+def _db_ping(session) -> bool:
+    return session.execute(text("SELECT 1")).scalar() == 1
+
+
+class HotlineServer:
+    def __init__(self, config: Config, *, ami_secret: str | None = None, clock=None) -> None:
+        self.config = config
+        self.services = Services(config=config, plan=Plan(config))
+        if clock:
+            self.services.clock = clock
+        self._ami_secret = ami_secret
+        self._runner: web.AppRunner | None = None
+        self.web_port: int | None = None
+
+    async def start(self) -> None:
+        c, s = self.config, self.services
+        if c.database.url.startswith("sqlite:///"):
+            Path(c.database.url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+        s.store = Store.open(c.database.url)
+        log.info("database %s ready", redacted(c.database.url))
+        a = c.asterisk.ami
+        secret = self._ami_secret if self._ami_secret is not None else embedded.ami_secret(c)
+        s.ami = AmiClient(a.host, a.port, a.username, secret)
+        s.tracker = CallTracker.from_config(c, s.store, s.hub.publish)
+        s.tracker.attach(s.ami)
+        await s.tracker.start()
+        s.transfers = _transfer_service(s)
+        await s.ami.connect()  # returns at once; reconnects in the background
+        s.agi = FastAgiServer.from_config(c.fastagi, context=s)
+        await s.agi.start()
+        app = create_app(c, services=s)
+        self._runner = make_runner(app)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, c.web.host, c.web.port)
+        await site.start()
+        self.web_port = self._runner.addresses[0][1]
+        log.info("web on http://%s:%d (console /console/, health /healthz)", c.web.host, self.web_port)
+
+    async def stop(self) -> None:
+        s = self.services
+        if s.agi:
+            await s.agi.stop()
+        if self._runner:
+            await self._runner.cleanup()
+        if s.tracker:
+            try:
+                await s.tracker.drain(timeout=5)
+            except asyncio.TimeoutError:
+                log.warning("stopping with call events not yet written")
+            await s.tracker.stop()
+        if s.ami:
+            await s.ami.close()
+        if s.store:
+            s.store.close()
+
+
+def _transfer_service(services: Services):
+    """The transfer feature, when present (transfer/service.py)."""
+    try:
+        from transfer.service import TransferService
+    except ImportError:
+        return None
+    return TransferService.from_services(services)
+
+
+async def serve_forever(config: Config) -> None:
+    server = HotlineServer(config)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    await server.start()
+    try:
+        await stop.wait()
+        log.info("stopping")
+    finally:
+        await server.stop()

@@ -1,0 +1,34 @@
+"""Matters 12345 does not accept (不受理), flagged for the agent.
+
+The plan's list: matters for litigation, arbitration, discipline inspection,
+administrative review or information disclosure, petitions already filed,
+and anything touching state or commercial secrets or personal privacy. This
+only flags; the agent decides.
+"""
+from __future__ import annotations
+
+import re
+
+from ivr.speech import lexicon
+
+_RULES = [
+    (reason, [re.compile(p) for p in patterns], re.compile(lexicon.OUT_OF_SCOPE_HOWTO[reason]) if reason in lexicon.OUT_OF_SCOPE_HOWTO else None)
+    for reason, patterns in lexicon.OUT_OF_SCOPE.items()
+]
+_NEGATION = re.compile(lexicon.OUT_OF_SCOPE_NEGATION)
+
+
+def out_of_scope(text: str) -> tuple[str, str] | None:
+    """(reason, matched words) for the first out-of-scope reason found, else None.
+
+    `text` is a compacted transcript. A negated mention (我不想打官司) does not
+    count, nor does a how-to question about suing or arbitration.
+    """
+    for reason, patterns, howto in _RULES:
+        if howto is not None and howto.search(text):
+            continue
+        for rx in patterns:
+            for m in rx.finditer(text):
+                if not _NEGATION.search(text[max(0, m.start() - 4):m.start()]):
+                    return reason, m.group(0)
+    return None

@@ -1,0 +1,222 @@
+"""Draft a work order (工单) from what the caller said.
+
+`draft_ticket` turns a transcript into a `TicketDraft` the agent checks and
+completes: category, the city's department (as named in its config), urgency
+and deadline, address, call-back phone, out-of-scope flag and emergency.
+Everything is rules over `ivr.speech.lexicon`; nothing here does I/O.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import asdict, dataclass, field
+
+from ivr.config.model import Config, Line
+from ivr.speech import lexicon
+from ivr.speech.deadlines import WorkCalendar, deadline, local
+from ivr.speech.emergency import detect_emergency
+from ivr.speech.extract import extract_address, extract_phone
+from ivr.speech.numerals import compact, digit_runs_to_arabic
+from ivr.speech.scope import out_of_scope
+
+__all__ = ["TicketDraft", "draft_ticket", "detect_emergency"]
+
+SUMMARY_MAX = 40
+_LEADING_FILLER = re.compile(r"^([，。、,.!?！？\s]|喂|您好|你好|嗯|啊|呃|那个|这个|就是|是12345吗)+")
+
+
+@dataclass(frozen=True)
+class TicketDraft:
+    text: str
+    summary: str
+    category: str
+    department: str
+    department_line: str | None
+    urgency: str
+    deadline: str
+    received: str
+    address: str | None
+    phone: str | None
+    caller: str | None
+    out_of_scope: bool
+    out_of_scope_reason: str | None
+    emergency: dict | None
+    keywords: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def _compile(table: dict[str, dict[str, int]]) -> list[tuple[str, re.Pattern, int]]:
+    return [(key, re.compile(p), w) for key, words in table.items() for p, w in words.items()]
+
+
+_TOPICS = _compile(lexicon.TOPIC_KEYWORDS)
+_CATEGORIES = _compile(lexicon.CATEGORY_CUES)
+_CATEGORY_ORDER = list(lexicon.CATEGORY_CUES)
+_NEGATED = re.compile(lexicon.NEGATION_BEFORE)
+_CONSTRUCTION = re.compile(lexicon.CONSTRUCTION)
+_NIGHT = re.compile(lexicon.NIGHT)
+_NOW = re.compile(lexicon.NOW)
+_OUTAGE = re.compile(lexicon.UTILITY_OUTAGE)
+_HAZARD = re.compile(lexicon.HAZARD)
+_SEVERE = re.compile(lexicon.SEVERE_HAZARD)
+_ENTERPRISE = re.compile(lexicon.ENTERPRISE)
+_GRIEVANCE = re.compile(lexicon.WORKER_GRIEVANCE)
+
+
+def _matches(text: str, compiled, *, negation: bool) -> list[tuple[str, str, int, int]]:
+    """(key, word, weight, start) for every match; where matches overlap the
+    longest is kept, so 乱停车 is not also counted as 停车."""
+    found = []
+    for key, rx, weight in compiled:
+        for m in rx.finditer(text):
+            if m.end() > m.start():
+                found.append((m.start(), m.end(), key, m.group(0), weight))
+    found.sort(key=lambda f: (-(f[1] - f[0]), f[0]))
+    taken: list[tuple[int, int]] = []
+    kept = []
+    for start, end, key, word, weight in found:
+        if any(start < e and s < end for s, e in taken):
+            continue
+        if negation and _NEGATED.search(text[max(0, start - 3):start]):
+            continue
+        taken.append((start, end))
+        kept.append((key, word, weight, start))
+    return sorted(kept, key=lambda k: k[3])
+
+
+def _line_for_kind(kind: str, config: Config) -> Line | None:
+    seen: set[str] = set()
+    while kind and kind not in seen:
+        seen.add(kind)
+        for word in lexicon.KIND_DEPARTMENTS.get(kind, ()):
+            for attr in ("department", "name"):
+                line = next((ln for ln in config.lines if word in getattr(ln, attr)), None)
+                if line:
+                    return line
+        kind = lexicon.KIND_FALLBACK.get(kind, "")
+    return None
+
+
+def _line_by_number(text: str, config: Config) -> tuple[Line, str] | None:
+    digits = digit_runs_to_arabic(text)
+    for line in config.lines:
+        for number in [*line.numbers, *line.aliases]:
+            if re.search(rf"(?<!\d){re.escape(number)}(?!\d)", digits):
+                return line, number
+    return None
+
+
+def _department(text: str, config: Config, line_id: str | None, keywords: list[str]) -> tuple[str, str | None]:
+    by_number = _line_by_number(text, config)
+    if by_number:
+        line, number = by_number
+        keywords.append(f"number:{number}")
+        return line.department, line.id
+    scores: dict[str, int] = {}
+    first: dict[str, int] = {}
+    lines: dict[str, str | None] = {}
+    for kind, word, weight, start in _matches(text, _TOPICS, negation=True):
+        line = _line_for_kind(kind, config)
+        dept = line.department if line else lexicon.GENERAL_POOL
+        scores[dept] = scores.get(dept, 0) + weight
+        first.setdefault(dept, start)
+        lines.setdefault(dept, line.id if line else None)
+        keywords.append(f"{kind}:{word}")
+    if scores:
+        best = max(scores, key=lambda d: (scores[d], -first[d]))
+        return best, lines[best]
+    line = config.line(line_id) if line_id else None
+    if line:
+        keywords.append(f"line:{line.id}")
+        return line.department, line.id
+    return lexicon.GENERAL_POOL, None
+
+
+def _category(text: str, emergency: dict | None, keywords: list[str]) -> str:
+    if emergency:
+        return "求助"
+    scores = dict.fromkeys(_CATEGORY_ORDER, 0)
+    for cat, word, weight, _ in _matches(text, _CATEGORIES, negation=False):
+        scores[cat] += weight
+        keywords.append(f"{cat}:{word}")
+    best = max(_CATEGORY_ORDER, key=lambda c: (scores[c], -_CATEGORY_ORDER.index(c)))
+    return best if scores[best] else "咨询"
+
+
+def _urgency(text: str, emergency: dict | None, when: dt.datetime, keywords: list[str]) -> str:
+    if emergency:
+        return "immediate"
+    construction = _CONSTRUCTION.search(text)
+    if construction:
+        night = _NIGHT.search(text)
+        if night or ((when.hour >= 22 or when.hour < 6) and _NOW.search(text)):
+            keywords.append(f"urgency:{construction.group(0)}+{night.group(0) if night else 'now'}")
+            return "immediate"
+    outage = _OUTAGE.search(text)
+    if outage:
+        keywords.append(f"urgency:{outage.group(0)}")
+        return "30min"
+    hazard = _HAZARD.search(text)
+    if hazard:
+        severe = _SEVERE.search(text)
+        keywords.append(f"urgency:{hazard.group(0)}" + (f"+{severe.group(0)}" if severe else ""))
+        return "same_day" if severe else "3days"
+    enterprise = _ENTERPRISE.search(text)
+    if enterprise and not _GRIEVANCE.search(text):
+        keywords.append(f"urgency:{enterprise.group(0)}")
+        return "15workdays"
+    return "5workdays"
+
+
+def _summary(text: str) -> str:
+    s = _LEADING_FILLER.sub("", text).strip()
+    return s if len(s) <= SUMMARY_MAX else s[:SUMMARY_MAX - 1] + "…"
+
+
+def draft_ticket(
+    text: str,
+    config: Config,
+    *,
+    at: dt.datetime,
+    caller: str | None = None,
+    line_id: str | None = None,
+    calendar: WorkCalendar | None = None,
+) -> TicketDraft:
+    """Draft a ticket from a transcript received at `at` (naive = hotline local time).
+
+    `line_id` is the old line the call came in on: its department is used
+    when the words name no topic. `calendar` adds the city's holidays.
+    """
+    raw = text if isinstance(text, str) else ""
+    clean = compact(raw)
+    tz = config.hotline.timezone
+    when = local(at, tz)
+    keywords: list[str] = []
+    emergency = detect_emergency(clean)
+    if emergency:
+        keywords.append(f"emergency:{emergency['phrase']}")
+    scope = out_of_scope(clean)
+    if scope:
+        keywords.append(f"out_of_scope:{scope[1]}")
+    department, dept_line = _department(clean, config, line_id, keywords)
+    category = _category(clean, emergency, keywords)
+    urgency = _urgency(clean, emergency, when, keywords)
+    return TicketDraft(
+        text=raw,
+        summary=_summary(clean),
+        category=category,
+        department=department,
+        department_line=dept_line,
+        urgency=urgency,
+        deadline=deadline(urgency, when, tz, calendar).isoformat(),
+        received=when.isoformat(),
+        address=extract_address(clean),
+        phone=extract_phone(clean),
+        caller=caller,
+        out_of_scope=scope is not None,
+        out_of_scope_reason=scope[0] if scope else None,
+        emergency=emergency,
+        keywords=keywords,
+    )
