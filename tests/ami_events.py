@@ -60,12 +60,12 @@ def hangup(t: float, chan: Chan, cause: str = "16", lid: str | None = None) -> d
 
 
 def queue_ev(name: str, t: float, caller: Chan, queue: str, **fields: str) -> dict[str, str]:
-    return ev(name, t, caller.snap(), privilege="agent,all", Queue=queue, **fields)
+    return ev(name, t, caller.snap(), privilege="agent,all", Queue=f"hotline-{queue}", **fields)
 
 
 def member_ev(name: str, t: float, caller: Chan, agent: Chan, queue: str, **fields: str) -> dict[str, str]:
     member = agent.name.split("-")[0]  # PJSIP/agent1001
-    return ev(name, t, caller.snap(), agent.snap("Dest"), privilege="agent,all", Queue=queue,
+    return ev(name, t, caller.snap(), agent.snap("Dest"), privilege="agent,all", Queue=f"hotline-{queue}",
               Interface=member, MemberName=member.split("/")[1], **fields)
 
 

@@ -12,6 +12,8 @@ import pytest
 from ivr.asterisk.embedded import install_agi_scripts
 from ivr.config.loader import load_config
 from ivr.dialplan.build import instance_files
+from ivr.prompts import BUILD_DIR, build_for
+from ivr.prompts.build import install
 from tests.asterisk_harness import Ami, free_port, new_instance
 
 REPO = Path(__file__).resolve().parents[1]
@@ -38,6 +40,8 @@ def center(shipped_config, agi_port):
     inst = new_instance("center", agi_port)
     inst.write_config(instance_files(shipped_config, "center") | test_files())
     install_agi_scripts(inst)
+    build_for(shipped_config)
+    install(BUILD_DIR, inst.sounds)
     inst.start()
     yield inst
     inst.remove()
@@ -48,3 +52,40 @@ async def center_ami(center):
     ami = await Ami(center).connect()
     yield ami
     ami.close()
+
+
+class Clock:
+    """The moment the server believes it is (phases depend on the date)."""
+
+    def __init__(self):
+        import datetime as dt
+        self.now = dt.datetime.now(dt.timezone.utc)
+
+    def __call__(self):
+        return self.now
+
+
+@pytest.fixture
+async def hotline_server(center, agi_port, tmp_path):
+    """The real server (FastAGI + AMI + web + SQLite) attached to the center, with a settable clock."""
+    from ivr.server import HotlineServer
+
+    servers = []
+
+    async def start(config_path: Path = REPO / "config.yaml", **overrides):
+        config = load_config(config_path, overrides={
+            "asterisk.ami.port": center.ami_port, "asterisk.ami.username": center.ami_user,
+            "fastagi.port": agi_port, "web.port": 0,
+            "database.url": f"sqlite:///{tmp_path}/hotline-{len(servers)}.db", **overrides,
+        })
+        clock = Clock()
+        server = HotlineServer(config, ami_secret=center.ami_secret, clock=clock)
+        server.clock = clock
+        await server.start()
+        assert await server.services.ami.wait_connected(10), "server could not log in to AMI"
+        servers.append(server)
+        return server
+
+    yield start
+    for server in servers:
+        await server.stop()

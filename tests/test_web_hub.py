@@ -158,3 +158,27 @@ async def test_bad_events_are_refused_at_the_publisher(agent, kind, payload, pro
     with pytest.raises(ValueError, match=problem):
         await hub.publish(agent, kind, payload)
     assert drain(sub) == [] and hub.last_id == 0
+
+
+async def test_update_events_that_take_the_call_away_from_an_agent():
+    """The tracker's ring_cancelled / transferred / agent_left updates (ivr.ami.tracker)."""
+    hub = Hub(first_id=1)
+    await hub.publish(None, "update", {"call_id": "c1", "event": "queued", "queue": "general", "position": 1})
+    await hub.publish("agent1001", "ring", pop_payload("c1"))
+    await hub.publish("agent1002", "ring", pop_payload("c1", "agent1002"))
+    await hub.publish("agent1002", "answer", pop_payload("c1", "agent1002"))
+    await hub.publish("agent1001", "update", {"call_id": "c1", "event": "ring_cancelled",
+                                              "reason": "answered_elsewhere"})
+    assert hub.calls.visible("agent1001") == []
+    [call] = hub.calls.visible("agent1002")
+    assert call["status"] == "answered" and "event" not in call and "reason" not in call
+    # agent1002 hands the call to agent1001 (attended): answer to the new one, "transferred" to the old
+    await hub.publish("agent1001", "answer", pop_payload("c1"))
+    await hub.publish("agent1002", "update", {"call_id": "c1", "event": "transferred",
+                                              "transfer": {"to": "agent1001", "result": "completed"}})
+    assert hub.calls.owner("c1") == "agent1001" and hub.calls.visible("agent1002") == []
+    await hub.publish("agent1001", "update", {"call_id": "c1", "event": "agent_left"})
+    assert hub.calls.owner("c1") is None and hub.calls.visible("agent1001") == []
+    assert [c["call_id"] for c in hub.calls.visible("super01", supervisor=True)] == ["c1"]  # caller still on
+    await hub.publish(None, "hangup", {"call_id": "c1", "disposition": "answered", "agent": None})
+    assert not hub.calls.is_active("c1")

@@ -146,8 +146,12 @@ class _Connection(asyncio.Protocol):
 
     def data_received(self, data: bytes) -> None:
         buf = self.buf
+        call = self.call
+        if call is not None and not buf and data.find(b"\n") == len(data) - 1:
+            call.feed_line(data[:-1])  # the usual case: exactly one whole reply line
+            return
         buf += data
-        if self.call is None:
+        if call is None:
             self._read_header()
         elif b"\n" in data:
             self._read_lines()

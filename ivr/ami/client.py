@@ -24,6 +24,8 @@ from panoramisk import Manager
 from panoramisk.ami_protocol import AMIProtocol
 from panoramisk.message import Message
 
+from ivr.ami.manager import HotlineManager, HotlineProtocol, RedactingLog
+
 log = logging.getLogger("ivr.ami")
 
 EventHandler = Callable[[Message], Any]
@@ -63,10 +65,10 @@ class AmiClient:
         self.action_timeout = action_timeout
         self.ping_interval, self.ping_timeout = ping_interval, ping_timeout
         self.logins = 0  # successful logins, reconnections included
-        self._manager = _Manager(
+        self._manager = HotlineManager(
             self, host=host, port=port, username=username, secret=secret, events="on",
             ping_delay=10**9,  # panoramisk's fire-and-forget pinger is replaced by our heartbeat
-            log=_RedactingLog(logging.getLogger("ivr.ami.panoramisk"), secret))
+            log=RedactingLog(logging.getLogger("ivr.ami.panoramisk"), secret))
         self._ready = asyncio.Event()
         self._lost = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
@@ -225,7 +227,7 @@ class AmiClient:
         manager = self._manager
         self._lost.clear()
         transport, protocol = await asyncio.wait_for(
-            loop.create_connection(lambda: _Protocol(manager), self.host, self.port), self.connect_timeout)
+            loop.create_connection(lambda: HotlineProtocol(manager), self.host, self.port), self.connect_timeout)
         done = loop.create_future()
         done.set_result((transport, protocol))
         manager.connection_made(done)  # sends Login
@@ -291,81 +293,6 @@ class AmiClient:
         except Exception:
             log.exception("AMI: handler %s failed on a %s event (connection kept)",
                           getattr(callback, "__qualname__", callback), event_name)
-
-
-class _Manager(Manager):
-    """panoramisk's Manager with reconnection and callback dispatch handed to the AmiClient."""
-
-    def __init__(self, client: AmiClient, **config: Any) -> None:
-        super().__init__(**config)
-        self._client = client
-
-    def connection_lost(self, exc: Any) -> None:
-        self._connected = False
-        self.authenticated = False
-        if self.pinger:
-            self.pinger.cancel()
-            self.pinger = None
-        self._client._connection_lost()
-
-    def dispatch(self, event: Message) -> list[str]:
-        matches = []
-        event.manager = self
-        for pattern, regexp in self.patterns:
-            if regexp.match(event.event) is not None:
-                matches.append(pattern)
-                for callback in self.callbacks[pattern]:
-                    self._client._run_callback(callback, event)
-        return matches
-
-
-class _Protocol(AMIProtocol):
-    """One bad message is logged and skipped instead of killing the connection."""
-
-    def __init__(self, manager: _Manager) -> None:
-        super().__init__()
-        self._manager = manager
-
-    def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        super().connection_made(transport)
-        self.factory = self._manager  # data may arrive before the Manager adopts us
-
-    def handle_message(self, message: Message) -> None:
-        try:
-            super().handle_message(message)
-        except Exception:
-            self.log.exception("AMI: could not handle a %s message (connection kept)",
-                               message.get("Event") or message.get("Response") or "?")
-
-
-class _RedactingLog:
-    """The logger panoramisk gets: formats each message and blanks the secret out of it."""
-
-    def __init__(self, logger: logging.Logger, secret: str) -> None:
-        self._logger, self._secret = logger, secret
-
-    def _emit(self, level: int, msg: object, args: tuple[Any, ...], exc_info: bool = False) -> None:
-        if not self._logger.isEnabledFor(level):
-            return
-        text = str(msg) % args if args else str(msg)
-        if self._secret:
-            text = text.replace(self._secret, "********")
-        self._logger.log(level, "%s", text, exc_info=exc_info)
-
-    def debug(self, msg: object, *args: Any, **_: Any) -> None:
-        self._emit(logging.DEBUG, msg, args)
-
-    def info(self, msg: object, *args: Any, **_: Any) -> None:
-        self._emit(logging.INFO, msg, args)
-
-    def warning(self, msg: object, *args: Any, **_: Any) -> None:
-        self._emit(logging.WARNING, msg, args)
-
-    def error(self, msg: object, *args: Any, **_: Any) -> None:
-        self._emit(logging.ERROR, msg, args)
-
-    def exception(self, msg: object, *args: Any, **_: Any) -> None:
-        self._emit(logging.ERROR, msg, args, exc_info=True)
 
 
 def _check_values(act: Mapping[str, Any]) -> None:

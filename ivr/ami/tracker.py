@@ -36,6 +36,12 @@ log = logging.getLogger(__name__)
 _POP_FIELDS = ("dialed", "line", "department", "mode", "queue")
 
 
+def _queue_id(name: object) -> str | None:
+    """Config queue id of an Asterisk queue: the dialplan names them hotline-<id>
+    (ivr.dialplan.build.asterisk_queue), HOTLINE_QUEUE holds the bare id."""
+    return str(name or "").removeprefix("hotline-") or None
+
+
 class CallTracker(CallBook):
     def __init__(self, store: Store, publish: Publish, *, max_queue: int = 20000, **kw: Any) -> None:
         super().__init__(store, publish, **kw)
@@ -165,7 +171,7 @@ class CallTracker(CallBook):
         call = self._call_for(ev, at)
         if call is None or call.internal:
             return
-        queue = str(ev.get("Queue", "")) or None
+        queue = _queue_id(ev.get("Queue"))
         call.fields["queue"] = queue
         fields: dict[str, Any] = {"queue": queue}
         if call.queued_at is None:
@@ -178,7 +184,7 @@ class CallTracker(CallBook):
     async def _queue_leave(self, ev: Event, at: dt.datetime) -> None:
         call = self._call_for(ev, at, create=False)
         if call is not None and not call.internal:
-            self._record(call, at, "queue_leave", {"queue": ev.get("Queue")})
+            self._record(call, at, "queue_leave", {"queue": _queue_id(ev.get("Queue"))})
 
     async def _queue_abandon(self, ev: Event, at: dt.datetime) -> None:
         call = self._call_for(ev, at, create=False)
@@ -186,7 +192,7 @@ class CallTracker(CallBook):
             return
         call.queue_wait_s = _float(ev.get("HoldTime"))
         self._save(call, {"queue_wait_s": call.queue_wait_s})
-        self._record(call, at, "abandon", {"queue": ev.get("Queue"), "hold_s": call.queue_wait_s})
+        self._record(call, at, "abandon", {"queue": _queue_id(ev.get("Queue")), "hold_s": call.queue_wait_s})
 
     def _member(self, ev: Event) -> str | None:
         agent = agent_id(ev.get("Interface")) or agent_id(ev.get("DestChannel")) or _number(ev.get("MemberName"))

@@ -194,7 +194,7 @@ class Asterisk(Strict):
 
 class FastAgi(Strict):
     host: str = "127.0.0.1"
-    port: int = Field(4573, ge=1, le=65535)
+    port: int = Field(4573, ge=0, le=65535)  # 0: any free port (tests)
     header_timeout: float = Field(5.0, gt=0)
     header_max_bytes: int = Field(64 * 1024, ge=1024)
     command_timeout: float = Field(10.0, gt=0)
@@ -202,7 +202,7 @@ class FastAgi(Strict):
 
 class Web(Strict):
     host: str = "127.0.0.1"
-    port: int = Field(8080, ge=1, le=65535)
+    port: int = Field(8080, ge=0, le=65535)  # 0: any free port (tests)
     # token -> agent id ("supervisor" role sees all calls). Overridable by env.
     tokens: dict[str, str] = Field(default_factory=dict, repr=False)
     supervisors: list[str] = Field(default_factory=list)

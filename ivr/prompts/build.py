@@ -28,6 +28,7 @@ EDGE_MS = 60                 # keep a little air at each end after trimming
 RATES = {".wav": 8000, ".wav16": 16000}
 BUILD_VERSION = "1"          # bump when the processing changes: everything rebuilds
 ESPEAK_VOICE = "cmn"         # Mandarin
+ESPEAK_SPEED = "230"         # words per minute: placeholders need not be slow
 
 
 class PromptError(RuntimeError):
@@ -46,7 +47,7 @@ def _digest(prompt: Prompt) -> str:
     if prompt.source:
         h.update(prompt.source.read_bytes())
     else:
-        h.update(ESPEAK_VOICE.encode())
+        h.update(f"{ESPEAK_VOICE}:{ESPEAK_SPEED}".encode())
     return h.hexdigest()
 
 
@@ -54,7 +55,7 @@ def synthesize(text: str, out: Path) -> None:
     """A placeholder recording of `text` (espeak-ng, Mandarin)."""
     if not shutil.which("espeak-ng"):
         raise PromptError("espeak-ng is not installed (apt-get install espeak-ng) and a prompt has no recording")
-    proc = subprocess.run(["espeak-ng", "-v", ESPEAK_VOICE, "-s", "200", "-w", str(out), text],
+    proc = subprocess.run(["espeak-ng", "-v", ESPEAK_VOICE, "-s", ESPEAK_SPEED, "-w", str(out), text],
                           capture_output=True, text=True)
     if proc.returncode != 0 or not out.exists():
         raise PromptError(f"espeak-ng failed: {proc.stderr.strip()}")

@@ -23,6 +23,8 @@ UNITS = {"十": 10, "拾": 10, "百": 100, "佰": 100, "千": 1000, "仟": 1000}
 _RUN_DIGITS = "零〇○洞幺一二两三四五六七八九"
 _RUN_UNITS = "十百千万"
 RUN_RE = re.compile(f"[{_RUN_DIGITS}{_RUN_UNITS}]+")
+# Characters that make 一 the start of a word (一直, 一下, 一个 ...).
+_WORD_AFTER_YI = set("直下个些点样起定般次共天会边旁家")
 _FULLWIDTH = str.maketrans("０１２３４５６７８９", "0123456789")
 _CJK = r"\u3400-\u9fff"
 _SPACE_BETWEEN_CJK = re.compile(f"(?<=[{_CJK}])\\s+(?=[{_CJK}])")
@@ -102,6 +104,9 @@ def digit_runs_to_arabic(text: str) -> str:
         run = m.group(0)
         if any(ch in _RUN_UNITS for ch in run):
             return run
+        # 幺二三三三一直打不通: the last 一 starts the word 一直, it is no digit.
+        if len(run) > 1 and run[-1] == "一" and text[m.end():m.end() + 1] in _WORD_AFTER_YI:
+            return spoken_digits(run[:-1]) + "一"
         return spoken_digits(run)
 
     return RUN_RE.sub(sub, text)

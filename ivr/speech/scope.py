@@ -29,6 +29,6 @@ def out_of_scope(text: str) -> tuple[str, str] | None:
             continue
         for rx in patterns:
             for m in rx.finditer(text):
-                if not _NEGATION.search(text[max(0, m.start() - 4):m.start()]):
+                if not _NEGATION.search(text[max(0, m.start() - 6):m.start()]):
                     return reason, m.group(0)
     return None

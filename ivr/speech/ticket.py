@@ -22,6 +22,8 @@ from ivr.speech.scope import out_of_scope
 __all__ = ["TicketDraft", "draft_ticket", "detect_emergency"]
 
 SUMMARY_MAX = 40
+SEVERE_HAZARD_REPORT = 2  # category weight a fire/gas/mine hazard adds to 举报
+NIGHT_WORKS_WEIGHT = 3    # topic weight night-time construction noise adds to environment
 _LEADING_FILLER = re.compile(r"^([，。、,.!?！？\s]|喂|您好|你好|嗯|啊|呃|那个|这个|就是|是12345吗)+")
 
 
@@ -65,7 +67,7 @@ _ENTERPRISE = re.compile(lexicon.ENTERPRISE)
 _GRIEVANCE = re.compile(lexicon.WORKER_GRIEVANCE)
 
 
-def _matches(text: str, compiled, *, negation: bool) -> list[tuple[str, str, int, int]]:
+def _matches(text: str, compiled, negatable: tuple[str, ...] = ()) -> list[tuple[str, str, int, int]]:
     """(key, word, weight, start) for every match; where matches overlap the
     longest is kept, so 乱停车 is not also counted as 停车."""
     found = []
@@ -79,7 +81,7 @@ def _matches(text: str, compiled, *, negation: bool) -> list[tuple[str, str, int
     for start, end, key, word, weight in found:
         if any(start < e and s < end for s, e in taken):
             continue
-        if negation and _NEGATED.search(text[max(0, start - 3):start]):
+        if key in negatable and _NEGATED.search(text[max(0, start - 3):start]):
             continue
         taken.append((start, end))
         kept.append((key, word, weight, start))
@@ -108,7 +110,9 @@ def _line_by_number(text: str, config: Config) -> tuple[Line, str] | None:
     return None
 
 
-def _department(text: str, config: Config, line_id: str | None, keywords: list[str]) -> tuple[str, str | None]:
+def _department(
+    text: str, config: Config, line_id: str | None, keywords: list[str], night_works: bool
+) -> tuple[str, str | None]:
     by_number = _line_by_number(text, config)
     if by_number:
         line, number = by_number
@@ -117,7 +121,10 @@ def _department(text: str, config: Config, line_id: str | None, keywords: list[s
     scores: dict[str, int] = {}
     first: dict[str, int] = {}
     lines: dict[str, str | None] = {}
-    for kind, word, weight, start in _matches(text, _TOPICS, negation=True):
+    found = _matches(text, _TOPICS, lexicon.NEGATABLE_KINDS)
+    if night_works:  # night-time construction noise is the environment department's
+        found.append(("environment", "夜间施工", NIGHT_WORKS_WEIGHT, len(text)))
+    for kind, word, weight, start in found:
         line = _line_for_kind(kind, config)
         dept = line.department if line else lexicon.GENERAL_POOL
         scores[dept] = scores.get(dept, 0) + weight
@@ -134,15 +141,17 @@ def _department(text: str, config: Config, line_id: str | None, keywords: list[s
     return lexicon.GENERAL_POOL, None
 
 
-def _category(text: str, emergency: dict | None, keywords: list[str]) -> str:
+def _category(text: str, emergency: dict | None, urgency: str, keywords: list[str]) -> str:
     if emergency:
         return "求助"
     scores = dict.fromkeys(_CATEGORY_ORDER, 0)
-    for cat, word, weight, _ in _matches(text, _CATEGORIES, negation=False):
+    if urgency == "same_day":
+        scores["举报"] += SEVERE_HAZARD_REPORT
+    for cat, word, weight, _ in _matches(text, _CATEGORIES):
         scores[cat] += weight
         keywords.append(f"{cat}:{word}")
     best = max(_CATEGORY_ORDER, key=lambda c: (scores[c], -_CATEGORY_ORDER.index(c)))
-    return best if scores[best] else "咨询"
+    return best if scores[best] else "投诉"
 
 
 def _urgency(text: str, emergency: dict | None, when: dt.datetime, keywords: list[str]) -> str:
@@ -200,9 +209,10 @@ def draft_ticket(
     scope = out_of_scope(clean)
     if scope:
         keywords.append(f"out_of_scope:{scope[1]}")
-    department, dept_line = _department(clean, config, line_id, keywords)
-    category = _category(clean, emergency, keywords)
     urgency = _urgency(clean, emergency, when, keywords)
+    night_works = urgency == "immediate" and not emergency
+    department, dept_line = _department(clean, config, line_id, keywords, night_works)
+    category = _category(clean, emergency, urgency, keywords)
     return TicketDraft(
         text=raw,
         summary=_summary(clean),
@@ -210,13 +220,13 @@ def draft_ticket(
         department=department,
         department_line=dept_line,
         urgency=urgency,
-        deadline=deadline(urgency, when, tz, calendar).isoformat(),
-        received=when.isoformat(),
+        deadline=deadline(urgency, when, tz, calendar).isoformat(timespec="seconds"),
+        received=when.isoformat(timespec="seconds"),
         address=extract_address(clean),
         phone=extract_phone(clean),
         caller=caller,
         out_of_scope=scope is not None,
         out_of_scope_reason=scope[0] if scope else None,
         emergency=emergency,
-        keywords=keywords,
+        keywords=list(dict.fromkeys(keywords)),
     )

@@ -2,8 +2,10 @@
 
 Used for a console's `resync`, for GET /api/calls/mine and for permission
 checks (whose call is it, whose ticket is it). A call concerns every agent it
-was offered to (ringall queues ring several); its owner is the agent who
-answered it, the only one (besides supervisors) who may transfer it.
+was offered to (ringall queues ring several) until it leaves them (an
+`update` whose "event" is in LEAVE_EVENTS, or a `hangup` sent to them); its
+owner is the agent who answered it, the only one (besides supervisors) who
+may transfer it. A `hangup` for the owner, or for nobody (None), ends the call.
 """
 from __future__ import annotations
 
@@ -20,6 +22,9 @@ if TYPE_CHECKING:
 # Keys whose values are a person's phone number: masked for viewers who are
 # not an agent of the call (also inside history entries and ticket drafts).
 NUMBER_KEYS = frozenset({"caller", "caller_number", "callback_number", "phone", "contact_number"})
+# `update` events (payload "event", see ivr.ami.tracker) after which the call no
+# longer concerns the agent they are sent to.
+LEAVE_EVENTS = frozenset({"ring_cancelled", "transferred", "agent_left"})
 
 
 def mask_numbers(value: Any) -> Any:
@@ -57,6 +62,10 @@ class CallBook:
             if call is not None:
                 self._hangup(ev.call_id, call, ev.agent)
             return
+        if ev.kind == "update" and ev.payload.get("event") in LEAVE_EVENTS:
+            if call is not None and ev.agent is not None:
+                self._leave(call, ev.agent)
+            return
         if call is None:
             call = self._calls[ev.call_id] = _Call({"call_id": ev.call_id, "status": "queued"})
             if len(self._calls) > self._max:  # a hangup we never saw
@@ -77,6 +86,15 @@ class CallBook:
             self._tickets.move_to_end(ticket["id"])
             if len(self._tickets) > self._max:
                 self._tickets.popitem(last=False)
+
+    @staticmethod
+    def _leave(call: _Call, agent: str) -> None:
+        """The call goes on without `agent` (ring cancelled, transferred away, left)."""
+        if agent in call.agents:
+            call.agents.remove(agent)
+        if call.owner == agent:
+            call.owner = None
+            call.state["agent"] = None
 
     def _hangup(self, call_id: str, call: _Call, agent: str | None) -> None:
         """The call ended for `agent` (None: for everyone)."""
@@ -123,7 +141,7 @@ class CallBook:
 
 def _merge(state: dict, payload: dict) -> None:
     for key, value in payload.items():
-        if key == "call_id":
+        if key in ("call_id", "event"):  # "event" names the update, it is not call state
             continue
         if key == "transcript" and isinstance(value, dict):
             # Final sentences accumulate; a partial replaces the previous partial.

@@ -18,6 +18,8 @@ const TRANSFER_STATUS = {
 const DISPOSITIONS = {
   answered: "已接听", abandoned: "放弃", forwarded: "已转出", announced: "已播报", unanswered: "未接通",
 };
+// update events after which the call no longer concerns this agent (docs/web.md)
+const LEAVE_EVENTS = ["ring_cancelled", "transferred", "agent_left"];
 const TICKET_FIELDS = ["category", "summary", "content", "caller_name", "address"];
 const PING_EVERY_MS = 25000;
 const SILENCE_LIMIT_MS = 60000;
@@ -144,6 +146,19 @@ function applyEvent(ev) {
     render(false);
     return;
   }
+  const leave = ev.kind === "update" && LEAVE_EVENTS.includes(ev.payload.event);
+  if (leave) {  // the call goes on without this agent
+    if (!call) return;
+    const editing = state.selected === ev.call_id && state.ticketDirty;
+    if (ev.payload.event === "ring_cancelled" && call.status !== "answered" && !editing) {
+      state.calls.delete(ev.call_id);
+      if (state.selected === ev.call_id) state.selected = null;
+    } else {
+      call.status = "ended";
+    }
+    render(false);
+    return;
+  }
   if (!call) { call = { call_id: ev.call_id, status: "queued" }; state.calls.set(ev.call_id, call); }
   if (ev.kind === "ring" && call.status !== "answered") call.status = "ringing";
   if (ev.kind === "answer") call.status = "answered";
@@ -153,7 +168,7 @@ function applyEvent(ev) {
       const tr = call.transcript || (call.transcript = { final: [], partial: "" });
       if (typeof value.final === "string") { tr.final.push(value.final); tr.partial = ""; }
       if (typeof value.partial === "string") tr.partial = value.partial;
-    } else if (key !== "call_id") {
+    } else if (key !== "call_id" && key !== "event") {
       call[key] = value;
     }
   }
