@@ -207,8 +207,15 @@ async def serve(system: str, agents: int) -> None:
         await asyncio.sleep(max(0.0, t0 + i / rate - loop.time()))
         tasks.append(asyncio.create_task(call_flow(i, agent_name(i % agents))))
     await asyncio.gather(*tasks)
+    t_end = loop.time()
+    if ami is not None:  # let a lagging tracker finish, so "lost" means lost, not late
+        try:
+            await ami.tracker.drain(timeout=120)
+        except asyncio.TimeoutError:
+            pass
+    drain_s = loop.time() - t_end
     await asyncio.sleep(0.5)
-    print(json.dumps({"sent": sent, "cpu_s": time.process_time() - cpu0}), flush=True)
+    print(json.dumps({"sent": sent, "cpu_s": time.process_time() - cpu0, "drain_s": drain_s}), flush=True)
     await reader.read()  # parent closes stdin when done
     await runner.cleanup()
     for fn in cleanup:
@@ -325,6 +332,7 @@ def run(system: str, agents: int, rate: float, seconds: float) -> dict:
             "pop_max_ms": pct(lat["pop"], 1.0), "all_p50_ms": pct(lat["all"], 0.50),
             "all_p99_ms": pct(lat["all"], 0.99), "pops": len(lat["pop"]), "events": events, "lost": lost,
             "supervisor_events": got["supervisor_events"], "server_cpu_s": round(cpu, 2),
+            "backlog_drain_s": round(sent["drain_s"], 2),
             "server_cpu_us_per_event": round(cpu / max(1, events) * 1e6, 1)}
 
 
@@ -354,14 +362,21 @@ def main() -> int:
         r = results[system] = run(system, args.agents, args.rate, args.seconds)
         print(f"{system:>8} {r['pop_p50_ms']:>8} {r['pop_p99_ms']:>8} {r['pop_max_ms']:>8} {r['all_p99_ms']:>8} "
               f"{r['events']:>7} {r['lost']:>5} {r['server_cpu_us_per_event']:>9}", flush=True)
+    def meets(system: str) -> bool:
+        r = results[system]
+        return (r["pop_p99_ms"] or 1e9) < TARGET_P99_MS and r["lost"] == 0
+
+    # The headline is the whole path from the AMI event when the tracker is measured.
     headline = "tracker" if "tracker" in results else "hub"
-    ours = [results[s] for s in ("hub", "tracker") if s in results]
-    ok = (results[headline]["pop_p99_ms"] or 1e9) < TARGET_P99_MS and all(r["lost"] == 0 for r in ours)
+    ok = all(meets(s) for s in ("hub", "tracker") if s in results)
     print(json.dumps({
         "benchmark": "screenpop", "agents": args.agents, "calls_per_s": args.rate, "seconds": args.seconds,
         "headline": headline, "pop_p50_ms": results[headline]["pop_p50_ms"],
-        "pop_p99_ms": results[headline]["pop_p99_ms"], "results": results,
-        "targets": {"pop_p99_ms": TARGET_P99_MS, "lost": 0}, "pass": ok,
+        "pop_p99_ms": results[headline]["pop_p99_ms"],
+        "web_pop_p99_ms": results.get("hub", {}).get("pop_p99_ms"),
+        "bare_pop_p99_ms": results.get("bare", {}).get("pop_p99_ms"),
+        "web_pass": meets("hub") if "hub" in results else None,
+        "results": results, "targets": {"pop_p99_ms": TARGET_P99_MS, "lost": 0}, "pass": ok,
     }, ensure_ascii=False))
     return 0 if ok else 1
 

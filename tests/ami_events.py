@@ -55,7 +55,7 @@ def bridge(name: str, t: float, chan: Chan, bridge_id: str, count: int, lid: str
 
 
 def hangup(t: float, chan: Chan, cause: str = "16", lid: str | None = None) -> dict[str, str]:
-    text = {"16": "Normal Clearing", "26": "Answered elsewhere", "0": "Unknown"}[cause]
+    text = {"16": "Normal Clearing", "19": "No user responding", "26": "Answered elsewhere", "0": "Unknown"}[cause]
     return ev("Hangup", t, chan.snap(lid=lid), Cause=cause, **{"Cause-txt": text})
 
 

@@ -1,4 +1,4 @@
-"""Place calls into the real center and read back what happened to each one."""
+"""Place calls into the real center, read back what happened to each one and check it against the plan."""
 from __future__ import annotations
 
 import asyncio
@@ -6,6 +6,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from tests.asterisk_harness import Ami
+from tests.audio import contains
+
+PROMPT_MATCH = 0.8  # normalised correlation of the prompt found in the caller's recording
 
 
 @dataclass
@@ -61,3 +64,44 @@ async def collect(ami: Ami, calls: list[CallResult], settle: float, since: int =
 
 def heard(recordings: Path, call: CallResult) -> Path:
     return recordings / f"testcall-{call.tag}-heard.wav"
+
+
+def check(call, decision, center) -> list[str]:
+    """What differs between the decision and what Asterisk reports for this call."""
+    problems = []
+    got = call.variables()
+    if not call.events:
+        return ["no events: the call never reached Asterisk's plan"]
+    for var in ("HOTLINE_MODE", "HOTLINE_ACTION") + (("HOTLINE_LINE",) if decision.line else ()):
+        want = decision.channel_vars()[var]
+        if got.get(var) != want:
+            problems.append(f"{var}={got.get(var)!r}, want {want!r}")
+    if decision.mode != "emergency" and not got.get("HOTLINE_TICKET", "").startswith("T"):
+        problems.append("no ticket id on the channel")
+    action = decision.action
+    if decision.prompt_id and action != "menu":
+        score = contains(heard(center.host / "recordings", call), center.sounds / f"{decision.prompt_id}.wav")
+        if score < PROMPT_MATCH:
+            problems.append(f"prompt {decision.prompt_id} not heard by the caller (match {score:.2f})")
+    if action in ("queue", "prompt_then_forward"):
+        tried = call.apps("Queue")
+        if not tried or not tried[0].startswith(f"hotline-{decision.queue},"):
+            problems.append(f"queue tried {tried}, want hotline-{decision.queue}")
+        # an expert queue with nobody logged in overflows to the general pool at once
+        final = decision.overflow_queue or decision.queue
+        if f"hotline-{final}" not in call.queues_joined():
+            problems.append(f"waiting in {call.queues_joined()}, want hotline-{final}")
+    elif action in ("department", "forward", "passthrough"):
+        dials = call.apps("Dial")
+        if not dials or not dials[0].startswith(decision.dial):
+            problems.append(f"dialed {dials}, want {decision.dial}")
+        if decision.dial.endswith("@sim-outside"):
+            number = decision.dial.split("/")[1].split("@")[0]
+            if number not in [e.get("Number") for e in call.user_events("SimOutside")]:
+                problems.append(f"outside number {number} never answered")
+    elif action in ("not_in_service", "prompt_then_hangup"):
+        if call.queues_joined() or call.apps("Dial"):
+            problems.append("call went on after the prompt instead of ending")
+        if not call.hung_up():
+            problems.append("call was not ended")
+    return problems

@@ -144,7 +144,7 @@ def test_agent_sees_pop_saves_draft_and_transfers(tmp_path, store):
 
         # transfer to the tax sub-center (three-way), then to 119
         driver.find_element(By.ID, "btn-subcenter").click()
-        wait_text(driver, "transfer-status", "tax")
+        wait_text(driver, "transfer-status", "12366 税务分中心")
         WebDriverWait(driver, 10).until(lambda d: len(transfers.calls) == 1)
         assert transfers.calls == [{"call_id": CALL, "kind": "subcenter", "target": "tax",
                                     "mode": "threeway", "agent": "agent1001"}]
@@ -153,6 +153,15 @@ def test_agent_sees_pop_saves_draft_and_transfers(tmp_path, store):
         WebDriverWait(driver, 10).until(lambda d: len(transfers.calls) == 2)
         assert transfers.calls[1]["target"] == "119" and transfers.calls[1]["kind"] == "emergency"
 
+        # the transfer service reports progress; the agent can then leave the three-way call
+        server.run(hub.publish("agent1001", "transfer", {"call_id": CALL, "transfer": {
+            "id": 7, "kind": "subcenter", "target": "tax", "label": "12366 税务分中心", "mode": "threeway",
+            "status": "answered", "message": "分中心已接听"}}))
+        wait_text(driver, "transfer-status", "12366 税务分中心 (threeway): 已接通 answered — 分中心已接听")
+        assert driver.find_element(By.ID, "btn-complete").is_displayed()
+        server.run(hub.publish("agent1001", "notice", {"call_id": CALL, "level": "warning",
+                                                       "message": "119 未接通，请重试"}))
+        wait_text(driver, "notice", "119 未接通，请重试")
         driver.execute_script("window.scrollTo(0, 0)")
         assert driver.save_screenshot(str(screenshot))
         # hangup: the call stays on screen for wrap-up, marked ended

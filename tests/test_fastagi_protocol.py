@@ -290,7 +290,8 @@ async def test_usage_error_multiline_and_invalid_command(server):
     assert await peer.closed()
     peer.close()
     assert seen == [
-        ("refused", (520, "Invalid command syntax.  Proper usage follows:\nUsage: SET VARIABLE <variablename> <value>")),
+        ("refused", (520, "Invalid command syntax.  Proper usage follows:\n"
+                          "Usage: SET VARIABLE <variablename> <value>")),
         ("refused", (510, "Invalid or unknown command")),
         ("stream", "2"),
     ]

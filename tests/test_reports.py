@@ -174,3 +174,10 @@ async def test_http_reports_for_supervisors_only_and_audited(db_store):
     assert [(a["actor"], a["record_id"], a["detail"]) for a in reversed(audit)] == [
         ("super01", "lines:2026-11-20..2026-11-23", {"format": "json"}),
         ("super01", "lines:2026-11-20..2026-11-23", {"format": "png"})]
+
+
+def test_report_cli_does_not_create_a_missing_database(tmp_path, capsys):
+    path = tmp_path / "nowhere" / "hotline.db"
+    assert hotline(["report", "--url", f"sqlite:///{path}"]) == 1
+    assert "no database at" in capsys.readouterr().err
+    assert not path.parent.exists()

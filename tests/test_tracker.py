@@ -254,3 +254,31 @@ async def test_bad_events_are_isolated_and_numbers_never_logged(tracked, caplog)
     assert store.run_sync(repo.get_call, A.CALLER2.lid)["disposition"] == "abandoned"
     assert "hub down" in caplog.text  # the publish failure was logged ...
     assert "13800138000" not in caplog.text  # ... without the caller's number
+
+
+async def test_caller_number_learned_late_and_abandon_after_hangup(tracked):
+    """As with Local channels: the number arrives by NewCallerid, the queue's abandon trails the Hangup."""
+    tracker, rec, store = tracked
+    c = A.Chan("Local/12328@hotline-inbound-00000000;1", "1795225100.80", "1795225100.80", cid="<unknown>",
+               exten="12328", context="hotline-inbound")
+    leg2 = A.Chan("Local/12328@hotline-inbound-00000000;2", "1795225100.81", c.lid, cid="13912345678",
+                  exten="12328", context="hotline-inbound")
+    known = A.Chan(c.name, c.uid, c.lid, cid="13912345678", exten="12328", context="hotline-inbound")
+    await feed(tracker, [
+        A.ev("Newchannel", 500.0, c.snap(state="Down")),
+        A.ev("Newchannel", 500.0, leg2.snap(state="Down")),
+        A.ev("NewCallerid", 500.01, known.snap(state="Down"), **{"CID-CallingPres": "0 (Presentation Allowed)"}),
+        *A.plan_vars(500.2, leg2, {"__HOTLINE_DIALED": "12328", "__HOTLINE_QUEUE": "general",
+                                   "__HOTLINE_ACTION": "queue"}),
+        A.queue_ev("QueueCallerJoin", 501.0, leg2, "general", Position="1", Count="1"),
+        A.hangup(513.0, known, cause="19"),
+        A.queue_ev("QueueCallerAbandon", 513.01, leg2, "general", Position="1", OriginalPosition="1", HoldTime="12"),
+        A.queue_ev("QueueCallerLeave", 513.01, leg2, "general", Position="1", Count="0"),
+        A.hangup(513.02, leg2),
+    ])
+    assert rec.kinds() == [(None, "update", "queued"), (None, "hangup", None)]
+    call = store.run_sync(repo.get_call, c.lid)
+    assert (call["caller"], call["dialed"], call["queue"], call["disposition"], call["queue_wait_s"]) == (
+        "13912345678", "12328", "general", "abandoned", 12.0)
+    kinds = [e["kind"] for e in store.run_sync(repo.call_events, c.lid)]
+    assert kinds[-2:] == ["hangup", "abandon"]

@@ -1,7 +1,7 @@
 """The tracker inside the real server, on the real embedded Asterisk's AMI events.
 
 A citizen dials 12328 on 1 December (双号并行: to the 12345 pool), waits in the
-general queue where no agent is logged in, and hangs up: the call record,
+general queue where no agent is logged in, and gives up: the call record,
 its events and what the supervisors' board was told must say exactly that.
 """
 from __future__ import annotations
@@ -24,8 +24,11 @@ async def test_abandoned_call_is_recorded_from_real_events(hotline_server, cente
     board = server.services.hub.subscribe("supervisor-test", supervisor=True).subscription
     since = len(center_ami.events)
     call = await place(center_ami, "12328", hold=3, callerid="13912345678")
-    await collect(center_ami, [call], settle=5, since=since)
+    await collect(center_ami, [call], settle=1, since=since)
     assert call.linkedid, "the test call never reached Asterisk"
+    # The test caller hangs up when its Originate times out (nobody answers it).
+    await center_ami.wait_for(lambda e: e.get("Event") == "Hangup" and e.get("Uniqueid") == call.linkedid,
+                              timeout=15, since=since)
     await server.services.tracker.drain()
 
     store = server.services.store
@@ -38,10 +41,13 @@ async def test_abandoned_call_is_recorded_from_real_events(hotline_server, cente
     assert record["ticket_id"] == call.variables()["HOTLINE_TICKET"]
     started = dt.datetime.fromisoformat(record["started_at"])
     ended = dt.datetime.fromisoformat(record["ended_at"])
-    assert 2.0 < (ended - started).total_seconds() < 6.0  # the caller held for 3 s
-    assert record["queue_wait_s"] is not None and 0 <= record["queue_wait_s"] <= 4
+    # Nobody answers, so the test caller's Originate times out after 13 s and the call ends.
+    lasted = (ended - started).total_seconds()
+    assert 10 < lasted < 16
+    assert record["queue_wait_s"] == pytest.approx(lasted, abs=1.5)  # all of it waiting in the queue
     kinds = [e["kind"] for e in store.run_sync(repo.call_events, call.linkedid)]
-    assert kinds.count("queued") >= 1 and kinds[-1] == "hangup" and "abandon" in kinds
+    # The queue reports the abandon just before or just after the caller's Hangup, as timing falls.
+    assert kinds.count("queued") == 1 and kinds.count("hangup") == 1 and kinds.count("abandon") == 1
 
     told = []
     while not board.queue.empty():

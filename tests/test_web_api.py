@@ -130,12 +130,14 @@ async def test_transfer_own_call_reaches_the_transfer_service():
                           headers=auth("agent1001")) as r:
             assert r.status == 202
             assert await r.json() == {"ok": True, "call_id": CALL, "kind": "subcenter", "target": "tax",
+                                      "label": "12366 税务分中心",
                                       "mode": "threeway", "by": "agent1001", "result": {"transfer_id": 1}}
         assert rec.calls == [{"call_id": CALL, "kind": "subcenter", "target": "tax", "mode": "threeway",
                               "agent": "agent1001"}]
         progress = await recv(ws)
         assert progress["kind"] == "transfer" and progress["payload"] == {"call_id": CALL, "transfer": {
-            "kind": "subcenter", "target": "tax", "mode": "threeway", "by": "agent1001", "status": "requested"}}
+            "kind": "subcenter", "target": "tax", "label": "12366 税务分中心", "mode": "threeway", "by": "agent1001",
+            "status": "requested"}}
 
         async with s.post(url, json={"kind": "emergency", "target": "119"}, headers=auth("agent1001")) as r:
             assert r.status == 202 and (await r.json())["mode"] == "threeway"  # the default for 119

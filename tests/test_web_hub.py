@@ -40,6 +40,15 @@ async def test_agent_sees_only_own_calls_and_supervisor_sees_all_masked():
     assert CALLER not in json.dumps(seen, ensure_ascii=False)
 
 
+async def test_supervisor_taking_a_call_sees_it_unmasked():
+    hub = Hub(first_id=1)
+    sup = hub.subscribe("super01", supervisor=True).subscription
+    await hub.publish("super01", "answer", pop_payload(agent="super01"))
+    await hub.publish("agent1001", "answer", pop_payload("c2"))
+    own, other = wire(sup, drain(sup))
+    assert own["payload"]["caller"] == CALLER and other["payload"]["caller"] == CALLER_MASKED
+
+
 async def test_event_ids_strictly_increase_across_agents():
     hub = Hub()
     subs = [hub.subscribe("super01", supervisor=True).subscription]

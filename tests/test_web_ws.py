@@ -168,8 +168,12 @@ async def test_malformed_client_messages_get_an_error_and_keep_the_connection():
         msgs = [await recv(ws), await recv(ws)]  # a fresh start plus the complaint
         assert sorted(m["type"] for m in msgs) == ["error", "resync"]
         await ws.close()
-        async with s.get(f"{base}/ws?token={TOKEN['agent1001']}&last_event_id=-5") as r:
-            assert r.status == 400
+        for bad in ("-5", "²", "9" * 5000, "1e3"):
+            async with s.get(f"{base}/ws?token={TOKEN['agent1001']}&last_event_id={bad}") as r:
+                assert r.status == 400
+        ws, _ = await connect(s, base, "agent1001", first={"type": "resume", "last_event_id": "²"})
+        assert sorted([(await recv(ws))["type"], (await recv(ws))["type"]]) == ["error", "resync"]
+        await ws.close()
 
 
 async def test_no_resume_message_starts_fresh_after_the_wait():
@@ -181,8 +185,9 @@ async def test_no_resume_message_starts_fresh_after_the_wait():
         await ws.close()
 
 
-async def test_heartbeat_closes_a_dead_connection():
+async def test_heartbeat_closes_a_dead_connection(caplog):
     """A peer that completed the handshake and then went silent (no pong) is closed."""
+    caplog.set_level(logging.INFO, "ivr.web.ws")
     svc = services()
     async with serve(svc, settings=WsSettings(heartbeat=0.4)) as base:
         port = int(base.rsplit(":", 1)[1])
@@ -208,6 +213,7 @@ async def test_heartbeat_closes_a_dead_connection():
                 break
             await asyncio.sleep(0.01)
         assert svc.hub.subscriber_count() == 0
+        assert "console disconnected: agent1001 (no pong: heartbeat timeout)" in caplog.text
 
 
 async def test_overflowing_console_is_dropped_with_4008_and_resumes_while_others_flow():
@@ -288,3 +294,23 @@ async def test_logs_hold_neither_tokens_nor_full_caller_numbers(caplog):
     assert "/ws?token=***" in text  # the access log line is there, redacted
     for secret in list(TOKEN.values()) + [CALLER]:
         assert secret not in text
+
+
+async def test_server_shutdown_tells_consoles_to_come_back():
+    async with aiohttp.ClientSession() as s:
+        async with serve(services()) as base:
+            ws, _ = await connect(s, base, "agent1001")
+            await recv(ws)
+        msg = await ws.receive(timeout=3)
+        assert msg.type == aiohttp.WSMsgType.CLOSE and msg.data == aiohttp.WSCloseCode.GOING_AWAY
+
+
+async def test_too_many_consoles_for_one_agent():
+    async with serve(services(), settings=WsSettings(max_per_agent=2)) as base, aiohttp.ClientSession() as s:
+        socks = [(await connect(s, base, "agent1001"))[0] for _ in range(2)]
+        with pytest.raises(aiohttp.WSServerHandshakeError) as err:
+            await s.ws_connect(f"{base}/ws?token={TOKEN['agent1001']}")
+        assert err.value.status == 429
+        other, _ = await connect(s, base, "agent1002")  # others are not affected
+        for ws in socks + [other]:
+            await ws.close()

@@ -45,7 +45,7 @@ class AgiCall:
 
     __slots__ = (
         "headers", "args", "route", "context", "hung_up", "command_timeout",
-        "_transport", "_loop", "_pending", "_usage", "_out_of_step",
+        "_transport", "_loop", "_pending", "_pending_text", "_deadline", "_usage",
     )
 
     def __init__(self, headers: dict[str, str], transport: asyncio.Transport,
@@ -61,19 +61,15 @@ class AgiCall:
         self._transport = transport
         self._loop = loop
         self._pending: asyncio.Future[AgiResult] | None = None
+        self._pending_text = ""
+        self._deadline = 0.0  # loop time when the command in flight times out (see check_timeout)
         self._usage: list[str] | None = None
-        self._out_of_step = False
 
     # -- for log lines: never the full caller number
     def describe(self) -> str:
         h = self.headers
         return (f"route={self.route!r} channel={h.get('channel', '?')} "
                 f"caller={mask_number(h.get('callerid'))} uniqueid={h.get('uniqueid', '?')}")
-
-    @property
-    def out_of_step(self) -> bool:
-        """True after a command timed out: a late reply may still arrive."""
-        return self._out_of_step
 
     # -- commands
     async def command(self, text: str, *, timeout: float | None = None) -> AgiResult:
@@ -86,14 +82,15 @@ class AgiCall:
         if self._transport.is_closing():
             self._mark_hangup("connection closed")
             raise AgiHangup("connection closed")
-        fut = self._loop.create_future()
+        loop = self._loop
+        fut = loop.create_future()
         self._pending = fut
+        self._pending_text = text
+        self._deadline = loop.time() + (timeout or self.command_timeout)
         self._transport.write(data)
-        timer = self._loop.call_later(timeout or self.command_timeout, self._expire, fut, text)
         try:
             result = await fut
         finally:
-            timer.cancel()
             self._pending = None
         if result.code != 200:
             raise AgiCommandError(text, result)
@@ -172,10 +169,12 @@ class AgiCall:
         if fut is not None and not fut.done():
             fut.set_exception(AgiHangup(reason))
 
-    def _expire(self, fut: asyncio.Future[AgiResult], text: str) -> None:
-        if not fut.done():
-            self._out_of_step = True
-            fut.set_exception(AgiTimeout(f"no reply to {text.split(' ', 1)[0]} within the command timeout"))
+    def check_timeout(self, now: float) -> None:
+        """Called periodically by the server (one sweep for all calls is cheaper than a timer per command)."""
+        fut = self._pending
+        if fut is not None and not fut.done() and now >= self._deadline:
+            verb = self._pending_text.split(" ", 1)[0]
+            fut.set_exception(AgiTimeout(f"no reply to {verb} within the command timeout"))
 
 
 def route_name(headers: dict[str, str]) -> str:

@@ -41,6 +41,10 @@ class FastAgiServer:
         self._server: asyncio.Server | None = None
         self._connections: set[_Connection] = set()
         self._loop: asyncio.AbstractEventLoop | None = None
+        self._sweeper: asyncio.TimerHandle | None = None
+        # Timeouts are checked by one periodic sweep over the connections, not
+        # by a timer per command: cheaper on the hot path, at this resolution.
+        self.tick = min(max(min(header_timeout, command_timeout) / 5, 0.02), 0.5)
         # counters: calls whose route ran (any outcome), failures that needed the
         # fallback, hang-ups, connections dropped before a usable header
         self.calls_served = 0
@@ -72,6 +76,7 @@ class FastAgiServer:
         self._server = await loop.create_server(
             lambda: _Connection(self), self.host, self.port, backlog=self.backlog, reuse_address=True)
         self.port = self._server.sockets[0].getsockname()[1]
+        self._sweeper = loop.call_later(self.tick, self._sweep)
         log.info("FastAGI listening on %s:%d, routes: %s", self.host, self.port, ", ".join(routes) or "none")
 
     async def stop(self, grace: float = 2.0) -> None:
@@ -90,7 +95,18 @@ class FastAgiServer:
             await asyncio.wait(tasks, timeout=1.0)
         await self._server.wait_closed()
         self._server = None
+        if self._sweeper is not None:
+            self._sweeper.cancel()
+            self._sweeper = None
         log.info("FastAGI on %s:%d stopped", self.host, self.port)
+
+    def _sweep(self) -> None:
+        loop = self._loop
+        assert loop is not None
+        self._sweeper = loop.call_later(self.tick, self._sweep)
+        now = loop.time()
+        for conn in list(self._connections):
+            conn.check_timeout(now)
 
     async def __aenter__(self) -> FastAgiServer:
         await self.start()
@@ -129,7 +145,7 @@ class FastAgiServer:
 class _Connection(asyncio.Protocol):
     """Bytes in, header then response lines; the AgiCall does the rest."""
 
-    __slots__ = ("server", "transport", "buf", "call", "task", "timer", "_scanned", "_given_up")
+    __slots__ = ("server", "transport", "buf", "call", "task", "header_deadline", "_scanned", "_given_up")
 
     def __init__(self, server: FastAgiServer) -> None:
         self.server = server
@@ -141,7 +157,7 @@ class _Connection(asyncio.Protocol):
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport: asyncio.Transport = transport  # type: ignore[assignment]
-        self.timer = self.server._loop.call_later(self.server.header_timeout, self._header_timeout)
+        self.header_deadline = self.server._loop.time() + self.server.header_timeout
         self.server._connections.add(self)
 
     def data_received(self, data: bytes) -> None:
@@ -159,13 +175,13 @@ class _Connection(asyncio.Protocol):
             self._drop("AGI reply line too long")
 
     def connection_lost(self, exc: Exception | None) -> None:
-        self.timer.cancel()
         self.server._connections.discard(self)
         if self.call is not None:
             self.call.connection_lost()
         elif self.buf and not self._given_up:
             self.server.rejected += 1
-            log.warning("AGI peer %s closed before finishing its header (%d bytes)", _peer_of(self.transport), len(self.buf))
+            log.warning("AGI peer %s closed before finishing its header (%d bytes)",
+                        _peer_of(self.transport), len(self.buf))
 
     def _read_header(self) -> None:
         buf = self.buf
@@ -182,7 +198,6 @@ class _Connection(asyncio.Protocol):
             self._give_up("not an AGI header")
             return
         headers = parse_header(text)
-        self.timer.cancel()
         server = self.server
         self.call = AgiCall(headers, self.transport, server._loop, context=server.context,
                             command_timeout=server.command_timeout)
@@ -201,14 +216,17 @@ class _Connection(asyncio.Protocol):
         if len(buf) > self.server.header_max_bytes:
             self._drop("AGI reply line too long")
 
-    def _header_timeout(self) -> None:
-        if self.call is None and not self.transport.is_closing():
+    def check_timeout(self, now: float) -> None:
+        if self.call is not None:
+            self.call.check_timeout(now)
+        elif now >= self.header_deadline and not self.transport.is_closing():
             self._give_up(f"no complete AGI header within {self.server.header_timeout:g}s")
 
     def _give_up(self, why: str) -> None:
         self._given_up = True
         self.server.rejected += 1
-        log.warning("dropping AGI connection from %s: %s (%d bytes received)", _peer_of(self.transport), why, len(self.buf))
+        log.warning("dropping AGI connection from %s: %s (%d bytes received)",
+                    _peer_of(self.transport), why, len(self.buf))
         self.buf.clear()
         self.transport.abort()
 

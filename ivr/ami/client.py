@@ -228,10 +228,18 @@ class AmiClient:
         self._lost.clear()
         transport, protocol = await asyncio.wait_for(
             loop.create_connection(lambda: HotlineProtocol(manager), self.host, self.port), self.connect_timeout)
+        try:
+            return await self._login_and_watch(loop, transport, protocol)
+        except BaseException:
+            transport.abort()
+            raise
+
+    async def _login_and_watch(self, loop: asyncio.AbstractEventLoop, transport: asyncio.BaseTransport,
+                               protocol: HotlineProtocol) -> bool:
         done = loop.create_future()
         done.set_result((transport, protocol))
-        manager.connection_made(done)  # sends Login
-        login = manager.authenticated_future
+        self._manager.connection_made(done)  # sends Login
+        login = self._manager.authenticated_future
         lost = loop.create_task(self._lost.wait())
         try:
             await asyncio.wait({login, lost}, timeout=self.login_timeout, return_when=asyncio.FIRST_COMPLETED)

@@ -49,7 +49,7 @@ class CallTracker(CallBook):
         self._task: asyncio.Task | None = None
         self.stats = {"events": 0, "errors": 0, "dropped": 0}
         self._handlers: dict[str, Callable[[Event, dt.datetime], Awaitable[None]]] = {
-            "Newchannel": self._newchannel, "VarSet": self._varset,
+            "Newchannel": self._newchannel, "NewCallerid": self._new_callerid, "VarSet": self._varset,
             "QueueCallerJoin": self._queue_join, "QueueCallerLeave": self._queue_leave,
             "QueueCallerAbandon": self._queue_abandon, "AgentCalled": self._agent_called,
             "AgentConnect": self._agent_connect, "AgentRingNoAnswer": self._agent_ring_no_answer,
@@ -138,6 +138,16 @@ class CallTracker(CallBook):
         if agent and not call.internal and uid != call.caller_uid:
             await self._ring(call, agent, at, "dial")
 
+    async def _new_callerid(self, ev: Event, at: dt.datetime) -> None:
+        # Some channels (Local, some trunks) learn the caller's number after creation.
+        call = self._call_for(ev, at, create=False)
+        number = _number(ev.get("CallerIDNum"))
+        if call is None or call.internal or not number or ev.get("Uniqueid") != call.caller_uid:
+            return
+        if number != call.caller:
+            call.caller = number
+            self._save(call, {"caller": number})
+
     async def _varset(self, ev: Event, at: dt.datetime) -> None:
         name = str(ev.get("Variable", "")).lstrip("_")
         if not name.startswith("HOTLINE_"):
@@ -186,8 +196,12 @@ class CallTracker(CallBook):
         if call is not None and not call.internal:
             self._record(call, at, "queue_leave", {"queue": _queue_id(ev.get("Queue"))})
 
+    def _live_or_ended(self, ev: Event, at: dt.datetime) -> CallState | None:
+        """For events that may trail the caller's Hangup (abandon, AgentComplete)."""
+        return self._call_for(ev, at, create=False) or self._ended.get(str(ev.get("Linkedid")))
+
     async def _queue_abandon(self, ev: Event, at: dt.datetime) -> None:
-        call = self._call_for(ev, at, create=False)
+        call = self._live_or_ended(ev, at)
         if call is None or call.internal:
             return
         call.queue_wait_s = _float(ev.get("HoldTime"))
@@ -220,9 +234,7 @@ class CallTracker(CallBook):
             await self._cancel_ring(call, agent, "no_answer", at)
 
     async def _agent_complete(self, ev: Event, at: dt.datetime) -> None:
-        # Often comes after the caller's Hangup: the ended call is still remembered.
-        call = self._call_for(ev, at, create=False) or self._ended.get(str(ev.get("Linkedid")))
-        agent = self._member(ev)
+        call, agent = self._live_or_ended(ev, at), self._member(ev)
         if call is None or call.internal:
             return
         call.talk_s += _float(ev.get("TalkTime")) or 0.0

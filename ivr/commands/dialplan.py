@@ -8,10 +8,11 @@ from pathlib import Path
 from ivr.ami.client import AmiClient
 from ivr.asterisk import embedded
 from ivr.commands._common import add_config_arg, load_or_exit
-from ivr.dialplan.apply import apply
+from ivr.dialplan.apply import ApplyError, apply
 from ivr.dialplan.build import GENERATED, instance_files, render
 from ivr.prompts import BUILD_DIR, build_for
-from ivr.prompts.build import install
+from ivr.prompts.build import PromptError, install
+from ivr.prompts.manifest import ManifestError
 
 
 def _build(args) -> int:
@@ -24,16 +25,20 @@ def _build(args) -> int:
     return 0
 
 
-async def _apply_async(config, etc: Path, files: dict[str, str]) -> int:
+async def _apply_async(config, etc: Path, files: dict[str, str], sounds: Path | None) -> int:
     a = config.asterisk
     ami = AmiClient(a.ami.host, a.ami.port, a.ami.username, embedded.ami_secret(config))
-    if not await ami.connect(timeout=10):
-        print(f"hotline dialplan apply: cannot reach AMI at {a.ami.host}:{a.ami.port}; nothing applied",
-              file=sys.stderr)
-        await ami.close()
-        return 1
     try:
+        if not await ami.connect(timeout=10):
+            print(f"hotline dialplan apply: cannot reach AMI at {a.ami.host}:{a.ami.port}; nothing applied",
+                  file=sys.stderr)
+            return 1
+        if sounds:  # only once Asterisk is reachable: otherwise nothing at all is touched
+            install(BUILD_DIR, sounds)
         result = await apply(files, etc, ami, config)
+    except ApplyError as exc:
+        print(f"hotline dialplan apply: {exc}", file=sys.stderr)
+        return 1
     finally:
         await ami.close()
     for problem in result.problems:
@@ -48,16 +53,18 @@ async def _apply_async(config, etc: Path, files: dict[str, str]) -> int:
 
 def _apply(args) -> int:
     config = load_or_exit(args.config)
-    build_for(config, lambda m: print(m, file=sys.stderr))
+    try:
+        build_for(config, lambda m: print(m, file=sys.stderr))
+    except (PromptError, ManifestError) as exc:
+        print(f"hotline dialplan apply: {exc}; nothing applied", file=sys.stderr)
+        return 1
     if args.etc:  # a city's own Asterisk: only the generated files
         etc, files = Path(args.etc), render(config)
         sounds = Path(args.sounds) if args.sounds else None
     else:
         inst = embedded.center(config)
         etc, files, sounds = inst.host / "etc", instance_files(config, "center"), inst.sounds
-    if sounds:
-        install(BUILD_DIR, sounds)
-    return asyncio.run(_apply_async(config, etc, files))
+    return asyncio.run(_apply_async(config, etc, files, sounds))
 
 
 def register(sub) -> None:

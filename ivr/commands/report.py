@@ -13,7 +13,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from ivr.commands._common import load_or_exit
 from ivr.commands.db import add_db_args
 from ivr.reports import ReportError, format_table, line_report, parse_range, render_chart
-from ivr.storage.db import DatabaseError, redacted
+from ivr.storage.db import DatabaseError, redacted, sqlite_file_missing
 from ivr.storage.store import Store
 
 
@@ -39,6 +39,11 @@ def run(args: argparse.Namespace) -> int:
     except (ReportError, ZoneInfoNotFoundError, ValueError) as exc:
         print(f"hotline report: {exc}", file=sys.stderr)
         return 2
+    missing = sqlite_file_missing(url)
+    if missing:
+        print(f"hotline report: no database at {missing} (run `hotline db upgrade` or `hotline serve` first)",
+              file=sys.stderr)
+        return 1
     try:
         store = Store.open(url, upgrade=False)
     except DatabaseError as exc:

@@ -2,26 +2,33 @@
 
 Works the same for the embedded instance and a city's own Asterisk: files go
 into its config folder, the reload goes through AMI. If Asterisk does not
-show what we installed afterwards, the previous files are put back and
+show what the config implies afterwards, the previous files are put back and
 reloaded, and the apply fails. A bad config.yaml never gets this far: it is
 rejected by `load_config` before anything is rendered.
 """
 from __future__ import annotations
 
+import re
 import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ivr.ami.client import AmiClient, AmiError
+from ivr.ami.client import AmiActionError, AmiClient, AmiError
 from ivr.config.model import Config
-from ivr.dialplan.build import asterisk_queue, inbound_numbers
+from ivr.dialplan.build import asterisk_queue, inbound_numbers, render
 
 RELOADS = ("dialplan reload", "module reload app_queue.so", "module reload res_pjsip.so")
 BACKUP = ".hotline-previous"
+CONNECT_WAIT = 2.0  # seconds to wait for a client that is still logging in
+
+_SECTION = re.compile(r"^\[([^\]\s]+)\][^\n]*$", re.M)
+_LOADED_CONTEXT = re.compile(r"^\[ Context '([^']+)' created by", re.M)
+_QUEUE = re.compile(r"^(\S+) has \d+ calls", re.M)
+_ENDPOINT = re.compile(r"^\s*Endpoint:\s+([^\s/<]+)", re.M)
 
 
 class ApplyError(RuntimeError):
-    pass
+    """Nothing could be applied (AMI not reachable, no config folder); no file was touched."""
 
 
 @dataclass
@@ -31,6 +38,44 @@ class ApplyResult:
     rolled_back: bool = False
 
 
+@dataclass(frozen=True)
+class Expected:
+    """What Asterisk must show once the config is in place."""
+    contexts: frozenset[str]
+    numbers: tuple[str, ...]
+    queues: frozenset[str]
+    endpoints: frozenset[str]
+
+
+def _sections(text: str) -> list[tuple[str, str]]:
+    """(name, body) of every [section] of a .conf text."""
+    parts = _SECTION.split(text)
+    return list(zip(parts[1::2], parts[2::2]))
+
+
+def expected(config: Config) -> Expected:
+    # Derived from the config, not from the files being installed: a corrupted
+    # or truncated file cannot lower the bar it is checked against.
+    rendered = render(config)
+    contexts, endpoints = set(), set()
+    for name, text in rendered.items():
+        if name.startswith("extensions_"):
+            contexts |= {s for s, _ in _sections(text)}
+        elif name.startswith("pjsip_"):
+            endpoints |= {s for s, body in _sections(text) if re.search(r"^type\s*=\s*endpoint\s*$", body, re.M)}
+    numbers = tuple(n.replace("-", "") for n, _ in inbound_numbers(config))
+    queues = {asterisk_queue(q.id) for q in config.queues}
+    return Expected(frozenset(contexts), numbers, frozenset(queues), frozenset(endpoints))
+
+
+async def _show(ami: AmiClient, cli: str) -> str:
+    """CLI output; empty when Asterisk reports the command failed (e.g. no such context)."""
+    try:
+        return await ami.command(cli)
+    except AmiActionError:
+        return ""
+
+
 async def _reload(ami: AmiClient) -> None:
     for command in RELOADS:
         await ami.command(command, timeout=20)
@@ -38,27 +83,35 @@ async def _reload(ami: AmiClient) -> None:
 
 async def verify(ami: AmiClient, config: Config) -> list[str]:
     """What Asterisk shows that differs from the plan; empty when all is in place."""
+    want = expected(config)
     problems = []
-    shown = await ami.command("dialplan show hotline-inbound")
-    for number, _ in inbound_numbers(config):
-        if f"'{number.replace('-', '')}'" not in shown:
-            problems.append(f"dialplan: {number} missing from context hotline-inbound")
-    for context in ("hotline-route", "hotline-failsafe", "hotline-queue"):
-        if "created by" not in await ami.command(f"dialplan show {context}"):
-            problems.append(f"dialplan: context {context} missing")
-    queues = await ami.command("queue show")
-    for q in config.queues:
-        if asterisk_queue(q.id) not in queues:
-            problems.append(f"queues: {asterisk_queue(q.id)} missing")
+    loaded = set(_LOADED_CONTEXT.findall(await _show(ami, "dialplan show")))
+    problems += [f"dialplan: context {c} missing" for c in sorted(want.contexts - loaded)]
+    if "hotline-inbound" in loaded:
+        shown = await _show(ami, "dialplan show hotline-inbound")
+        problems += [f"dialplan: {n} missing from context hotline-inbound"
+                     for n in want.numbers if f"'{n}'" not in shown]
+    queues = set(_QUEUE.findall(await _show(ami, "queue show")))
+    problems += [f"queues: {q} missing" for q in sorted(want.queues - queues)]
+    endpoints = set(_ENDPOINT.findall(await _show(ami, "pjsip show endpoints")))
+    problems += [f"pjsip: endpoint {e} missing" for e in sorted(want.endpoints - endpoints)]
     return problems
 
 
 async def apply(files: dict[str, str], etc: Path, ami: AmiClient, config: Config) -> ApplyResult:
-    """Write `files` into `etc`, reload through AMI, verify; on failure restore and reload."""
+    """Write `files` into `etc`, reload through AMI, verify; on failure restore and reload.
+
+    Raises ApplyError, before touching any file, when AMI is not connected or
+    `etc` is not a folder: without a reload the files would sit unverified.
+    """
+    if not etc.is_dir():
+        raise ApplyError(f"{etc} is not a folder: nothing applied")
+    if not ami.connected and not await ami.wait_connected(CONNECT_WAIT):
+        raise ApplyError(f"AMI at {ami.host}:{ami.port} is not connected: nothing applied")
     backup = etc / BACKUP
     if backup.exists():
         shutil.rmtree(backup)
-    backup.mkdir(parents=True)
+    backup.mkdir()
     existed = []
     for name in files:
         if (etc / name).exists():

@@ -28,19 +28,26 @@ exten => s,1,Set(__HOTLINE_FALLBACK=1)
 ; overflows to its pool after its wait, or at once when no expert is there.
 exten => s,1,Set(__HOTLINE_QUEUE_JOINED=${EPOCH})
  same => n,GotoIf($["${HOTLINE_OVERFLOW}" = ""]?last)
- same => n,Queue(hotline-${HOTLINE_QUEUE},tr,,,${CUT(HOTLINE_OVERFLOW,\,,2)})
+ same => n,Queue(hotline-${HOTLINE_QUEUE},trc,,,${CUT(HOTLINE_OVERFLOW,\,,2)})
  same => n,GotoIf($["${QUEUESTATUS}" = ""]?done)
  same => n,Set(__HOTLINE_OVERFLOWED=${HOTLINE_QUEUE})
  same => n,Set(__HOTLINE_QUEUE=${CUT(HOTLINE_OVERFLOW,\,,1)})
- same => n(last),Queue(hotline-${HOTLINE_QUEUE},tr)
+ same => n(last),Queue(hotline-${HOTLINE_QUEUE},trc)
  same => n,GotoIf($["${QUEUESTATUS}" = "" | "${HOTLINE_QUEUE}" = "general"]?done)
  same => n,Set(__HOTLINE_QUEUE=general)
  same => n,Goto(last)
- same => n(done),Hangup()
+ ; Option c: the caller comes back here when the agent's side ends. Left alone in
+ ; the bridge during a transfer (agent and transfer leg both gone) they go back
+ ; to the pool instead of being hung up (see transfer/dialplan.py).
+ same => n(done),GotoIf($["${HOTLINE_XFER_GUARD}" != ""]?hotline-xfer-rescue,s,1)
+ same => n,Hangup()
 
 [hotline-dial-headers]
 ; Pre-dial handler on outgoing PJSIP legs: the line and ticket travel with the call.
-exten => s,1,GotoIf($["${CHANNEL(channeltype)}" != "PJSIP"]?done)
+; A department's seats or a sub-center that transfers the caller back (REFER,
+; blind transfer) lands in hotline-xfer-return, which keeps the line tag.
+exten => s,1,Set(TRANSFER_CONTEXT=hotline-xfer-return)
+ same => n,GotoIf($["${CHANNEL(channeltype)}" != "PJSIP"]?done)
  same => n,Set(PJSIP_HEADER(add,X-Hotline-Line)=${HOTLINE_LINE})
  same => n,Set(PJSIP_HEADER(add,X-Hotline-Ticket)=${HOTLINE_TICKET})
  same => n,Set(PJSIP_HEADER(add,X-Hotline-Dialed)=${HOTLINE_DIALED})

@@ -57,6 +57,18 @@ def make_engine(url: str) -> Engine:
     return create_engine(url, pool_pre_ping=True, hide_parameters=True)
 
 
+def sqlite_file_missing(url: str) -> str | None:
+    """The path of a SQLite URL's file when it does not exist (readers must not create it)."""
+    try:
+        u = make_url(normalize_url(url))
+    except DatabaseError:
+        return None
+    if u.get_backend_name() == "sqlite" and u.database and u.database != ":memory:" \
+            and not Path(u.database).exists():
+        return u.database
+    return None
+
+
 def session_factory(engine: Engine) -> sessionmaker[Session]:
     # expire_on_commit=False: rows returned from a worker thread stay readable.
     return sessionmaker(engine, expire_on_commit=False)

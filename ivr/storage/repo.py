@@ -12,7 +12,7 @@ import datetime as dt
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import Session
 
 from ivr.storage.models import AuditEntry, Call, CallEvent, Ticket, Transfer, utcnow
@@ -31,14 +31,20 @@ def _row(obj: Any, skip: tuple[str, ...] = ()) -> dict[str, Any]:
 
 
 # -- calls -------------------------------------------------------------------
-def _call(session: Session, linkedid: str) -> Call:
-    """The call row for `linkedid`, created empty if it does not exist yet."""
-    call = session.execute(select(Call).where(Call.linkedid == linkedid)).scalar_one_or_none()
-    if call is None:
-        call = Call(linkedid=linkedid)
-        session.add(call)
-        session.flush()
-    return call
+# The tracker writes a few rows per AMI event: these use Core statements on
+# the session's connection (no ORM unit of work), and remember call ids for
+# the life of the session (one Store batch), to stay cheap under load.
+def _call_id(session: Session, linkedid: str) -> int:
+    """Row id of the call `linkedid`, creating an empty row if there is none yet."""
+    cache = session.info.setdefault("call_ids", {})
+    call_id = cache.get(linkedid)
+    if call_id is None:
+        conn = session.connection()
+        call_id = conn.execute(select(Call.id).where(Call.linkedid == linkedid)).scalar()
+        if call_id is None:
+            call_id = conn.execute(insert(Call).values(linkedid=linkedid)).inserted_primary_key[0]
+        cache[linkedid] = call_id
+    return call_id
 
 
 def upsert_call(session: Session, linkedid: str, fields: dict[str, Any]) -> int:
@@ -46,19 +52,20 @@ def upsert_call(session: Session, linkedid: str, fields: dict[str, Any]) -> int:
     unknown = set(fields) - CALL_FIELDS
     if unknown:
         raise ValueError(f"unknown call fields: {sorted(unknown)}")
-    call = _call(session, linkedid)
-    for key, value in fields.items():
-        setattr(call, key, value)
-    session.flush()
-    return call.id
+    call_id = _call_id(session, linkedid)
+    if fields:
+        session.connection().execute(update(Call).where(Call.id == call_id).values(**fields))
+    return call_id
 
 
 def record_event(session: Session, linkedid: str, at: dt.datetime, kind: str, data: dict[str, Any]) -> None:
-    session.add(CallEvent(call_id=_call(session, linkedid).id, at=at, kind=kind, data=data))
+    session.connection().execute(
+        insert(CallEvent).values(call_id=_call_id(session, linkedid), at=at, kind=kind, data=data))
 
 
 def get_call(session: Session, linkedid: str) -> dict[str, Any] | None:
-    call = session.execute(select(Call).where(Call.linkedid == linkedid)).scalar_one_or_none()
+    call = session.execute(select(Call).where(Call.linkedid == linkedid)
+                           .execution_options(populate_existing=True)).scalar_one_or_none()
     return None if call is None else _row(call)
 
 
@@ -76,7 +83,8 @@ def caller_history(session: Session, caller: str, exclude: str | None = None, li
     q = select(Call).where(Call.caller == caller, Call.started_at.is_not(None))
     if exclude:
         q = q.where(Call.linkedid != exclude)
-    calls = session.execute(q.order_by(Call.started_at.desc()).limit(limit)).scalars().all()
+    calls = session.execute(q.order_by(Call.started_at.desc()).limit(limit)
+                            .execution_options(populate_existing=True)).scalars().all()
     tickets: dict[int, Ticket] = {}
     if calls:
         for t in session.execute(
@@ -113,7 +121,7 @@ def new_ticket(session: Session, *, call: str | None = None, actor: str | None =
     ).scalar()
     seq = int(last[len(prefix):]) + 1 if last else 1
     ticket_id = f"{prefix}{seq:04d}"
-    session.add(Ticket(id=ticket_id, call_id=_call(session, call).id if call else None, updated_by=actor))
+    session.add(Ticket(id=ticket_id, call_id=_call_id(session, call) if call else None, updated_by=actor))
     session.flush()
     return ticket_id
 
@@ -121,7 +129,7 @@ def new_ticket(session: Session, *, call: str | None = None, actor: str | None =
 def ensure_ticket(session: Session, ticket_id: str, call: str) -> None:
     """Make sure the ticket named by HOTLINE_TICKET exists and belongs to `call`."""
     ticket = session.get(Ticket, ticket_id)
-    call_id = _call(session, call).id
+    call_id = _call_id(session, call)
     if ticket is None:
         session.add(Ticket(id=ticket_id, call_id=call_id))
     elif ticket.call_id is None:
@@ -156,7 +164,8 @@ def save_ticket_draft(session: Session, ticket_id: str, fields: dict[str, Any], 
 
 def _ticket_dict(session: Session, ticket: Ticket) -> dict[str, Any]:
     d = _row(ticket, skip=("call_id",))
-    d["call_id"] = session.get(Call, ticket.call_id).linkedid if ticket.call_id else None
+    d["call_id"] = session.execute(select(Call.linkedid).where(Call.id == ticket.call_id)).scalar() \
+        if ticket.call_id else None
     return d
 
 
@@ -177,7 +186,7 @@ def get_ticket(session: Session, ticket_id: str, actor: str, source: str | None 
 def record_transfer(session: Session, call: str, kind: str, *, from_agent: str | None, target: str | None,
                     result: str = "started", source: str = "service", detail: dict[str, Any] | None = None,
                     at: dt.datetime | None = None) -> int:
-    row = Transfer(call_id=_call(session, call).id, kind=kind, from_agent=from_agent, target=target,
+    row = Transfer(call_id=_call_id(session, call), kind=kind, from_agent=from_agent, target=target,
                    result=result, source=source, detail=detail or {}, started_at=at or utcnow())
     session.add(row)
     session.flush()

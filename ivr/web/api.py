@@ -18,6 +18,7 @@ from ivr.config.model import Config
 from ivr.storage import repo
 from ivr.web.auth import Principal, principal_of
 from ivr.web.ws import HUB
+from transfer.targets import KINDS, MODES, resolve
 
 log = logging.getLogger(__name__)
 
@@ -30,8 +31,6 @@ FIELD_RE = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
 READ_ONLY_FIELDS = frozenset({"id", "call_id", "created_at", "updated_at", "updated_by"})
 MAX_FIELDS, MAX_TEXT = 40, 20000
 
-TRANSFER_KINDS = ("subcenter", "expert", "emergency", "utility", "provincial", "queue")
-TRANSFER_MODES = ("threeway", "blind", "attended")
 # 三方转接 where someone must be briefed; a queue just takes the call.
 DEFAULT_MODE = {"subcenter": "threeway", "emergency": "threeway", "utility": "threeway",
                 "provincial": "threeway", "expert": "blind", "queue": "blind"}
@@ -64,21 +63,6 @@ async def my_calls(request: web.Request) -> web.Response:
     return web.json_response({"agent": p.agent, "role": p.role, "calls": calls})
 
 
-def _check_target(config: Config, kind: str, target: str) -> str | None:
-    """None if `target` is a configured destination of `kind`, else the problem."""
-    if kind == "subcenter":
-        return None if config.sub_center(target) else f"no sub-center {target!r} in the configuration"
-    if kind in ("expert", "queue"):
-        return None if config.queue(target) else f"no queue {target!r} in the configuration"
-    if kind == "emergency":
-        return None if target in config.emergency.numbers else f"{target!r} is not a configured emergency number"
-    if kind == "utility":
-        return None if any(u.number == target for u in config.utilities) else f"{target!r} is not a configured utility line"
-    if config.provincial is None:
-        return "no provincial 12345 is configured"
-    return None if target in ("", config.provincial.number) else f"the provincial line is {config.provincial.number}"
-
-
 async def transfer_call(request: web.Request) -> web.Response:
     """POST /api/calls/{call_id}/transfer {"kind", "target", "mode"}."""
     p = principal_of(request)
@@ -89,16 +73,17 @@ async def transfer_call(request: web.Request) -> web.Response:
     if isinstance(body, web.Response):
         return body
     kind, target = body.get("kind"), body.get("target", "")
-    if kind not in TRANSFER_KINDS:
-        return _error(400, "bad_request", f"kind must be one of {', '.join(TRANSFER_KINDS)}")
+    if kind not in KINDS:
+        return _error(400, "bad_request", f"kind must be one of {', '.join(KINDS)}")
     if not isinstance(target, str):
         return _error(400, "bad_request", "target must be a string")
     mode = body.get("mode") or DEFAULT_MODE[kind]
-    if mode not in TRANSFER_MODES:
-        return _error(400, "bad_request", f"mode must be one of {', '.join(TRANSFER_MODES)}")
-    problem = _check_target(request.app[CONFIG], kind, target)
-    if problem:
-        return _error(400, "bad_target", problem)
+    if mode not in MODES:
+        return _error(400, "bad_request", f"mode must be one of {', '.join(MODES)}")
+    try:  # the transfer service's own check, so both agree on what exists
+        label = resolve(request.app[CONFIG], kind, target).label
+    except ValueError as exc:
+        return _error(400, "bad_target", str(exc))
     hub = request.app[HUB]
     if not hub.calls.is_active(call_id):
         return _error(404, "not_found", "no such active call")
@@ -111,7 +96,7 @@ async def transfer_call(request: web.Request) -> web.Response:
     transfers = _service(request, "transfers")
     if transfers is None:
         return _error(503, "unavailable", "the transfer service is not running")
-    request_info = {"kind": kind, "target": target, "mode": mode, "by": p.agent}
+    request_info = {"kind": kind, "target": target, "label": label, "mode": mode, "by": p.agent}
     try:
         result = transfers.transfer(call_id=call_id, kind=kind, target=target, mode=mode, agent=p.agent)
         if inspect.isawaitable(result):
@@ -123,7 +108,8 @@ async def transfer_call(request: web.Request) -> web.Response:
     except Exception as exc:  # the service failed: the console must hear it, the server goes on
         log.error("transfer of call %s failed: %s", call_id, type(exc).__name__)
         await hub.publish(owner, "transfer", {"call_id": call_id, "transfer": {**request_info, "status": "failed"}})
-        return _error(502, "transfer_failed", f"the transfer service failed ({type(exc).__name__})")
+        # The agent sees why (it names the target, never the caller); the log only the type.
+        return _error(502, "transfer_failed", f"the transfer failed: {str(exc)[:200] or type(exc).__name__}")
     log.info("%s requested %s transfer of call %s to %s:%s", p.agent, mode, call_id, kind, target)
     await hub.publish(owner, "transfer", {"call_id": call_id, "transfer": {**request_info, "status": "requested"}})
     return web.json_response({"ok": True, "call_id": call_id, **request_info,
@@ -244,7 +230,7 @@ async def options(request: web.Request) -> web.Response:
         "emergency": [{"number": n, "name": name} for n, name in cfg.emergency.numbers.items()],
         "utilities": [{"number": u.number, "name": u.name} for u in cfg.utilities],
         "provincial": {"number": cfg.provincial.number, "name": cfg.provincial.name} if cfg.provincial else None,
-        "modes": list(TRANSFER_MODES),
+        "modes": list(MODES),
     })
 
 

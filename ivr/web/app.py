@@ -20,14 +20,9 @@ from typing import Any
 from aiohttp import web
 
 from ivr.config.model import Config
-from ivr.web import api, ws
+from ivr.web import api, reports, ws
 from ivr.web.auth import Authenticator, auth_middleware
 from ivr.web.hub import Hub
-
-try:  # built alongside this module by the storage/tracker work
-    from ivr.web import reports
-except ImportError:  # pragma: no cover - until ivr/web/reports.py lands
-    reports = None
 
 log = logging.getLogger(__name__)
 
@@ -57,8 +52,7 @@ def create_app(config: Config, *, services: Any, ws_settings: ws.WsSettings | No
     ws.setup(app, hub, ws_settings)
     api.setup(app)
     _add_console(app)
-    if reports is not None:
-        reports.add_routes(app)
+    reports.add_routes(app)
     return app
 
 

@@ -62,6 +62,8 @@ class CallBook:
             if call is not None:
                 self._hangup(ev.call_id, call, ev.agent)
             return
+        if ev.kind == "notice":
+            return  # a message for the agent's screen, not call state
         if ev.kind == "update" and ev.payload.get("event") in LEAVE_EVENTS:
             if call is not None and ev.agent is not None:
                 self._leave(call, ev.agent)

@@ -29,7 +29,7 @@ from ivr.web.calls import CallBook, mask_numbers
 log = logging.getLogger(__name__)
 
 KINDS = frozenset({"ring", "answer", "update", "hangup", "transfer", "notice"})
-def _dumps(obj: Any) -> str:
+def dumps(obj: Any) -> str:
     return json.dumps(obj, ensure_ascii=False, separators=(",", ":"), default=str)
 
 
@@ -52,7 +52,7 @@ class Event:
         """The JSON sent on the wire, serialised once per view."""
         cached = self._text.get(masked)
         if cached is None:
-            cached = self._text[masked] = _dumps(self.message(masked))
+            cached = self._text[masked] = dumps(self.message(masked))
         return cached
 
 
@@ -156,7 +156,7 @@ class Hub:
             raise ValueError("agent must be a non-empty string or None")
         # A frozen copy: later changes to the caller's dict must not rewrite
         # history, and resync states then hold exactly what was sent.
-        frozen = json.loads(_dumps(payload))
+        frozen = json.loads(dumps(payload))
         ev = Event(self._next_id, kind, agent, payload["call_id"], frozen, time.time())
         self._next_id += 1
         self.stats["published"] += 1
@@ -167,8 +167,7 @@ class Hub:
             for sub in tuple(self._subs_by_agent.get(agent, ())):
                 self._deliver(sub, ev)
         for sub in tuple(self._supervisor_subs):
-            if sub.agent != agent:  # a supervisor who is the call's agent got it above
-                self._deliver(sub, ev)
+            self._deliver(sub, ev)
         return ev
 
     def _deliver(self, sub: Subscription, ev: Event) -> None:

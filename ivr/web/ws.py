@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from aiohttp import WSCloseCode, WSMsgType, web
 
 from ivr.web.auth import principal_of
-from ivr.web.hub import Hub, Start, Subscription, _dumps
+from ivr.web.hub import Hub, Start, Subscription, dumps
 
 log = logging.getLogger(__name__)
 
@@ -29,7 +29,8 @@ MAX_ID = 2**53 - 1     # JSON numbers stay exact in JavaScript
 @dataclass
 class WsSettings:
     heartbeat: float = 20.0        # seconds between pings when the peer is silent
-    send_queue: int = 256          # events buffered per connection before dropping it
+    send_queue: int = 256          # events buffered per agent connection before dropping it
+    supervisor_queue: int = 4096   # supervisors get every event: room for a publisher's burst
     resume_wait: float = 2.0       # how long to wait for a first "resume" message
     max_msg_size: int = 16 * 1024  # client messages are tiny
     max_per_agent: int = 8         # concurrent consoles per agent
@@ -51,7 +52,9 @@ def parse_last_id(value: object) -> int | None:
     if isinstance(value, bool):
         raise ClientError("last_event_id must be an integer")
     if isinstance(value, str):
-        if not value.strip().isdigit():
+        value = value.strip()
+        # ASCII digits only: "²".isdigit() is true but int() refuses it
+        if not (value.isascii() and value.isdigit() and len(value) <= 16):
             raise ClientError("last_event_id must be a non-negative integer")
         value = int(value)
     if not isinstance(value, int) or not 0 <= value <= MAX_ID:
@@ -84,7 +87,7 @@ class Connection:
         self.close_reason = "client closed"
 
     async def send(self, obj: dict) -> None:
-        await self.ws.send_str(_dumps(obj))
+        await self.ws.send_str(dumps(obj))
 
     async def start(self, last_event_id: int | None) -> None:
         p = self.principal
@@ -93,7 +96,8 @@ class Connection:
         # Subscribing after the await above: the backlog is computed at this
         # instant, so no event can fall between the backlog and the queue.
         start = self.hub.subscribe(p.agent, supervisor=p.supervisor, last_event_id=last_event_id,
-                                   maxsize=self.settings.send_queue, on_overflow=self._overflowed)
+                                   maxsize=self.settings.supervisor_queue if p.supervisor else self.settings.send_queue,
+                                   on_overflow=self._overflowed)
         self.sub = start.subscription
         self.writer = asyncio.create_task(self._pump(start), name=f"ws-writer-{p.agent}")
 
@@ -193,7 +197,9 @@ async def handle_ws(request: web.Request) -> web.StreamResponse:
             elif msg.type == WSMsgType.ERROR:
                 conn.close_reason = f"error: {type(ws.exception()).__name__}"
                 break
-        if ws.close_code not in (None, WSCloseCode.OK, WSCloseCode.GOING_AWAY) and conn.close_reason == "client closed":
+        if isinstance(ws.exception(), asyncio.TimeoutError):
+            conn.close_reason = "no pong: heartbeat timeout"
+        elif ws.close_code not in (None, WSCloseCode.OK, WSCloseCode.GOING_AWAY) and conn.close_reason == "client closed":
             conn.close_reason = f"closed with code {ws.close_code}"
     finally:
         await conn.close()

@@ -20,6 +20,7 @@ const DISPOSITIONS = {
 };
 // update events after which the call no longer concerns this agent (docs/web.md)
 const LEAVE_EVENTS = ["ring_cancelled", "transferred", "agent_left"];
+const LIVE_TRANSFER = ["requested", "ringing", "answered"];  // complete / cancel make sense
 const TICKET_FIELDS = ["category", "summary", "content", "caller_name", "address"];
 const PING_EVERY_MS = 25000;
 const SILENCE_LIMIT_MS = 60000;
@@ -159,6 +160,10 @@ function applyEvent(ev) {
     render(false);
     return;
   }
+  if (ev.kind === "notice") {  // shown, not kept as call state
+    notice((ev.payload.level === "warning" ? "⚠ " : "") + (ev.payload.message || ""));
+    return;
+  }
   if (!call) { call = { call_id: ev.call_id, status: "queued" }; state.calls.set(ev.call_id, call); }
   if (ev.kind === "ring" && call.status !== "answered") call.status = "ringing";
   if (ev.kind === "answer") call.status = "answered";
@@ -215,10 +220,13 @@ function render(ticketChanged) {
   if (ticketChanged) loadTicket(call.ticket);
   const canTransfer = call.status === "answered";
   for (const b of document.querySelectorAll("#transfer button")) b.disabled = !canTransfer;
-  if (call.transfer) {
-    const t = call.transfer;
-    $("transfer-status").textContent =
-      "转接 Transfer → " + t.target + " (" + t.mode + "): " + (TRANSFER_STATUS[t.status] || t.status);
+  const t = call.transfer;
+  const live = !!(t && canTransfer && LIVE_TRANSFER.includes(t.status));
+  show($("btn-complete"), live && t.mode !== "blind");
+  show($("btn-cancel"), live);
+  if (t) {
+    $("transfer-status").textContent = "转接 Transfer → " + (t.label || t.target) + " (" + t.mode + "): "
+      + (TRANSFER_STATUS[t.status] || t.status) + (t.message ? " — " + t.message : "");
   }
 }
 
@@ -324,10 +332,18 @@ async function transfer(kind, target) {
   const mode = $("x-mode").value;
   $("transfer-status").textContent = "转接中 Transferring → " + target + "…";
   const r = await api("POST", "/api/calls/" + encodeURIComponent(callId) + "/transfer", { kind, target, mode });
-  $("transfer-status").textContent = r.ok
-    ? "已发起转接 Transfer requested → " + target
-    : "转接失败 Transfer failed: " + ((r.data && r.data.detail) || r.status);
+  if (r.ok) render(false);  // progress arrives as "transfer" events, possibly before this answer
+  else $("transfer-status").textContent = "转接失败 Transfer failed: " + ((r.data && r.data.detail) || r.status);
 }
+
+async function transferAction(action) {  // routes of transfer/http.py
+  const callId = state.selected;
+  if (!callId) return;
+  const r = await api("POST", "/api/calls/" + encodeURIComponent(callId) + "/transfer/" + action);
+  if (!r.ok) $("transfer-status").textContent = "操作失败 Failed: " + ((r.data && r.data.detail) || r.status);
+}
+$("btn-complete").addEventListener("click", () => transferAction("complete"));
+$("btn-cancel").addEventListener("click", () => transferAction("cancel"));
 
 /* -- start ------------------------------------------------------------------------------ */
 $("login-form").addEventListener("submit", (e) => { e.preventDefault(); login($("token").value.trim()); });

@@ -1,0 +1,1 @@
+"""Transfers, queues and agents on two real Asterisk instances (center + sub-center)."""

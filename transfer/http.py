@@ -1,0 +1,144 @@
+"""HTTP routes the console needs besides POST /api/calls/{id}/transfer (ivr.web.api):
+
+    POST /api/calls/{call_id}/transfer/complete   the agent leaves a three-way / attended transfer
+    POST /api/calls/{call_id}/transfer/cancel     give up the transfer in progress
+    GET  /api/calls/{call_id}/transfer            the transfer in progress, if any
+    GET  /api/agents                              who is in which queue (supervisors)
+    POST /api/agents/login   {"queues": [...]}    the agent joins queues (签入); supervisors may name "agent"
+    POST /api/agents/logout  {"queues": [...]}    ... leaves them (签出)
+
+Mount with `transfer.http.setup(app)` after `ivr.web.app.create_app` (the same
+token middleware guards them). An agent acts on their own calls only.
+"""
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from aiohttp import web
+
+from ivr.ami.client import AmiError
+from ivr.web.api import CALL_ID_RE, CONFIG, SERVICES
+from ivr.web.auth import principal_of
+from ivr.web.ws import HUB
+from transfer.agents import AgentDesk, AgentError
+
+log = logging.getLogger(__name__)
+
+
+def _error(status: int, error: str, detail: str) -> web.Response:
+    return web.json_response({"error": error, "detail": detail}, status=status)
+
+
+def _transfers(request: web.Request) -> Any:
+    return getattr(request.app[SERVICES], "transfers", None)
+
+
+async def _body(request: web.Request) -> dict | web.Response:
+    if not request.can_read_body:
+        return {}
+    try:
+        body = await request.json()
+    except ValueError:
+        return _error(400, "bad_request", "the body must be JSON")
+    return body if isinstance(body, dict) else _error(400, "bad_request", "the body must be a JSON object")
+
+
+async def _call_action(request: web.Request, action: str) -> web.Response:
+    p = principal_of(request)
+    call_id = request.match_info["call_id"]
+    if not CALL_ID_RE.match(call_id):
+        return _error(400, "bad_request", "malformed call id")
+    owner = request.app[HUB].calls.owner(call_id)
+    if owner != p.agent and not p.supervisor:
+        return _error(403, "forbidden", "you can only act on your own calls")
+    service = _transfers(request)
+    if service is None:
+        return _error(503, "unavailable", "the transfer service is not running")
+    try:
+        if action == "status":
+            status = service.status(call_id)
+            return web.json_response({"transfer": status})
+        result = await getattr(service, action)(call_id, agent=p.agent)
+    except LookupError as exc:
+        return _error(404, "not_found", str(exc))
+    except ValueError as exc:
+        return _error(409, "refused", str(exc))
+    except AmiError as exc:
+        log.error("%s of the transfer of call %s failed: %s", action, call_id, type(exc).__name__)
+        return _error(502, "transfer_failed", f"Asterisk did not do it ({type(exc).__name__})")
+    return web.json_response({"ok": True, "transfer": result})
+
+
+async def complete(request: web.Request) -> web.Response:
+    return await _call_action(request, "complete")
+
+
+async def cancel(request: web.Request) -> web.Response:
+    return await _call_action(request, "cancel")
+
+
+async def status(request: web.Request) -> web.Response:
+    return await _call_action(request, "status")
+
+
+def _desk(request: web.Request) -> AgentDesk | None:
+    ami = getattr(request.app[SERVICES], "ami", None)
+    return None if ami is None else AgentDesk(request.app[CONFIG], ami)
+
+
+async def members(request: web.Request) -> web.Response:
+    if not principal_of(request).supervisor:
+        return _error(403, "forbidden", "supervisors only")
+    desk = _desk(request)
+    if desk is None:
+        return _error(503, "unavailable", "Asterisk is not connected")
+    try:
+        return web.json_response({"queues": await desk.members()})
+    except AmiError as exc:
+        return _error(502, "ami", type(exc).__name__)
+
+
+async def _login_logout(request: web.Request, login: bool) -> web.Response:
+    p = principal_of(request)
+    body = await _body(request)
+    if isinstance(body, web.Response):
+        return body
+    agent = body.get("agent") or p.agent
+    if agent != p.agent and not p.supervisor:
+        return _error(403, "forbidden", "you can only log yourself in or out")
+    queues = body.get("queues")
+    if queues is not None and (not isinstance(queues, list) or not all(isinstance(q, str) for q in queues)):
+        return _error(400, "bad_request", "queues must be a list of queue ids")
+    interface = body.get("interface") if p.supervisor else None  # agents use their own phone
+    desk = _desk(request)
+    if desk is None:
+        return _error(503, "unavailable", "Asterisk is not connected")
+    try:
+        if login:
+            done = await desk.login(agent, queues, interface=interface)
+        else:
+            done = await desk.logout(agent, queues, interface=interface)
+    except AgentError as exc:
+        return _error(400, "bad_request", str(exc))
+    except AmiError as exc:
+        return _error(502, "ami", type(exc).__name__)
+    log.info("%s %s %s", agent, "logged in to" if login else "logged out of", ",".join(done))
+    return web.json_response({"ok": True, "agent": agent, "queues": done})
+
+
+async def login(request: web.Request) -> web.Response:
+    return await _login_logout(request, True)
+
+
+async def logout(request: web.Request) -> web.Response:
+    return await _login_logout(request, False)
+
+
+def setup(app: web.Application) -> None:
+    app.router.add_post("/api/calls/{call_id}/transfer/complete", complete)
+    app.router.add_post("/api/calls/{call_id}/transfer/cancel", cancel)
+    app.router.add_get("/api/calls/{call_id}/transfer", status)
+    app.router.add_get("/api/agents", members)
+    app.router.add_post("/api/agents/login", login)
+    app.router.add_post("/api/agents/logout", logout)

@@ -1,0 +1,439 @@
+"""TransferService: three-way (三方转接), blind and attended transfers, pulling an
+expert into a call, and linkage to emergency / utility / provincial lines.
+
+One mechanism serves every kind (docs/transfers.md): a *transfer leg*
+(Local/<agent>@hotline-xfer-leg) is originated; its first half joins the
+caller's bridge at once and its second half dials the far end. The caller
+never leaves the bridge they share with the agent, so a far end that is busy,
+does not answer or is unreachable changes nothing for them; when the agent's
+own leg is gone by then, the leg's dialplan hands the caller back to the 12345
+pool itself. Modes differ only in what happens around the leg:
+
+- threeway: caller and agent keep talking; on answer all three are on one
+  bridge; the agent introduces the case and leaves (`complete()` or hangs up).
+- blind:    the agent leaves as soon as the leg is in the bridge; the caller
+  hears ringback, then the far end.
+- attended: the caller is muted both ways (on hold) while the agent consults
+  the far end; `complete()` unmutes and drops the agent, `cancel()` drops the
+  far end.
+
+A caller not with any agent (voice menu, speech intake) is sent straight to
+the target (`hotline-xfer-direct`), e.g. by `transfer_to_emergency`.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+import secrets
+import time
+from collections import deque
+from dataclasses import dataclass, field
+from typing import Any
+
+from ivr.ami.agent_id import agent_id as parse_agent_id
+from ivr.ami.client import AmiActionError, AmiError
+from ivr.config.model import Config
+from transfer.ami_events import CallLegs, TransferEvents
+from transfer.dialplan import DIRECT_CONTEXT, JOIN_CONTEXT, LEG_CONTEXT
+from transfer.features import FeatureAction
+from transfer.records import Reporter, Step, reason_text
+from transfer.targets import LINKAGE, MODES, EMERGENCY_ALIASES, Target, resolve
+
+log = logging.getLogger(__name__)
+
+FINAL = frozenset({"completed", "failed", "cancelled"})
+MODE_TEXT = {"threeway": "三方转接", "blind": "转接", "attended": "咨询转接"}
+_EXTEN_RE = re.compile(r"^[0-9A-Za-z][0-9A-Za-z_.+-]+$")
+LEG_ORIGINATE_TIMEOUT_MS = 10000
+LEG_LOST_GRACE_S = 0.5
+GUARD_GRACE_S = 2.0
+
+
+class TransferError(RuntimeError):
+    """Asterisk would not start the transfer (the caller is untouched)."""
+
+
+@dataclass(eq=False)
+class Transfer:
+    id: str
+    call_id: str
+    target: Target
+    mode: str
+    by: str | None                 # who asked (agent, supervisor, "speech")
+    agent: str | None              # the call's agent, who is told about each step
+    caller: str                    # the caller's channel
+    agent_channel: str | None
+    direct: bool = False
+    state: str = "starting"        # starting ringing consulting connected | completed failed cancelled
+    far_channel: str | None = None
+    muted: bool = False
+    joined: bool = False
+    reason: str = ""
+    rescued: bool = False
+    record: Any = None             # future of the `transfers` row id
+    extra: dict[str, Any] = field(default_factory=dict)
+    started: float = field(default_factory=time.monotonic)
+    answered_after: float | None = None
+    done: asyncio.Event = field(default_factory=asyncio.Event)
+
+    @property
+    def leg1(self) -> str:
+        return f"{self.id}-1"
+
+    @property
+    def leg2(self) -> str:
+        return f"{self.id}-2"
+
+    def summary(self) -> dict[str, Any]:
+        return {"id": self.id, "call_id": self.call_id, "kind": self.target.kind, "target": self.target.target,
+                "label": self.target.label, "mode": self.mode, "status": self.state, "reason": self.reason,
+                "rescued": self.rescued}
+
+
+class TransferService:
+    def __init__(self, config: Config, ami: Any, *, store: Any = None, hub: Any = None, history: int = 1000) -> None:
+        self.config = config
+        self.ami = ami
+        self.events = TransferEvents(self)
+        self.index = self.events.index
+        self.reporter = Reporter(store, hub, is_live=lambda call_id: call_id in self.index.calls)
+        self.live: dict[str, Transfer] = {}
+        self._by_call: dict[str, Transfer] = {}
+        self._by_leg: dict[str, Transfer] = {}
+        self.finished: deque[Transfer] = deque(maxlen=history)
+        self._tasks: set[asyncio.Task] = set()
+        ami.on("*", self.events.feed)
+
+    @classmethod
+    def from_services(cls, services: Any) -> TransferService | None:
+        if getattr(services, "ami", None) is None:
+            return None
+        return cls(services.config, services.ami, store=getattr(services, "store", None),
+                   hub=getattr(services, "hub", None))
+
+    # -- requests ------------------------------------------------------------------
+    async def transfer(self, call_id: str, kind: str, target: str, mode: str = "threeway",
+                       agent: str | None = None, *, extra: dict[str, Any] | None = None) -> dict[str, Any]:
+        """Start a transfer; returns at once (status `ringing`), later steps go to the agent's screen.
+
+        ValueError/LookupError: refused (bad target, no such call, one already running).
+        TransferError: Asterisk would not start it; the caller is untouched.
+        """
+        tgt = resolve(self.config, kind, target)
+        if mode not in MODES:
+            raise ValueError(f"mode must be one of {', '.join(MODES)}")
+        legs = await self._legs(call_id)
+        if call_id in self._by_call:
+            raise ValueError("a transfer of this call is already in progress")
+        direct = legs.agent is None
+        if direct and tgt.dial is None:
+            raise ValueError("the caller is not with an agent: only a line can take the call directly")
+        xfer = Transfer(id=f"hx{secrets.token_hex(5)}", call_id=call_id, target=tgt,
+                        mode="blind" if direct else mode, by=agent, agent=legs.agent_id or agent,
+                        caller=str(legs.caller), agent_channel=legs.agent, direct=direct, extra=dict(extra or {}))
+        self.live[xfer.id] = self._by_call[call_id] = self._by_leg[xfer.leg1] = self._by_leg[xfer.leg2] = xfer
+        self.reporter.start(xfer)
+        # Told before Asterisk is asked: its events (a busy sub-center) may beat its answer.
+        xfer.state = "ringing"
+        self._spawn(self.reporter.step(xfer, Step("ringing", f"正在{MODE_TEXT[xfer.mode]}至{tgt.label}…")))
+        try:
+            if direct:
+                await self._send_direct(xfer)
+            else:
+                await self._guard(xfer, True)
+                if xfer.mode == "attended":
+                    await self._mute(xfer, True)
+                await self._originate(xfer, legs)
+        except AmiError as exc:
+            if xfer.muted:
+                await self._mute(xfer, False)
+            await self._finish(xfer, "failed", "originate", detail={"error": str(exc)})
+            await self._guard(xfer, False)
+            raise TransferError(f"Asterisk did not start the transfer: {exc}") from exc
+        log.info("transfer %s of call %s: %s %s by %s", xfer.id, call_id, xfer.mode, tgt.ref, agent)
+        return xfer.summary()
+
+    async def transfer_to_emergency(self, call_id: str, kind_or_number: str, reason: str = "") -> dict[str, Any]:
+        """For the speech layer: hand the call to 110/119/120/122 ("fire", "119", ...) at once.
+
+        With an agent on the call it is a three-way hand-over (the agent stays to
+        brief the operator); without one the caller is sent straight there.
+        """
+        number = EMERGENCY_ALIASES.get(str(kind_or_number).strip().lower(), str(kind_or_number).strip())
+        return await self.transfer(call_id, "emergency", number, "threeway", agent=None,
+                                   extra={"reason": reason[:200], "via": "speech"})
+
+    async def complete(self, call_id: str, agent: str | None = None) -> dict[str, Any]:
+        """The agent leaves: caller and far end stay connected (threeway / attended)."""
+        xfer = self._live_for(call_id)
+        if xfer.state not in ("connected", "consulting"):
+            raise ValueError("the far end has not answered yet")
+        if xfer.muted:
+            await self._mute(xfer, False)
+        if xfer.agent_channel:
+            await self._hangup(xfer.agent_channel)
+        await self._finish(xfer, "completed")
+        return xfer.summary()
+
+    async def cancel(self, call_id: str, agent: str | None = None) -> dict[str, Any]:
+        """Give up the transfer: the caller stays with (or goes back to) 12345."""
+        xfer = self._live_for(call_id)
+        if xfer.direct:
+            raise ValueError("the caller is already being connected")
+        if xfer.state == "ringing":
+            await self._hangup(xfer.leg1)  # agent gone: the caller's guard takes them back to the pool
+        elif xfer.agent_channel is None:
+            raise ValueError("the call is already handed over")
+        else:
+            if xfer.far_channel:
+                await self._hangup(xfer.far_channel)
+            if xfer.muted:
+                await self._mute(xfer, False)
+        await self._finish(xfer, "cancelled", "CANCEL", rescued=xfer.agent_channel is None)
+        return xfer.summary()
+
+    def status(self, call_id: str) -> dict[str, Any] | None:
+        xfer = self._by_call.get(call_id)
+        return None if xfer is None else xfer.summary()
+
+    def find(self, transfer_id: str) -> Transfer | None:
+        return self.live.get(transfer_id) or next((t for t in self.finished if t.id == transfer_id), None)
+
+    async def wait(self, transfer_id: str, timeout: float = 30.0) -> Transfer:
+        """Until the transfer reaches a final state (tests, benchmarks)."""
+        xfer = self.find(transfer_id)
+        if xfer is None:
+            raise LookupError(f"no transfer {transfer_id}")
+        await asyncio.wait_for(xfer.done.wait(), timeout)
+        return xfer
+
+    # -- AMI event reactions (called by TransferEvents; never block) ----------------
+    def on_leg_joined(self, uid: str) -> None:
+        xfer = self._by_leg.get(uid)
+        if xfer is None or uid != xfer.leg1:
+            return
+        xfer.joined = True
+        if xfer.mode == "blind":
+            self._spawn(self._drop_agent(xfer))  # the caller now has the leg for company
+
+    def on_result(self, xid: str, result: str, status: str, channel: str) -> None:
+        xfer = self.live.get(xid)
+        if xfer is None or xfer.state in FINAL:
+            return
+        if result == "answered":
+            xfer.far_channel = channel
+            xfer.answered_after = time.monotonic() - xfer.started
+            self.index.watch(xfer.call_id, channel, "far")
+            self._spawn(self._answered(xfer))
+        elif result == "failed":
+            self._spawn(self._failed(xfer, status))
+
+    def on_channel_gone(self, legs: CallLegs, role: str, channel: str, cause: str) -> None:
+        xfer = self._by_call.get(legs.call_id)
+        if xfer is None:
+            return
+        if role == "caller":
+            self._spawn(self._caller_gone(xfer))
+        elif role == "agent" and channel == xfer.agent_channel:
+            xfer.agent_channel = None
+            xfer.extra["agent_left_in"] = xfer.state
+            if xfer.state in ("connected", "consulting"):
+                self._spawn(self._unmute_then(xfer, "completed"))
+        elif role == "far" and channel == xfer.far_channel and xfer.state in ("connected", "consulting"):
+            self._spawn(self._unmute_then(xfer, "cancelled", "far_hangup"))
+
+    def on_leg_gone(self, uid: str) -> None:
+        xfer = self._by_leg.get(uid)
+        if xfer is not None and xfer.state == "ringing":
+            self._spawn(self._leg_lost(xfer))
+
+    def on_feature(self, legs: CallLegs, action: FeatureAction) -> None:
+        if action.action == "cancel":
+            self._spawn(self._guarded(self.cancel(legs.call_id), legs))
+        else:
+            self._spawn(self._guarded(self.transfer(legs.call_id, action.kind, action.target, action.mode,
+                                                    agent=legs.agent_id, extra={"via": "dtmf"}), legs))
+
+    def on_ami_login(self) -> None:
+        self._spawn(self.resync())
+
+    async def resync(self) -> int:
+        """Rebuild who-is-who from Asterisk's channel list (after a (re)connect)."""
+        listing = await self.ami.action({"Action": "CoreShowChannels"}, as_list=True)
+        found = self.index.rebuild(listing if isinstance(listing, list) else [])
+        log.info("transfers: %d calls with an agent found in Asterisk", found)
+        return found
+
+    # -- steps -------------------------------------------------------------------
+    async def _answered(self, xfer: Transfer) -> None:
+        label = xfer.target.label
+        detail = {"answered_after_s": round(xfer.answered_after or 0, 3)}
+        if xfer.agent_channel is None or xfer.mode == "blind" or xfer.direct:
+            await self._unmute_then(xfer, "completed", detail=detail)
+        elif xfer.mode == "attended":
+            xfer.state = "consulting"
+            await self.reporter.step(xfer, Step("answered", f"{label}已接通，来电人保持中；挂机或点“完成”即转给对方",
+                                                detail=detail))
+        else:
+            xfer.state = "connected"
+            await self.reporter.step(xfer, Step("answered", f"三方通话已建立：介绍情况后挂机或点“完成”退出，来电人与{label}保持通话",
+                                                detail=detail))
+
+    async def _failed(self, xfer: Transfer, status: str) -> None:
+        if xfer.muted:
+            await self._mute(xfer, False)
+        if xfer.mode == "blind":  # the agent let go of the call: the pool takes it back, always
+            await self._drop_agent(xfer, force=True)
+        await self._finish(xfer, "failed", status, rescued=xfer.agent_channel is None or xfer.mode == "blind")
+
+    async def _drop_agent(self, xfer: Transfer, force: bool = False) -> None:
+        if xfer.agent_channel and (force or xfer.state == "ringing"):
+            await self._hangup(xfer.agent_channel)
+
+    async def _caller_gone(self, xfer: Transfer) -> None:
+        if xfer.state == "ringing" and not xfer.direct:
+            await self._hangup(xfer.leg1)
+        await self._finish(xfer, "cancelled", "caller_hangup")
+
+    async def _leg_lost(self, xfer: Transfer) -> None:
+        await asyncio.sleep(LEG_LOST_GRACE_S)  # its result event may still be on the way
+        if xfer.state != "ringing":
+            return
+        if xfer.muted:
+            await self._mute(xfer, False)
+        await self._finish(xfer, "failed", "leg_lost", rescued=xfer.agent_channel is None)
+
+    async def _unmute_then(self, xfer: Transfer, state: str, reason: str = "",
+                           detail: dict[str, Any] | None = None) -> None:
+        if xfer.muted:
+            await self._mute(xfer, False)
+        await self._finish(xfer, state, reason, detail=detail)
+
+    async def _finish(self, xfer: Transfer, state: str, reason: str = "", *, rescued: bool = False,
+                      detail: dict[str, Any] | None = None) -> None:
+        if xfer.state in FINAL:
+            return
+        xfer.state, xfer.reason, xfer.rescued = state, reason, rescued
+        for table, key in ((self.live, xfer.id), (self._by_call, xfer.call_id), (self._by_leg, xfer.leg1),
+                           (self._by_leg, xfer.leg2)):
+            if table.get(key) is xfer:
+                del table[key]
+        self.finished.append(xfer)
+        xfer.done.set()
+        if state == "completed" and xfer.target.kind in ("expert", "queue") and xfer.far_channel:
+            # the expert is the call's agent now (a later transfer starts from them)
+            self.index.set_agent(xfer.call_id, xfer.far_channel, parse_agent_id(xfer.far_channel))
+        label = xfer.target.label
+        if state == "completed":
+            message = f"已转至{label}，来电人与对方保持通话"
+        elif state == "failed":
+            back = "来电人已转回12345综合座席队列" if rescued else "来电人仍与您通话"
+            message = f"{label}{reason_text(reason)}，{back}"
+        elif reason == "caller_hangup":
+            message = "来电人已挂机，转接取消"
+        else:
+            message = f"{label}{reason_text(reason)}，来电人仍与您通话" if reason == "far_hangup" else "转接已取消"
+        info = {"reason": reason, "rescued": rescued, **(detail or {})}
+        if not xfer.direct and not rescued:
+            # A rescued caller's guard is cleared by hotline-xfer-rescue itself. With the
+            # agent still there it stays a moment: they may be hanging up right now.
+            self._spawn(self._guard(xfer, False, delay=0 if state == "completed" else GUARD_GRACE_S))
+        await self.reporter.step(xfer, Step(state, message, notice=state != "completed", detail=info), ended=True)
+        log.info("transfer %s of call %s: %s %s", xfer.id, xfer.call_id, state, reason)
+
+    # -- Asterisk actions --------------------------------------------------------
+    async def _originate(self, xfer: Transfer, legs: CallLegs) -> None:
+        exten = xfer.agent if xfer.agent and _EXTEN_RE.match(xfer.agent) else "hotline-xfer"
+        variables = {
+            "HOTLINE_XFER_ID": xfer.id, "HOTLINE_XFER_CALLER": xfer.caller,
+            "HOTLINE_XFER_AGENT": xfer.agent_channel or "", "HOTLINE_XFER_DIAL": xfer.target.dial or "",
+            "HOTLINE_XFER_QUEUE": xfer.target.queue or "", "HOTLINE_XFER_TIMEOUT": str(xfer.target.timeout),
+            "HOTLINE_XFER_RING": "" if xfer.mode == "threeway" else "r",
+        }
+        await self._checked({
+            "Action": "Originate", "Channel": f"Local/{exten}@{LEG_CONTEXT}", "Context": JOIN_CONTEXT,
+            "Exten": "s", "Priority": "1", "Async": "true", "Timeout": str(LEG_ORIGINATE_TIMEOUT_MS),
+            "ChannelId": xfer.leg1, "OtherChannelId": xfer.leg2,
+            "Variable": [f"{k}={v}" for k, v in variables.items()],
+        })
+
+    async def _send_direct(self, xfer: Transfer) -> None:
+        for name, value in (("__HOTLINE_XFER_ID", xfer.id), ("HOTLINE_XFER_DIAL", xfer.target.dial or ""),
+                            ("HOTLINE_XFER_TIMEOUT", str(xfer.target.timeout))):
+            await self._checked({"Action": "Setvar", "Channel": xfer.caller, "Variable": name, "Value": value})
+        await self._checked({"Action": "Redirect", "Channel": xfer.caller, "Context": DIRECT_CONTEXT,
+                             "Exten": "s", "Priority": "1"})
+
+    async def _guard(self, xfer: Transfer, on: bool, delay: float = 0) -> None:
+        """HOTLINE_XFER_GUARD on the caller: left alone in the bridge, they go back to the pool."""
+        if delay:
+            await asyncio.sleep(delay)
+            if self._by_call.get(xfer.call_id) is not None or xfer.call_id not in self.index.calls:
+                return  # a new transfer owns the guard now, or the caller is gone
+        await self._checked({"Action": "Setvar", "Channel": xfer.caller, "Variable": "HOTLINE_XFER_GUARD",
+                             "Value": xfer.id if on else ""}, quiet=not on)
+
+    async def _mute(self, xfer: Transfer, on: bool) -> None:
+        await self._checked({"Action": "MuteAudio", "Channel": xfer.caller, "Direction": "all",
+                             "State": "on" if on else "off"}, quiet=not on)
+        xfer.muted = on
+
+    async def _hangup(self, channel: str) -> None:
+        await self._checked({"Action": "Hangup", "Channel": channel, "Cause": "16"}, quiet=True)
+
+    async def _checked(self, action: dict[str, Any], quiet: bool = False) -> None:
+        """Send an action; an error answer raises (or, quiet, is only logged: the channel may be gone)."""
+        try:
+            resp = await self.ami.action(action, as_list=False)
+        except AmiError:
+            if quiet:
+                log.warning("AMI %s failed", action["Action"])
+                return
+            raise
+        if str(resp.get("Response", "")).lower() == "error":
+            if quiet:
+                log.info("AMI %s: %s", action["Action"], resp.get("Message"))
+                return
+            raise AmiActionError(action["Action"], resp)
+
+    # -- helpers -------------------------------------------------------------------
+    async def _legs(self, call_id: str) -> CallLegs:
+        legs = self.index.get(call_id)
+        if legs is None or legs.caller is None:
+            await self.resync()  # events missed (reconnect, restart): ask Asterisk
+            legs = self.index.get(call_id)
+        if legs is None or legs.caller is None:
+            raise LookupError("no such active call")
+        return legs
+
+    def _live_for(self, call_id: str) -> Transfer:
+        xfer = self._by_call.get(call_id)
+        if xfer is None:
+            raise LookupError("no transfer in progress on this call")
+        return xfer
+
+    async def _guarded(self, coro: Any, legs: CallLegs) -> None:
+        """A feature code's request: a refusal goes to the agent's screen, not to a log only."""
+        try:
+            await coro
+        except (ValueError, LookupError, TransferError) as exc:
+            hub = self.reporter.hub
+            if hub is not None and legs.call_id in self.index.calls:
+                await hub.publish(legs.agent_id, "notice", {"call_id": legs.call_id, "level": "warning",
+                                                            "message": f"按键转接未执行：{exc}"})
+
+    def _spawn(self, coro: Any) -> None:
+        task = asyncio.ensure_future(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._task_done)
+
+    def _task_done(self, task: asyncio.Task) -> None:
+        self._tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.error("transfer step failed", exc_info=task.exception())
+
+    async def close(self) -> None:
+        for task in list(self._tasks):
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
