@@ -169,6 +169,16 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+async def settle(pids: dict[str, int], limit: float = 20.0) -> None:
+    """Wait until Asterisk and the server are idle again (under 10% CPU over 200 ms)."""
+    deadline = time.monotonic() + limit
+    while time.monotonic() < deadline:
+        before = {k: cpu_seconds(pid) for k, pid in pids.items()}
+        await asyncio.sleep(0.2)
+        if all(cpu_seconds(pid) - before[k] < 0.02 for k, pid in pids.items()):
+            return
+
+
 # -- load --------------------------------------------------------------------------
 class Driver:
     """Originates calls with bounded concurrency; a caller half's Hangup is a completed call."""
@@ -308,6 +318,7 @@ async def measure(config: Config, inst: Instance, server: subprocess.Popen, call
                 cpu0 = {k: cpu_seconds(pid) for k, pid in pids.items()}
                 completed, elapsed, lat = await driver.run(contexts[path], numbers, per_slice, serial)
                 serial += per_slice
+                await settle(pids)  # the server's AMI backlog of this slice is this slice's cost, not the next one's
                 r = acc[path]
                 for k, pid in pids.items():
                     r["cpu"][k] += cpu_seconds(pid) - cpu0[k]

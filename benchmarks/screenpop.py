@@ -316,10 +316,10 @@ def run(system: str, agents: int, rate: float, seconds: float) -> dict:
                 proc.kill()
     received = got["received"]
     lat = {"pop": [], "all": []}
-    lost = 0
+    lost: Counter[str] = Counter()
     for key, t0 in sent["sent"].items():
         if key not in received:
-            lost += 1
+            lost[key.split("|")[1]] += 1
             continue
         d = received[key] - t0
         lat["all"].append(d)
@@ -330,7 +330,8 @@ def run(system: str, agents: int, rate: float, seconds: float) -> dict:
     events = len(sent["sent"])
     return {"pop_p50_ms": pct(lat["pop"], 0.50), "pop_p99_ms": pct(lat["pop"], 0.99),
             "pop_max_ms": pct(lat["pop"], 1.0), "all_p50_ms": pct(lat["all"], 0.50),
-            "all_p99_ms": pct(lat["all"], 0.99), "pops": len(lat["pop"]), "events": events, "lost": lost,
+            "all_p99_ms": pct(lat["all"], 0.99), "pops": len(lat["pop"]), "events": events, "lost": sum(lost.values()),
+            "lost_by_kind": dict(lost),
             "supervisor_events": got["supervisor_events"], "server_cpu_s": round(cpu, 2),
             "backlog_drain_s": round(sent["drain_s"], 2),
             "server_cpu_us_per_event": round(cpu / max(1, events) * 1e6, 1)}

@@ -11,7 +11,7 @@ want_test=0
 # placeholder prompts; ffmpeg lets pydub read mp3 recordings.
 APT_RUN="debootstrap espeak-ng ffmpeg sox ca-certificates"
 # Tests: real SIP clients, a real PostgreSQL, a real browser.
-APT_TEST="sip-tester baresip-core postgresql chromium chromium-driver"
+APT_TEST="sip-tester baresip-core postgresql chromium chromium-driver fonts-noto-cjk"
 pkgs="$APT_RUN"
 [ $want_test = 1 ] && pkgs="$pkgs $APT_TEST"
 

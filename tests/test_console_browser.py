@@ -177,3 +177,25 @@ def test_bad_token_shows_the_login_error(tmp_path):
         driver.find_element(By.CSS_SELECTOR, "#login-form button").click()
         wait_text(driver, "login-error", "令牌无效")
         assert not driver.find_element(By.ID, "desk").is_displayed()
+
+
+def test_console_dropped_for_slowness_catches_up_exactly_once(tmp_path):
+    """A burst overflows the console's queue: it is cut off (4008), reconnects and resumes."""
+    svc = services()
+    with ServerThread(svc) as server, chromium(tmp_path / "profile") as driver:
+        driver.get(f"{server.base.result()}/console/?token={TOKEN['agent1001']}")
+        wait_text(driver, "conn", "已连接")
+        hub = svc.hub
+        server.run(hub.publish("agent1001", "answer", pop_payload()))
+        wait_text(driver, "pop-caller", CALLER)
+
+        async def burst() -> None:  # no await in between: faster than any socket
+            for i in range(300):
+                hub.publish_nowait("agent1001", "update", {"call_id": CALL, "transcript": {"final": f"第{i}句"}})
+
+        server.run(burst())
+        wait_text(driver, "transcript", "第299句", timeout=20)
+        assert hub.stats["overflows"] == 1  # it really was dropped and came back
+        lines = [p.text for p in driver.find_elements(By.CSS_SELECTOR, "#transcript p")]
+        assert lines == [f"第{i}句" for i in range(300)]  # every line once, in order
+        wait_text(driver, "conn", "已连接")

@@ -3,6 +3,7 @@ live after apply; files Asterisk does not take are rolled back byte for byte
 and the old plan keeps routing; a bad config or an unreachable AMI touch nothing."""
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import subprocess
 import sys
@@ -49,11 +50,15 @@ def write_yaml(data: dict, path: Path) -> Path:
     return path
 
 
-def with_new_line(tmp_path: Path) -> Path:
+def new_line_data() -> dict:
     data = shipped_data()
     data["lines"].append(NEW_LINE)
     data["queues"].append(NEW_QUEUE)
-    return write_yaml(data, tmp_path / "config-new-line.yaml")
+    return data
+
+
+def with_new_line(tmp_path: Path) -> Path:
+    return write_yaml(new_line_data(), tmp_path / "config-new-line.yaml")
 
 
 def snapshot(folder: Path) -> dict[str, tuple[bytes, int]]:
@@ -72,12 +77,13 @@ async def ami_client(inst) -> AmiClient:
     return client
 
 
-async def call(pc, number: str, hold: int = 4):
+async def calls(pc, numbers: list[str], hold: int = 4):
+    """Real calls placed together into the private center, with what Asterisk reported for each."""
     since = len(pc.ami.events)
-    result = await place(pc.ami, number, hold=hold)
-    await collect(pc.ami, [result], settle=hold + 0.5, since=since)
+    results = await asyncio.gather(*(place(pc.ami, n, hold=hold) for n in numbers))
+    await collect(pc.ami, results, settle=hold + 0.5, since=since)
     pc.inst.rx("channel request hangup all")
-    return result
+    return results
 
 
 @pytest.mark.asterisk
@@ -97,15 +103,31 @@ async def test_apply_puts_a_new_number_live(tmp_path):
         assert "hotline-water-expert has" in pc.inst.rx("queue show hotline-water-expert")
 
         await pc.serve(new)  # the server now decides with the new plan
-        for number in ("96889", "96890"):
-            got = await call(pc, number)
-            variables = got.variables()
+        for got in await calls(pc, ["96889", "96890"]):
+            number, variables = got.number, got.variables()
             assert variables.get("HOTLINE_LINE") == "water-96889", (number, variables)
             assert variables.get("HOTLINE_DIALED") == number
             assert got.apps("Queue") and got.apps("Queue")[0].startswith("hotline-water-expert,")
             # the applied queue is live: its member (a simulated agent) answered
             answered = got.user_events("SimAgent")
             assert [e.get("Agent") for e in answered] == ["water1"], got.queues_joined()
+
+
+@pytest.mark.asterisk
+async def test_cli_apply_installs_reloads_and_verifies(tmp_path):
+    async with private_center("apply-cli", REPO / "config.yaml", tmp_path, at=NOW, serve=False) as pc:
+        data = new_line_data()
+        data["asterisk"]["ami"].update(port=pc.inst.ami_port, username=pc.inst.ami_user, secret=pc.inst.ami_secret)
+        config = write_yaml(data, tmp_path / "city.yaml")
+        sounds = tmp_path / "sounds"
+        run = await asyncio.to_thread(subprocess.run, [
+            str(HOTLINE), "dialplan", "apply", "-c", str(config), "--etc", str(pc.etc), "--sounds", str(sounds)],
+            capture_output=True, text=True, timeout=120)
+        assert run.returncode == 0, run.stderr
+        assert "Asterisk reloaded and verified" in run.stdout
+        assert pc.inst.ami_secret not in run.stdout + run.stderr
+        assert "'96889'" in pc.inst.rx("dialplan show hotline-inbound")
+        assert (sounds / "welcome.wav").is_file() and (sounds / "welcome.wav16").is_file()
 
 
 def _unclosed_section(files):
@@ -161,7 +183,7 @@ async def test_rejected_files_are_rolled_back_and_the_old_plan_still_routes(case
         assert "'12328'" in shown and "'96889'" not in shown
         assert "hotline-general has" in pc.inst.rx("queue show hotline-general")
         assert "anonymous" in pc.inst.rx("pjsip show endpoint anonymous")
-        got = await call(pc, "12328", hold=2)  # 双号并行 12328 -> the 12345 pool, as before the apply
+        [got] = await calls(pc, ["12328"], hold=2)  # 双号并行 12328 -> the 12345 pool, as before the apply
         assert got.variables().get("HOTLINE_LINE") == "transport-12328", got.variables()
         assert "hotline-general" in got.queues_joined()
 

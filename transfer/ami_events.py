@@ -118,6 +118,11 @@ class CallIndex:
             agent = next((c for c in members if c.get("Application") == "AppQueue"), None)
             if agent is not None:
                 self.set_agent(legs.call_id, str(agent["Channel"]), agent_id(str(agent["Channel"])))
+        for c in rows:  # callers not with an agent yet: voice menu, speech intake, waiting in a queue
+            lid, name = str(c.get("Linkedid") or ""), str(c.get("Channel") or "")
+            if (lid and lid not in self.calls and str(c.get("Context", "")).startswith("hotline-")
+                    and c.get("Application") not in ("AppQueue", "AppDial") and not is_leg(name)):
+                self.set_caller(lid, name, _number(c.get("CallerIDNum")))
         return len(self.calls)
 
 

@@ -18,6 +18,7 @@ from ivr.storage import repo
 
 log = logging.getLogger(__name__)
 
+FINAL = frozenset({"completed", "failed", "cancelled"})
 # repo.Transfer.kind is the mechanics; the target's kind goes into detail.
 DB_KIND = {"threeway": "three_way", "blind": "blind", "attended": "attended"}
 REASONS = {
@@ -59,19 +60,21 @@ class Reporter:
                     "agent": xfer.agent, **xfer.extra}))
 
     async def step(self, xfer: Any, step: Step, *, ended: bool = False) -> None:
-        await self._save(xfer, step, ended)
+        row = await self._row(xfer)
+        if not ended and xfer.state in FINAL:
+            return  # overtaken (a busy sub-center answers faster than the database): keep the end
+        if row is not None:
+            self.store.submit(repo.update_transfer, row, step.status, detail=step.detail or None, ended=ended)
         await self._tell(xfer, step)
 
-    async def _save(self, xfer: Any, step: Step, ended: bool) -> None:
+    async def _row(self, xfer: Any) -> int | None:
         if self.store is None or xfer.record is None:
-            return
+            return None
         try:
-            row = await xfer.record
+            return await xfer.record
         except Exception:
             log.exception("transfer %s of call %s could not be recorded", xfer.id, xfer.call_id)
-            return
-        result = "answered" if step.status == "answered" else step.status
-        self.store.submit(repo.update_transfer, row, result, detail=step.detail or None, ended=ended)
+            return None
 
     async def _tell(self, xfer: Any, step: Step) -> None:
         if self.hub is None or not self.is_live(xfer.call_id):

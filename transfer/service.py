@@ -37,12 +37,11 @@ from ivr.config.model import Config
 from transfer.ami_events import CallLegs, TransferEvents
 from transfer.dialplan import DIRECT_CONTEXT, JOIN_CONTEXT, LEG_CONTEXT
 from transfer.features import FeatureAction
-from transfer.records import Reporter, Step, reason_text
+from transfer.records import FINAL, Reporter, Step, reason_text
 from transfer.targets import LINKAGE, MODES, EMERGENCY_ALIASES, Target, resolve
 
 log = logging.getLogger(__name__)
 
-FINAL = frozenset({"completed", "failed", "cancelled"})
 MODE_TEXT = {"threeway": "三方转接", "blind": "转接", "attended": "咨询转接"}
 _EXTEN_RE = re.compile(r"^[0-9A-Za-z][0-9A-Za-z_.+-]+$")
 LEG_ORIGINATE_TIMEOUT_MS = 10000
@@ -162,7 +161,7 @@ class TransferService:
         """
         number = EMERGENCY_ALIASES.get(str(kind_or_number).strip().lower(), str(kind_or_number).strip())
         return await self.transfer(call_id, "emergency", number, "threeway", agent=None,
-                                   extra={"reason": reason[:200], "via": "speech"})
+                                   extra={"why": reason[:200], "via": "speech"})
 
     async def complete(self, call_id: str, agent: str | None = None) -> dict[str, Any]:
         """The agent leaves: caller and far end stay connected (threeway / attended)."""

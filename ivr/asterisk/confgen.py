@@ -69,6 +69,7 @@ enabled = yes
 port = {inst.ami_port}
 bindaddr = 127.0.0.1
 displayconnects = no
+timestampevents = yes
 
 [{inst.ami_user}]
 secret = {inst.ami_secret}

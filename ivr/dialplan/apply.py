@@ -19,9 +19,10 @@ from ivr.dialplan.build import asterisk_queue, inbound_numbers, render
 
 RELOADS = ("dialplan reload", "module reload app_queue.so", "module reload res_pjsip.so")
 BACKUP = ".hotline-previous"
+NOT_CONTEXTS = {"general", "globals"}  # sections of extensions.conf that are settings, not contexts
 CONNECT_WAIT = 2.0  # seconds to wait for a client that is still logging in
 
-_SECTION = re.compile(r"^\[([^\]\s]+)\][^\n]*$", re.M)
+_SECTION = re.compile(r"^\[([^\]\s]+)\]([^\n]*)$", re.M)
 _LOADED_CONTEXT = re.compile(r"^\[ Context '([^']+)' created by", re.M)
 _QUEUE = re.compile(r"^(\S+) has \d+ calls", re.M)
 _ENDPOINT = re.compile(r"^\s*Endpoint:\s+([^\s/<]+)", re.M)
@@ -48,9 +49,10 @@ class Expected:
 
 
 def _sections(text: str) -> list[tuple[str, str]]:
-    """(name, body) of every [section] of a .conf text."""
+    """(name, body) of every [section] of a .conf text; templates `[name](!)` left out."""
     parts = _SECTION.split(text)
-    return list(zip(parts[1::2], parts[2::2]))
+    return [(name, body) for name, header, body in zip(parts[1::3], parts[2::3], parts[3::3])
+            if "!" not in header]
 
 
 def expected(config: Config) -> Expected:
@@ -60,7 +62,7 @@ def expected(config: Config) -> Expected:
     contexts, endpoints = set(), set()
     for name, text in rendered.items():
         if name.startswith("extensions_"):
-            contexts |= {s for s, _ in _sections(text)}
+            contexts |= {s for s, _ in _sections(text)} - NOT_CONTEXTS
         elif name.startswith("pjsip_"):
             endpoints |= {s for s, body in _sections(text) if re.search(r"^type\s*=\s*endpoint\s*$", body, re.M)}
     numbers = tuple(n.replace("-", "") for n, _ in inbound_numbers(config))

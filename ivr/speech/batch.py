@@ -19,9 +19,8 @@ from typing import TYPE_CHECKING, Any, Callable
 
 import numpy as np
 
-from ivr.speech import model as vmodel
+from ivr.speech.decoder import Decoder
 from ivr.speech.errors import BadAudio
-from ivr.speech.resample import Resampler
 
 if TYPE_CHECKING:
     from ivr.speech.engine import SpeechEngine
@@ -94,8 +93,7 @@ class FileJob:
         self.call_id = str(path)  # for the worker's log lines
         self._on_done, self._progress = on_done, progress
         self._wav: wave.Wave_read | None = None
-        self._rec: Any = None
-        self._resampler: Resampler | None = None
+        self._decoder: Decoder | None = None
         self._utterances: list[Utterance] = []
         self._read = 0
         self._started = time.monotonic()
@@ -125,27 +123,22 @@ class FileJob:
             return False
         if frames:
             self._read += len(frames) // (2 * w.getnchannels())
-            if self._rec.AcceptWaveform(self._resampler.process(to_mono(frames, w.getnchannels()))):
-                self._utterance(self._rec.Result())
+            for result in self._decoder.accept(to_mono(frames, w.getnchannels())):
+                self._utterance(result)
             if self._progress and w.getnframes():
                 self.engine._call(self._progress, min(1.0, self._read / w.getnframes()))
             return True
-        self._rec.AcceptWaveform(self._resampler.flush())
-        self._utterance(self._rec.FinalResult())
+        for result in self._decoder.finish():
+            self._utterance(result)
         self._finish()
         return False
 
     def _open(self) -> None:
         self._wav = open_wav(self.path)
-        rate = self.engine.info.sample_rate
-        self._resampler = Resampler(self._wav.getframerate(), rate)
-        self._rec = vmodel.recognizer(self.engine.model, rate, words=True)
+        self._decoder = Decoder(self.engine.model, self.engine.info, self._wav.getframerate(), words=True)
 
-    def _utterance(self, raw: str) -> None:
-        res = json.loads(raw)
-        text = res.get("text", "")
-        if not text:
-            return
+    def _utterance(self, res: dict) -> None:
+        text = res["text"]
         words = res.get("result") or []
         start = words[0]["start"] if words else 0.0
         end = words[-1]["end"] if words else 0.0
@@ -164,7 +157,7 @@ class FileJob:
             transcribed_at=dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
         )
         w.close()
-        self._rec = None
+        self._decoder = None
         self._done.set()
         self.engine._call(self._on_done, self._result)
 
@@ -172,5 +165,5 @@ class FileJob:
         self._error = exc or BadAudio(f"{self.path}: transcription failed (see log)")
         if self._wav is not None:
             self._wav.close()
-        self._rec = None
+        self._decoder = None
         self._done.set()

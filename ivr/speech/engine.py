@@ -18,7 +18,6 @@ never waits either way.
 from __future__ import annotations
 
 import itertools
-import json
 import logging
 import os
 import queue
@@ -31,8 +30,8 @@ from typing import Any, Callable
 
 from ivr.speech import model as vmodel
 from ivr.speech.batch import FileJob, Transcript, write_sidecar
+from ivr.speech.decoder import Decoder
 from ivr.speech.errors import SpeechUnavailable
-from ivr.speech.resample import Resampler
 
 log = logging.getLogger(__name__)
 
@@ -57,8 +56,7 @@ class Stream:
         self._scheduled = False
         self._closing = False
         self._done = threading.Event()
-        self._rec: Any = None
-        self._resampler = Resampler(rate, engine.info.sample_rate)
+        self._decoder: Decoder | None = None
         self._since_partial = 0.0
         self._last_partial = ""
         self._finals: list[str] = []
@@ -128,11 +126,11 @@ class Stream:
                 size += len(chunk)
             self._pending_bytes -= size
             finishing = not self._pending and (self._closing or self.degraded is not None)
-        if self._rec is None and not self._done.is_set():
-            self._rec = vmodel.recognizer(self.engine.model, self.engine.info.sample_rate)
-        if take and self._rec is not None:
+        if self._decoder is None and not self._done.is_set():
+            self._decoder = Decoder(self.engine.model, self.engine.info, self.rate)
+        if take and self._decoder is not None:
             self._decode(b"".join(take), size / (2 * self.rate))
-        if finishing and self._rec is not None:
+        if finishing and self._decoder is not None:
             self._finish()
         with self._lock:
             if self._pending or (self._closing and not self._done.is_set()):
@@ -141,33 +139,30 @@ class Stream:
             return False
 
     def _decode(self, pcm: bytes, seconds: float) -> None:
-        rec = self._rec
-        audio = self._resampler.process(pcm)
-        if rec.AcceptWaveform(audio):
-            self._final(json.loads(rec.Result()).get("text", ""))
-            self._since_partial = 0.0
-        else:
-            self._since_partial += seconds
-            if self._since_partial >= self.engine.partial_interval:
-                self._since_partial = 0.0
-                partial = json.loads(rec.PartialResult()).get("partial", "")
-                if partial and partial != self._last_partial:
-                    self._last_partial = partial
-                    self.engine._call(self._on_partial, partial)
+        finals = self._decoder.accept(pcm)
         self.decoded_seconds += seconds
+        self._since_partial += seconds
+        for result in finals:
+            self._final(result["text"])
+        if not finals and self._since_partial >= self.engine.partial_interval:
+            self._since_partial = 0.0
+            partial = self._decoder.partial()
+            if partial and partial != self._last_partial:
+                self._last_partial = partial
+                self.engine._call(self._on_partial, partial)
 
     def _finish(self) -> None:
-        rec, self._rec = self._rec, None
-        rec.AcceptWaveform(self._resampler.flush())
-        self._final(json.loads(rec.FinalResult()).get("text", ""))
+        decoder, self._decoder = self._decoder, None
+        for result in decoder.finish():
+            self._final(result["text"])
         self.engine._forget(self)
         self._done.set()
 
     def _final(self, text: str) -> None:
         self._last_partial = ""
-        if text:
-            self._finals.append(text)
-            self.engine._call(self._on_final, text)
+        self._since_partial = 0.0
+        self._finals.append(text)
+        self.engine._call(self._on_final, text)
 
     def _fail(self) -> None:
         """Decoding raised: stop live text for this stream, keep the call going."""
@@ -175,7 +170,7 @@ class Stream:
             first = self.degraded is None
             if first:
                 self._degrade_locked("recognizer error")
-            self._rec = None
+            self._decoder = None
             self._scheduled = False
         self.engine._forget(self)
         self._done.set()

@@ -236,6 +236,22 @@ class Lab:
         return await self.ami.wait_for(lambda e: e.get("UserEvent") == "SimAgent" and e.get("Agent") == agent
                                        and e.get("Linkedid") == call.call_id, timeout=timeout)
 
+    async def owned_by(self, call: LabCall, agent: str, timeout: float = 10) -> None:
+        """Until the web hub shows `agent` as the call's owner (the API's permission check)."""
+        for _ in range(int(timeout / 0.05)):
+            if self.services.hub.calls.owner(call.call_id) == agent:
+                return
+            await asyncio.sleep(0.05)
+        raise AssertionError(f"{agent} never became the owner of call {call.call_id} on the hub")
+
+    async def until_status(self, call: LabCall, status: str, timeout: float = 10) -> None:
+        """Until the call's transfer in progress has reached `status` (connected, consulting ...)."""
+        for _ in range(int(timeout / 0.05)):
+            if (self.transfers.status(call.call_id) or {}).get("status") == status:
+                return
+            await asyncio.sleep(0.05)
+        raise AssertionError(f"transfer of {call.call_id} never reached {status}: {self.transfers.status(call.call_id)}")
+
     def agent_recording(self, sim_event: dict) -> Path:
         return self.recordings() / f"agent-{sim_event['Agent']}-{sim_event['Uniqueid']}.wav"
 

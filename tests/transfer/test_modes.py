@@ -1,7 +1,6 @@
 """Blind and attended variants of the sub-center transfer."""
 from __future__ import annotations
 
-import asyncio
 from dataclasses import replace
 
 import pytest
@@ -64,11 +63,7 @@ async def test_attended_transfer_consults_privately_then_hands_over(xlab):
     since, sub_since = len(lab.ami.events), len(lab.sub_ami.events)
     result = await lab.transfers.transfer(call.call_id, "subcenter", "tax", "attended", agent="g1")
     sub = await lab.subcenter_answer(since=sub_since)
-    for _ in range(100):
-        if lab.transfers.status(call.call_id)["status"] == "consulting":
-            break
-        await asyncio.sleep(0.05)
-    assert lab.transfers.status(call.call_id)["status"] == "consulting"
+    await lab.until_status(call, "consulting")
     # on hold: the sub-center does not hear the caller, the caller does not hear the consultation
     assert await tone_flowing(lab.subcenter_heard(sub), CALLER_HZ) < 0.1
     heard = lab.recordings() / f"testcall-{call.tag}-heard.wav"
@@ -87,10 +82,7 @@ async def test_attended_transfer_cancelled_returns_caller_to_agent(xlab):
     since, sub_since = len(lab.ami.events), len(lab.sub_ami.events)
     result = await lab.transfers.transfer(call.call_id, "subcenter", "tax", "attended", agent="g1")
     sub = await lab.subcenter_answer(since=sub_since)
-    for _ in range(100):
-        if lab.transfers.status(call.call_id)["status"] == "consulting":
-            break
-        await asyncio.sleep(0.05)
+    await lab.until_status(call, "consulting")
     await lab.transfers.cancel(call.call_id, agent="g1")
     await lab.sub_ami.wait_for(lambda e: e.get("Event") == "Hangup" and e.get("Channel") == sub["Channel"],
                                since=sub_since)

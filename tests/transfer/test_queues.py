@@ -58,10 +58,7 @@ async def test_general_agent_pulls_expert_into_call_and_leaves(xlab):
     result = await lab.transfers.transfer(call.call_id, "expert", "hrss-expert", "threeway", agent="g1")
     expert = await lab.ami.wait_for(lambda e: e.get("UserEvent") == "SimAgent" and e.get("Agent") == "e1",
                                     since=since)
-    for _ in range(100):
-        if (lab.transfers.status(call.call_id) or {}).get("status") == "connected":
-            break
-        await __import__("asyncio").sleep(0.05)
+    await lab.until_status(call, "connected")
     await lab.transfers.complete(call.call_id, agent="g1")
     await lab.ami.wait_for(lambda e: e.get("Event") == "Hangup" and e.get("Channel") == legs.agent, since=since)
     assert await tone_flowing(lab.agent_recording(expert), CALLER_HZ) > 0.5
@@ -69,5 +66,5 @@ async def test_general_agent_pulls_expert_into_call_and_leaves(xlab):
     # the expert is the call's agent now
     assert lab.transfers.index.get(call.call_id).agent_id == "e1"
     rows = await lab.services.store.run(repo.transfers, call.call_id)
-    assert [(r["target"], r["result"]) for r in rows] == [("queue:hrss-expert", "completed")]
+    assert [(r["target"], r["result"]) for r in rows] == [("expert:hrss-expert", "completed")]
     assert (await lab.transfers.wait(result["id"])).state == "completed"

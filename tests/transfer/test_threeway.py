@@ -12,15 +12,6 @@ from tests.transfer.support import CALLER_HZ, CALLER_NUMBER, SUBCENTER_HZ, pcm, 
 pytestmark = pytest.mark.asterisk
 
 
-async def _until(predicate, timeout: float = 10.0):
-    for _ in range(int(timeout / 0.05)):
-        value = predicate()
-        if value:
-            return value
-        await asyncio.sleep(0.05)
-    raise AssertionError("condition not met in time")
-
-
 async def _bridged_with_subcenter(lab, caller: str) -> dict[str, dict]:
     """The center's channels once the sub-center's trunk channel shares the caller's bridge."""
     for _ in range(100):
@@ -37,8 +28,7 @@ async def test_threeway_to_subcenter_over_http(xlab):
     await lab.login("g1")
     call = await lab.place("12333")          # 人社 line: expert seats empty -> general pool
     agent_ev = await lab.answered_by(call, "g1")
-    hub = lab.services.hub
-    await _until(lambda: hub.calls.owner(call.call_id) == "g1")
+    await lab.owned_by(call, "g1")
     legs = lab.transfers.index.get(call.call_id)
     ticket = await lab.ami.getvar(legs.caller, "HOTLINE_TICKET")
     assert ticket and ticket.startswith("T")
@@ -54,7 +44,7 @@ async def test_threeway_to_subcenter_over_http(xlab):
     assert sub["Line"] == "hrss-12333"
     assert sub["Caller"] == CALLER_NUMBER
     assert await lab.sub_ami.getvar(sub["Channel"], "HOTLINE_TICKET") == ticket
-    await _until(lambda: (lab.transfers.status(call.call_id) or {}).get("status") == "connected")
+    await lab.until_status(call, "connected")
 
     # three on one bridge (once Local-channel optimisation has swapped the leg out)
     channels = await _bridged_with_subcenter(lab, legs.caller)

@@ -4,16 +4,47 @@ The decision is made at call time (phases change by date with no reload) and
 handed to the dialplan as HOTLINE_* channel variables, which the
 `hotline-act-<action>` contexts carry out. Variables are set inheritable
 (`__`) so queue and agent legs carry the line and department too.
+
+All variables go in one AGI round trip: `EXEC MSet(name=value,…)` sets them in
+order, exactly as one `SET VARIABLE` each would (same values, same VarSet
+events), but a round trip per variable was most of the routed call's cost
+(benchmarks/routing.py). A set too long for one AGI line is split over
+several MSets; HOTLINE_ACTION is always the last variable of the last one.
 """
 from __future__ import annotations
 
 import logging
+import re
 
 from ivr.agi.call import AgiCall
+from ivr.agi.protocol import MAX_COMMAND_BYTES, quote
 from ivr.agi.registry import route
 from ivr.privacy import mask_number
 
 log = logging.getLogger("ivr.agi.route")
+
+# MSet splits its argument on "," and counts ( ) [ ] even inside quotes;
+# a backslash makes the next character literal (and is removed).
+_MSET_SPECIAL = re.compile(r'([\\",()\[\]])')
+_MSET_MAX_PAIRS = 24  # pbx_builtin_setvar_multiple's argument array
+
+
+def _mset_escape(value: str) -> str:
+    return _MSET_SPECIAL.sub(r"\\\1", value)
+
+
+def mset_arguments(variables: dict[str, str]) -> list[str]:
+    """MSet argument strings setting `variables` in order, each fitting one AGI command line."""
+    chunks: list[list[str]] = [[]]
+    for name, value in variables.items():
+        pair = f"{name}={_mset_escape(str(value))}"
+        candidate = chunks[-1] + [pair]
+        line = f"EXEC MSet {quote(','.join(candidate))}\n".encode()
+        if chunks[-1] and (len(line) > MAX_COMMAND_BYTES or len(candidate) > _MSET_MAX_PAIRS):
+            chunks.append([pair])
+        else:
+            chunks[-1] = candidate
+    return [",".join(chunk) for chunk in chunks if chunk]
 
 
 @route("route")
@@ -26,9 +57,10 @@ async def route_call(call: AgiCall) -> None:
     # The ticket id exists from the first second: it travels with transfers.
     variables["HOTLINE_TICKET"] = await services.new_ticket_id()
     # HOTLINE_ACTION last: until it is set the dialplan would take the fail-safe.
-    action = variables.pop("HOTLINE_ACTION")
-    for name, value in variables.items():
-        await call.set_variable(f"__{name}", value)
-    await call.set_variable("__HOTLINE_ACTION", action)
+    variables["HOTLINE_ACTION"] = variables.pop("HOTLINE_ACTION")
+    for args in mset_arguments({f"__{name}": value for name, value in variables.items()}):
+        result = await call.exec("MSet", args)
+        if result.result == "-2":  # no MSet in this Asterisk: fail loudly, the server sends the fallback
+            raise RuntimeError("Asterisk has no MSet application")
     log.info("call from %s to %s: %s/%s -> %s %s", mask_number(caller), dialed, decision.mode,
              decision.phase, decision.action, decision.target or "")

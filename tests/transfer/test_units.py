@@ -1,0 +1,97 @@
+"""The pure parts of transfers: feature codes, targets, generated config, the call index."""
+from __future__ import annotations
+
+import pytest
+
+from ivr.config.loader import load_config
+from tests.conftest import REPO
+from transfer.ami_events import CallIndex
+from transfer.dialplan import agent_ids, render, render_agents
+from transfer.features import DIGIT_GAP_S, FeatureAction, FeatureCodes
+from transfer.targets import resolve
+
+
+@pytest.fixture(scope="module")
+def config():
+    return load_config(REPO / "config.yaml", env={})
+
+
+def _press(codes: FeatureCodes, keys: str, start: float = 0.0, gap: float = 0.3):
+    actions = [codes.feed("PJSIP/agent1001-00000001", k, start + i * gap) for i, k in enumerate(keys)]
+    return [a for a in actions if a is not None]
+
+
+def test_feature_codes(config):
+    codes = FeatureCodes(config)  # sub-centers: 1 = tax, 2 = tobacco
+    assert _press(codes, "*71") == [FeatureAction("transfer", "subcenter", "tax", "threeway")]
+    assert _press(codes, "*82") == [FeatureAction("transfer", "subcenter", "tobacco", "blind")]
+    assert _press(codes, "*91") == [FeatureAction("transfer", "subcenter", "tax", "attended")]
+    assert _press(codes, "*6119") == [FeatureAction("transfer", "emergency", "119", "threeway")]
+    assert _press(codes, "*0") == [FeatureAction("cancel")]
+    assert _press(codes, "*79") == [] and _press(codes, "*6999") == [] and _press(codes, "71") == []
+    assert _press(codes, "12*71") == [FeatureAction("transfer", "subcenter", "tax", "threeway")]
+    assert _press(codes, "*7*71") == [FeatureAction("transfer", "subcenter", "tax", "threeway")]
+    assert _press(codes, "*71", gap=DIGIT_GAP_S + 0.5) == []   # too slow: not a code
+
+
+def test_targets(config):
+    assert resolve(config, "subcenter", "tax").dial == "PJSIP/12366@subcenter"
+    assert resolve(config, "subcenter", "tax").timeout == 30
+    fire = resolve(config, "emergency", "fire")
+    assert (fire.target, fire.dial, fire.label) == ("119", "Local/119@sim-outside", "消防火警")
+    assert resolve(config, "expert", "hrss-expert").queue == "hrss-expert"
+    assert resolve(config, "provincial", "").dial == "Local/093112345@sim-outside"
+    assert resolve(config, "utility", "09438220002").ref == "utility:09438220002"
+    for kind, target in (("subcenter", "nope"), ("emergency", "12345"), ("utility", "110"), ("queue", "x"),
+                         ("provincial", "123"), ("fax", "1")):
+        with pytest.raises(ValueError):
+            resolve(config, kind, target)
+
+
+def test_generated_config(config):
+    files = render(config)
+    ext = files["extensions_transfer.conf"]
+    for context in ("hotline-xfer-join", "hotline-xfer-leg", "hotline-xfer-answered", "hotline-xfer-direct",
+                    "hotline-xfer-rescue", "hotline-xfer-return", "hotline-xfer-return-line", "hotline-agent"):
+        assert f"[{context}]" in ext
+    # lines with expert seats get them back first; others the general pool
+    assert "exten => hrss-12333,1,Set(__HOTLINE_QUEUE=hrss-expert)" in ext
+    assert "exten => market-12315" not in ext
+    assert agent_ids(config) == ["agent1001", "agent1002", "agent1003", "agent2001", "agent2101"]
+    agents = files["pjsip_agents.conf"]
+    assert agents.count("type = endpoint") == 5 and "type = auth" not in agents
+    with_pw = render_agents(config, env={"HOTLINE_AGENT_PASSWORDS": "agent1001=s3cret, bad"})
+    assert "[agent1001-auth]" in with_pw and "password = s3cret" in with_pw and with_pw.count("type = auth") == 1
+    assert render(config) == files  # deterministic
+
+
+def test_call_index_follows_callers_and_agents():
+    index = CallIndex()
+    index.set_caller("c1", "PJSIP/gw-00000001", "13912345678")
+    index.set_agent("c1", "PJSIP/agent1001-00000002", "agent1001")
+    legs, role = index.role_of("PJSIP/agent1001-00000002")
+    assert legs.call_id == "c1" and role == "agent"
+    assert index.channel_gone("PJSIP/agent1001-00000002")[1] == "agent"
+    assert index.get("c1").agent is None and index.get("c1").caller == "PJSIP/gw-00000001"
+    assert index.channel_gone("PJSIP/gw-00000001")[1] == "caller"
+    assert index.get("c1") is None and index.channel_gone("PJSIP/unknown")[0] is None
+
+
+def test_call_index_rebuilt_from_channel_listing():
+    rows = [
+        {"Event": "CoreShowChannel", "Channel": "PJSIP/gw-01", "Linkedid": "c1", "BridgeId": "b1",
+         "Application": "Queue", "CallerIDNum": "13912345678", "Context": "hotline-queue"},
+        {"Event": "CoreShowChannel", "Channel": "PJSIP/agent1001-00000002", "Linkedid": "c1", "BridgeId": "b1",
+         "Application": "AppQueue", "Context": "default"},
+        {"Event": "CoreShowChannel", "Channel": "PJSIP/gw-03", "Linkedid": "c2", "BridgeId": "",
+         "Application": "Queue", "CallerIDNum": "13800000000", "Context": "hotline-queue"},
+        {"Event": "CoreShowChannel", "Channel": "Local/g1@hotline-xfer-leg-00000001;2", "Linkedid": "x",
+         "BridgeId": "", "Application": "Dial", "Context": "hotline-xfer-leg"},
+        {"Event": "CoreShowChannelsComplete"},
+    ]
+    index = CallIndex()
+    assert index.rebuild(rows) == 2
+    assert (index.get("c1").caller, index.get("c1").agent, index.get("c1").agent_id) == \
+        ("PJSIP/gw-01", "PJSIP/agent1001-00000002", "agent1001")
+    assert index.get("c2").agent is None and index.get("c2").caller_number == "13800000000"
+    assert index.get("x") is None
