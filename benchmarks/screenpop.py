@@ -40,6 +40,10 @@ from types import SimpleNamespace
 import aiohttp
 from aiohttp import web
 
+# The repository root, not this folder, comes first: benchmarks/transfer.py would
+# otherwise shadow the `transfer` package that the web app imports.
+sys.path[0] = str(Path(__file__).resolve().parents[1])
+
 TARGET_P99_MS = 50.0
 SUPERVISORS = 2
 # (offset s, kind) of the events of one call; updates are live transcript lines
@@ -107,6 +111,22 @@ def bench_config(agents: int):
         "web": {"tokens": tokens, "supervisors": [f"super{k}" for k in range(SUPERVISORS)]}})
 
 
+# What each call must leave in the database: 5 plan variables, queued, ring, answer,
+# 3 transcript lines, hangup.
+EVENTS_PER_CALL = 12
+
+
+def stored_rows(session) -> dict:
+    """Calls and call events the tracker wrote (checked after the run: nothing may be lost)."""
+    from sqlalchemy import func, select
+
+    from ivr.storage.models import Call, CallEvent
+
+    calls = session.execute(select(func.count()).select_from(Call).where(
+        Call.linkedid.like("bench-%"), Call.disposition == "answered", Call.agent.is_not(None))).scalar()
+    return {"answered_calls": calls, "events": session.execute(select(func.count()).select_from(CallEvent)).scalar()}
+
+
 class AmiCalls:
     """Plays Asterisk's AMI for the tracker: the events of one queued call."""
 
@@ -136,7 +156,7 @@ class AmiCalls:
             self.tracker.feed({**base, "Event": "Hangup", "Cause": "16"})
 
 
-async def serve(system: str, agents: int) -> None:
+async def serve(system: str, agents: int, db_url: str | None = None) -> None:
     logging.basicConfig(level=logging.WARNING)
     loop = asyncio.get_running_loop()
     cleanup = []
@@ -158,7 +178,7 @@ async def serve(system: str, agents: int) -> None:
             from ivr.storage.store import Store
 
             tmp = tempfile.TemporaryDirectory()
-            store = Store.open(f"sqlite:///{tmp.name}/bench.db")
+            store = Store.open(db_url or f"sqlite:///{tmp.name}/bench.db")
             tracker = CallTracker.from_config(bench_config(agents), store, hub.publish)
             await tracker.start()
             ami = AmiCalls(tracker)
@@ -215,7 +235,14 @@ async def serve(system: str, agents: int) -> None:
             pass
     drain_s = loop.time() - t_end
     await asyncio.sleep(0.5)
-    print(json.dumps({"sent": sent, "cpu_s": time.process_time() - cpu0, "drain_s": drain_s}), flush=True)
+    out = {"sent": sent, "cpu_s": time.process_time() - cpu0, "drain_s": drain_s}
+    if ami is not None:
+        out["tracker_stats"] = dict(ami.tracker.stats)
+        st = ami.tracker.store.stats
+        out["store"] = {"jobs": st.jobs, "commits": st.batches, "largest_batch": st.largest_batch,
+                        "failures": st.failures}
+        out["stored"] = ami.tracker.store.run_sync(stored_rows)
+    print(json.dumps(out), flush=True)
     await reader.read()  # parent closes stdin when done
     await runner.cleanup()
     for fn in cleanup:
@@ -289,8 +316,8 @@ def child(*args: str) -> subprocess.Popen:
                             text=True, cwd=Path(__file__).resolve().parents[1])
 
 
-def run(system: str, agents: int, rate: float, seconds: float) -> dict:
-    server = child("--serve", system, "--agents", str(agents))
+def run(system: str, agents: int, rate: float, seconds: float, db_url: str | None = None) -> dict:
+    server = child("--serve", system, "--agents", str(agents), *(["--db-url", db_url] if db_url else []))
     port = server.stdout.readline().strip()
     if not port.isdigit():
         server.kill()
@@ -328,13 +355,38 @@ def run(system: str, agents: int, rate: float, seconds: float) -> dict:
     for v in lat.values():
         v.sort()
     events = len(sent["sent"])
+    extra = {}
+    if "stored" in sent:  # the tracker: every call must also be in the database, complete
+        calls = events // len(TIMELINE)
+        stored = sent["stored"]
+        extra = {"db_lost": max(0, calls - stored["answered_calls"]) + max(0, calls * EVENTS_PER_CALL - stored["events"]),
+                 "stored": stored, "store": sent["store"], "tracker_stats": sent["tracker_stats"]}
     return {"pop_p50_ms": pct(lat["pop"], 0.50), "pop_p99_ms": pct(lat["pop"], 0.99),
             "pop_max_ms": pct(lat["pop"], 1.0), "all_p50_ms": pct(lat["all"], 0.50),
             "all_p99_ms": pct(lat["all"], 0.99), "pops": len(lat["pop"]), "events": events, "lost": sum(lost.values()),
             "lost_by_kind": dict(lost),
             "supervisor_events": got["supervisor_events"], "server_cpu_s": round(cpu, 2),
             "backlog_drain_s": round(sent["drain_s"], 2),
-            "server_cpu_us_per_event": round(cpu / max(1, events) * 1e6, 1)}
+            "server_cpu_us_per_event": round(cpu / max(1, events) * 1e6, 1), **extra}
+
+
+def measure(args: argparse.Namespace, db_url: str | None) -> dict:
+    results = {}
+    print(f"{args.agents} agent consoles + {SUPERVISORS} supervisors, {args.rate:.0f} calls/s for {args.seconds:.0f} s"
+          f"; load average {os.getloadavg()[0]:.2f}")
+    print(f"{'system':>8} {'pop p50':>8} {'pop p99':>8} {'pop max':>8} {'all p99':>8} {'events':>7} {'lost':>5} {'cpu us/ev':>9}")
+    for system in args.systems.split(","):
+        r = results[system] = run(system, args.agents, args.rate, args.seconds, db_url)
+        print(f"{system:>8} {r['pop_p50_ms']:>8} {r['pop_p99_ms']:>8} {r['pop_max_ms']:>8} {r['all_p99_ms']:>8} "
+              f"{r['events']:>7} {r['lost']:>5} {r['server_cpu_us_per_event']:>9}", flush=True)
+        if "store" in r:
+            st, tr = r["store"], r["tracker_stats"]
+            print(f"{'':>8} database ({args.db}): {st['jobs']} jobs in {st['commits']} commits (largest {st['largest_batch']}),"
+                  f" {st['failures']} failed, {r['db_lost']} rows missing; pops {tr['pops']}: {tr['pops_held']} waited"
+                  f" for their data, {tr['pops_without_data']} went without it (late updates {tr['late_updates']})",
+                  flush=True)
+    print(f"load average after: {os.getloadavg()[0]:.2f}")
+    return results
 
 
 def main() -> int:
@@ -343,35 +395,50 @@ def main() -> int:
     ap.add_argument("--rate", type=float, default=100.0, help="new calls per second")
     ap.add_argument("--seconds", type=float, default=20.0, help="how long new calls arrive, per system")
     ap.add_argument("--systems", default="bare,hub,tracker")
+    ap.add_argument("--db", default="sqlite",
+                    help="the tracker's database: sqlite (a temp file), postgresql (a throwaway local server, "
+                         "started like the tests' one) or a database URL")
     ap.add_argument("--serve")
+    ap.add_argument("--db-url")
     ap.add_argument("--clients")
     ap.add_argument("--port", type=int)
     args = ap.parse_args()
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (min(hard, max(soft, 4 * args.agents + 256)), hard))
     if args.serve:
-        asyncio.run(serve(args.serve, args.agents))
+        asyncio.run(serve(args.serve, args.agents, args.db_url))
         return 0
     if args.clients:
         asyncio.run(clients(args.clients, args.port, args.agents))
         return 0
 
-    results = {}
-    print(f"{args.agents} agent consoles + {SUPERVISORS} supervisors, {args.rate:.0f} calls/s for {args.seconds:.0f} s")
-    print(f"{'system':>8} {'pop p50':>8} {'pop p99':>8} {'pop max':>8} {'all p99':>8} {'events':>7} {'lost':>5} {'cpu us/ev':>9}")
-    for system in args.systems.split(","):
-        r = results[system] = run(system, args.agents, args.rate, args.seconds)
-        print(f"{system:>8} {r['pop_p50_ms']:>8} {r['pop_p99_ms']:>8} {r['pop_max_ms']:>8} {r['all_p99_ms']:>8} "
-              f"{r['events']:>7} {r['lost']:>5} {r['server_cpu_us_per_event']:>9}", flush=True)
+    pg = None
+    db_url = None if args.db == "sqlite" else args.db
+    if args.db == "postgresql":
+        from tests.pg_server import PG_HINT, PgServer, _pg_bin
+
+        bindir = _pg_bin()
+        if bindir is None:
+            raise SystemExit(PG_HINT)
+        pg = PgServer(bindir)
+        pg.start()
+        db_url = pg.url()
+    try:
+        results = measure(args, db_url)
+    finally:
+        if pg is not None:
+            pg.stop()
+
     def meets(system: str) -> bool:
         r = results[system]
-        return (r["pop_p99_ms"] or 1e9) < TARGET_P99_MS and r["lost"] == 0
+        return (r["pop_p99_ms"] or 1e9) < TARGET_P99_MS and r["lost"] == 0 and not r.get("db_lost")
 
     # The headline is the whole path from the AMI event when the tracker is measured.
     headline = "tracker" if "tracker" in results else "hub"
     ok = all(meets(s) for s in ("hub", "tracker") if s in results)
     print(json.dumps({
         "benchmark": "screenpop", "agents": args.agents, "calls_per_s": args.rate, "seconds": args.seconds,
+        "tracker_db": args.db if args.db in ("sqlite", "postgresql") else "url",
         "headline": headline, "pop_p50_ms": results[headline]["pop_p50_ms"],
         "pop_p99_ms": results[headline]["pop_p99_ms"],
         "web_pop_p99_ms": results.get("hub", {}).get("pop_p99_ms"),

@@ -71,15 +71,16 @@ class Narrator:
     say_name: str = ""
     out: Callable[[str], None] = print
     prompts: dict[str, str] = field(default_factory=prompt_texts)
-    linkedid: str = ""
-    caller_channel: str = ""
-    reached: bool = False
-    ended: asyncio.Event = field(default_factory=asyncio.Event)
-    _buffer: list[dict] = field(default_factory=list)
-    _vars: dict[str, str] = field(default_factory=dict)
-    _said: set[str] = field(default_factory=set)
-    _in_queue: str = ""
-    started: float = field(default_factory=time.monotonic)
+    # what the events told so far
+    linkedid: str = field(default="", init=False)
+    caller_channel: str = field(default="", init=False)
+    reached: bool = field(default=False, init=False)
+    ended: asyncio.Event = field(default_factory=asyncio.Event, init=False)
+    started: float = field(default_factory=time.monotonic, init=False)
+    _buffer: list[dict] = field(default_factory=list, init=False)
+    _vars: dict[str, str] = field(default_factory=dict, init=False)
+    _said: set[str] = field(default_factory=set, init=False)
+    _in_queue: str = field(default="", init=False)
 
     def feed(self, event: dict) -> None:
         if self.ended.is_set():
@@ -102,7 +103,8 @@ class Narrator:
             elif len(self._buffer) < MAX_BUFFER:
                 self._buffer.append(event)
             return
-        if event.get("Linkedid") == self.linkedid or (event.get("Event") == "UserEvent" and event.get("Tag") == self.tag):
+        mine = event.get("Linkedid") == self.linkedid
+        if mine or (event.get("Event") == "UserEvent" and event.get("Tag") == self.tag):
             self._step(event)
 
     # -- one event of this call -> at most a line or two
@@ -121,7 +123,7 @@ class Narrator:
             self._in_queue = ""
         elif kind == "DialBegin" and self._in_queue and e.get("DestChannel"):
             self.say(f"ringing agent {_interface(e['DestChannel'])}")
-        elif kind == "DialEnd" and e.get("Channel") != self.caller_channel and e.get("DestChannel") != self.caller_channel:
+        elif kind == "DialEnd" and self.caller_channel not in (e.get("Channel"), e.get("DestChannel")):
             status = e.get("DialStatus", "")
             if status == "ANSWER":
                 self.reached = True
@@ -267,7 +269,7 @@ async def place_call(config: Config, request: CallRequest, *, ami_secret: str, s
         if say_sound:
             variables["HOTLINE_TEST_SAY"] = say_sound
         try:
-            await client.action({
+            response = await client.action({
                 "Action": "Originate", "ActionID": action_id, "Channel": f"Local/{number}@hotline-inbound",
                 "Context": "hotline-testcall", "Exten": "s", "Priority": "1", "Async": "true",
                 # never answered (a queue rings without answering): give up after --hold
@@ -276,6 +278,9 @@ async def place_call(config: Config, request: CallRequest, *, ami_secret: str, s
             })
         except AmiError as exc:
             err(f"hotline call: Asterisk refused the call: {exc}")
+            return 1
+        if not response.success:
+            err(f"hotline call: Asterisk refused the call: {response.get('Message') or 'error'}")
             return 1
         limit = request.hold + say_seconds + MARGIN
         try:

@@ -60,7 +60,8 @@ def write_voice(path: Path, seconds: float, say: Path | None = None) -> Path:
     frames = b""
     if say is not None:
         with wave.open(str(say), "rb") as w:
-            assert (w.getframerate(), w.getnchannels(), w.getsampwidth()) == (RATE, 1, 2), f"{say}: not 8 kHz mono 16-bit"
+            shape = (w.getframerate(), w.getnchannels(), w.getsampwidth())
+            assert shape == (RATE, 1, 2), f"{say}: not 8 kHz mono 16-bit"
             frames = w.readframes(w.getnframes())
     frames += b"\0\0" * max(0, int(seconds * RATE) - len(frames) // 2)
     with wave.open(str(path), "wb") as w:

@@ -19,6 +19,7 @@ import wave
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from ivr.speech import model as vmodel
 from ivr.speech.decoder import blocks
@@ -30,6 +31,13 @@ SENTENCES = [
     "우리 집 앞에 쓰레기가 많이 쌓여 있어요.",
     "내일 오전 열 시에 다시 전화하겠습니다.",
 ]
+# A stream and its reference decode the same samples cut into the same 20 ms blocks
+# with Kaldi's dither off, so the text should be identical (measured: CER 0).
+# 5 % (about three of ~60 characters) tolerates one borderline word and stays
+# below what a broken path costs on this fragile synthetic-speech decode
+# (measured: one lost 20 ms frame 11-35 %, two swapped frames 6-18 %, audio at
+# the wrong rate 96 %).
+MAX_CER = 0.05
 PHONE_RATE = 8000
 FRAME = 320  # 20 ms of 8 kHz s16le
 
@@ -123,3 +131,20 @@ def cer(hypothesis: str, reference: str) -> float:
             cur.append(min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (rc != hc)))
         prev = cur
     return prev[-1] / len(ref)
+
+
+# ---- fixtures shared by the speech test modules (import them by name) ----
+
+@pytest.fixture(scope="module")
+def model_dir(tmp_path_factory):
+    return deterministic_model(tmp_path_factory.getbasetemp())
+
+
+@pytest.fixture(scope="module")
+def call(tmp_path_factory, model_dir):
+    """(8 kHz WAV path, its PCM, the text bare vosk gives for it from the file)."""
+    folder = tmp_path_factory.mktemp("speech")
+    wav = phone_call_wav(folder)
+    reference = decode_file_directly(wav, model_dir)
+    assert len(reference.replace(" ", "")) >= 20, f"reference decode too short to compare: {reference!r}"
+    return wav, pcm(wav), reference

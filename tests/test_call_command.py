@@ -75,7 +75,8 @@ async def test_say_reaches_the_outside_number(hotline_server, center, center_ami
     t = np.arange(int(2.0 * 16000)) / 16000
     chirp = (8000 * np.sin(2 * np.pi * (300 * t + 400 * t ** 2))).astype("<i2")
     voice = tmp_path / "voice.wav"
-    AudioSegment(np.repeat(chirp, 2).tobytes(), frame_rate=16000, sample_width=2, channels=2).export(voice, format="wav")
+    stereo = AudioSegment(np.repeat(chirp, 2).tobytes(), frame_rate=16000, sample_width=2, channels=2)
+    stereo.export(voice, format="wav")
 
     since = len(center_ami.events)
     code, timed, errors = await narrate(center, CallRequest("12315", CALLER, say=voice, hold=2))

@@ -24,10 +24,6 @@ HOLD = 17            # the merged prompt lasts ~12 s; the caller stays on a litt
 PROMPT_MATCH = 0.8
 
 
-def strip(var: str) -> str:
-    return var.lstrip("_")
-
-
 async def test_sip_phone_to_12312_hears_prompt_and_lands_in_12345(hotline_server, center, center_ami, tmp_path):
     server = await hotline_server()
     server.clock.now = IN_TRANSITION
@@ -46,7 +42,7 @@ async def test_sip_phone_to_12312_hears_prompt_and_lands_in_12345(hotline_server
     assert channel.startswith("PJSIP/anonymous-"), channel
     mine = [e for e in events if e.get("Linkedid") == linkedid]
 
-    got = {strip(e["Variable"]): e.get("Value") or "" for e in mine if e.get("Event") == "VarSet"}
+    got = {e["Variable"].lstrip("_"): e.get("Value") or "" for e in mine if e.get("Event") == "VarSet"}
     assert got.get("HOTLINE_DIALED") == "12312"
     assert got.get("HOTLINE_LINE") == "commerce-12312"
     assert got.get("HOTLINE_DEPARTMENT") == "市商务局"
@@ -62,10 +58,11 @@ async def test_sip_phone_to_12312_hears_prompt_and_lands_in_12345(hotline_server
         assert score >= PROMPT_MATCH, f"prompt at {skip} s not heard by the phone (match {score:.2f})"
 
     # Then into 12345: the general queue, on this very SIP channel, after the prompt.
-    played = [i for i, e in enumerate(mine) if e.get("Event") == "Newexten" and e.get("Application") in ("Playback", "ControlPlayback")
+    played = [i for i, e in enumerate(mine) if e.get("Event") == "Newexten"
+              and e.get("Application") in ("Playback", "ControlPlayback")
               and e.get("AppData", "").startswith("hotline/merged-commerce-12312")]
-    joined = [i for i, e in enumerate(mine) if e.get("Event") == "QueueCallerJoin" and e.get("Queue") == "hotline-general"
-              and e.get("Channel") == channel]
+    joined = [i for i, e in enumerate(mine) if e.get("Event") == "QueueCallerJoin"
+              and e.get("Queue") == "hotline-general" and e.get("Channel") == channel]
     assert played and joined and played[0] < joined[0], "the caller did not reach hotline-general after the prompt"
 
     # The phone ended the call (BYE): the channel driver asked for the hangup, not the dialplan.

@@ -7,7 +7,6 @@ import os
 import threading
 import time
 import wave
-from pathlib import Path
 
 import pytest
 
@@ -16,30 +15,7 @@ from ivr.speech.batch import sidecar_path
 from ivr.speech.engine import SpeechEngine
 from ivr.speech.errors import SpeechUnavailable
 from ivr.speech.live import LiveServer
-from tests.speech_audio import (FRAME, cer, decode_file_directly, deterministic_model, ko_model, pcm,
-                                phone_call_wav)
-
-# Stream and reference decode the same samples cut into the same 20 ms blocks
-# with Kaldi's dither off, so the text should be identical. 5 % (about three of
-# ~60 characters) is the tolerance for a single borderline word; it is far below
-# what a broken path costs: one lost 20 ms frame, audio at the wrong rate or
-# misordered chunks change this fragile synthetic-speech decode by 15-70 %.
-MAX_CER = 0.05
-
-
-@pytest.fixture(scope="module")
-def model_dir(tmp_path_factory):
-    return deterministic_model(tmp_path_factory.getbasetemp())
-
-
-@pytest.fixture(scope="module")
-def call(tmp_path_factory, model_dir):
-    """(8 kHz WAV path, its PCM, the text bare vosk gives for it from the file)."""
-    folder = tmp_path_factory.mktemp("speech")
-    wav = phone_call_wav(folder)
-    reference = decode_file_directly(wav, model_dir)
-    assert len(reference.replace(" ", "")) >= 20, f"reference decode too short to compare: {reference!r}"
-    return wav, pcm(wav), reference
+from tests.speech_audio import FRAME, MAX_CER, call, cer, ko_model, model_dir  # noqa: F401 (fixtures)
 
 
 @pytest.fixture(scope="module")
@@ -120,7 +96,7 @@ def test_overload_spools_without_blocking_and_transcribes_after_the_call(call, m
         feeding = time.perf_counter() - started
         audio_seconds = 4 * len(audio) / 16000
 
-        assert worst < 0.05, f"a feed() call took {worst * 1000:.1f} ms"
+        assert worst < 0.25, f"a feed() call took {worst * 1000:.1f} ms"  # scheduling noise only
         assert feeding < audio_seconds / 20  # ~26 s of audio handed over in well under a second
         assert sorted(degraded) == [s.call_id for s in streams]  # reported once per stream
         for s in streams:
@@ -137,6 +113,39 @@ def test_overload_spools_without_blocking_and_transcribes_after_the_call(call, m
             stored = json.loads(sidecar_path(s.spool_path).read_text(encoding="utf-8"))
             assert stored["text"] == after_call[s.call_id] and stored["duration"] > 5
     finally:
+        eng.shutdown()
+
+
+def test_feed_never_waits_for_a_wedged_worker(call, model_dir):
+    """The only worker is stuck in a consumer's callback: calls still feed freely and degrade."""
+    _, audio, _ = call
+    eng = SpeechEngine(model_dir, workers=1, backlog_seconds=2.0).start()
+    release, wedged = threading.Event(), threading.Event()
+
+    def slow_consumer(_text):
+        wedged.set()
+        release.wait(30)
+
+    try:
+        first = eng.open_stream("wedge", on_partial=slow_consumer)
+        for i in range(0, len(audio), FRAME):  # ~2x real time until the first partial wedges the worker
+            if wedged.is_set():
+                break
+            first.feed(audio[i:i + FRAME])
+            time.sleep(0.01)
+        assert wedged.wait(10), "no partial result reached the consumer"
+        second = eng.open_stream("other", on_degraded=lambda s: None)
+        started = time.perf_counter()
+        worst = feed_in_frames(second, audio)  # 16 s of audio while nothing decodes
+        took = time.perf_counter() - started
+        assert took < 1.0 and worst < 0.25, (took, worst)
+        assert second.degraded and second.decoded_seconds == 0
+        release.set()
+        first.close()
+        second.close()
+        assert second.skipped_seconds > 10
+    finally:
+        release.set()
         eng.shutdown()
 
 

@@ -51,7 +51,7 @@ exten => _[0-9a-zA-Z].,1,Answer()
  same => n,Dial(${HOTLINE_XFER_DIAL},${HOTLINE_XFER_TIMEOUT},b(hotline-dial-headers^s^1)U(hotline-xfer-answered)${HOTLINE_XFER_RING})
  same => n,Set(HOTLINE_XFER_STATUS=${DIALSTATUS})
  same => n,Goto(result)
- same => n(queue),Queue(hotline-${HOTLINE_XFER_QUEUE},,,,${HOTLINE_XFER_TIMEOUT},,hotline-xfer-answered)
+ same => n(queue),Queue(hotline-${HOTLINE_XFER_QUEUE},${HOTLINE_XFER_RING},,,${HOTLINE_XFER_TIMEOUT},,hotline-xfer-answered)
  same => n,Set(HOTLINE_XFER_STATUS=${IF($["${QUEUESTATUS}" = ""]?ANSWER:${QUEUESTATUS})})
  same => n(result),GotoIf($["${HOTLINE_XFER_STATUS}" = "ANSWER"]?done)
  ; Failed: the leg leaves. An agent still with the caller has them back; if
@@ -129,17 +129,17 @@ def _passwords(env: dict[str, str]) -> dict[str, str]:
     return {k.strip(): v.strip() for k, v in pairs if k.strip() and v.strip()}
 
 
-def render_agents(config: Config, source: str = "config.yaml", env: dict[str, str] | None = None) -> str:
-    """One PJSIP endpoint per agent phone; phones register with the agent id.
+def render_agents(config: Config, source: str = "config.yaml") -> str:
+    """One PJSIP endpoint per agent phone; phones register as the agent id.
 
-    Passwords come from $HOTLINE_AGENT_PASSWORDS; an agent without one gets no
-    auth section (fine on the loopback-only embedded instance, never in production).
+    Each endpoint requires `<id>-auth`, whose password is not in this (committed,
+    secret-free) file but in pjsip_agents_auth.conf (`hotline agents auth-file`):
+    without it nobody can register as that agent.
     """
-    passwords = _passwords(dict(os.environ) if env is None else env)
     out = [HEADER.format(source=source),
            "; 12345 agents' phones (座席话机), one per PJSIP queue member.\n"]
     for aid in agent_ids(config):
-        auth = f"auth = {aid}-auth\n" if aid in passwords else ""
+        auth = f"auth = {aid}-auth\n"
         out.append(f"""
 [{aid}]
 type = aor
@@ -160,9 +160,20 @@ force_rport = yes
 rewrite_contact = yes
 dtmf_mode = rfc4733
 """)
-        if aid in passwords:
-            out.append(f"\n[{aid}-auth]\ntype = auth\nauth_type = userpass\nusername = {aid}\npassword = {passwords[aid]}\n")
     return "".join(out)
+
+
+def render_agent_auth(config: Config, env: dict[str, str] | None = None) -> tuple[str, list[str]]:
+    """pjsip_agents_auth.conf from $HOTLINE_AGENT_PASSWORDS, and the agents still without a password."""
+    passwords = _passwords(dict(os.environ) if env is None else env)
+    out = ["; Agent phone passwords (from $HOTLINE_AGENT_PASSWORDS). Secret: keep it root-only, never commit it.\n"]
+    missing = []
+    for aid in agent_ids(config):
+        if aid not in passwords:
+            missing.append(aid)
+            continue
+        out.append(f"\n[{aid}-auth]\ntype = auth\nauth_type = userpass\nusername = {aid}\npassword = {passwords[aid]}\n")
+    return "".join(out), missing
 
 
 def render_extensions(config: Config, source: str = "config.yaml") -> str:

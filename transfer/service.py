@@ -5,9 +5,9 @@ One mechanism serves every kind (docs/transfers.md): a *transfer leg*
 (Local/<agent>@hotline-xfer-leg) is originated; its first half joins the
 caller's bridge at once and its second half dials the far end. The caller
 never leaves the bridge they share with the agent, so a far end that is busy,
-does not answer or is unreachable changes nothing for them; when the agent's
-own leg is gone by then, the leg's dialplan hands the caller back to the 12345
-pool itself. Modes differ only in what happens around the leg:
+does not answer or is unreachable changes nothing for them; if the agent's own
+leg is gone by then, a guard variable on the caller makes the dialplan hand
+them back to the 12345 pool. Modes differ only in what happens around the leg:
 
 - threeway: caller and agent keep talking; on answer all three are on one
   bridge; the agent introduces the case and leaves (`complete()` or hangs up).
@@ -24,76 +24,32 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import re
 import secrets
 import time
 from collections import deque
-from dataclasses import dataclass, field
 from typing import Any
 
 from ivr.ami.agent_id import agent_id as parse_agent_id
-from ivr.ami.client import AmiActionError, AmiError
+from ivr.ami.client import AmiError
 from ivr.config.model import Config
 from transfer.ami_events import CallLegs, TransferEvents
-from transfer.dialplan import DIRECT_CONTEXT, JOIN_CONTEXT, LEG_CONTEXT
 from transfer.features import FeatureAction
+from transfer.legs import LegActions, Transfer, TransferError
 from transfer.records import FINAL, Reporter, Step, reason_text
-from transfer.targets import LINKAGE, MODES, EMERGENCY_ALIASES, Target, resolve
+from transfer.targets import EMERGENCY_ALIASES, MODES, resolve
 
 log = logging.getLogger(__name__)
 
 MODE_TEXT = {"threeway": "三方转接", "blind": "转接", "attended": "咨询转接"}
-_EXTEN_RE = re.compile(r"^[0-9A-Za-z][0-9A-Za-z_.+-]+$")
-LEG_ORIGINATE_TIMEOUT_MS = 10000
 LEG_LOST_GRACE_S = 0.5
 GUARD_GRACE_S = 2.0
-
-
-class TransferError(RuntimeError):
-    """Asterisk would not start the transfer (the caller is untouched)."""
-
-
-@dataclass(eq=False)
-class Transfer:
-    id: str
-    call_id: str
-    target: Target
-    mode: str
-    by: str | None                 # who asked (agent, supervisor, "speech")
-    agent: str | None              # the call's agent, who is told about each step
-    caller: str                    # the caller's channel
-    agent_channel: str | None
-    direct: bool = False
-    state: str = "starting"        # starting ringing consulting connected | completed failed cancelled
-    far_channel: str | None = None
-    muted: bool = False
-    joined: bool = False
-    reason: str = ""
-    rescued: bool = False
-    record: Any = None             # future of the `transfers` row id
-    extra: dict[str, Any] = field(default_factory=dict)
-    started: float = field(default_factory=time.monotonic)
-    answered_after: float | None = None
-    done: asyncio.Event = field(default_factory=asyncio.Event)
-
-    @property
-    def leg1(self) -> str:
-        return f"{self.id}-1"
-
-    @property
-    def leg2(self) -> str:
-        return f"{self.id}-2"
-
-    def summary(self) -> dict[str, Any]:
-        return {"id": self.id, "call_id": self.call_id, "kind": self.target.kind, "target": self.target.target,
-                "label": self.target.label, "mode": self.mode, "status": self.state, "reason": self.reason,
-                "rescued": self.rescued}
 
 
 class TransferService:
     def __init__(self, config: Config, ami: Any, *, store: Any = None, hub: Any = None, history: int = 1000) -> None:
         self.config = config
         self.ami = ami
+        self.asterisk = LegActions(ami)
         self.events = TransferEvents(self)
         self.index = self.events.index
         self.reporter = Reporter(store, hub, is_live=lambda call_id: call_id in self.index.calls)
@@ -138,17 +94,16 @@ class TransferService:
         self._spawn(self.reporter.step(xfer, Step("ringing", f"正在{MODE_TEXT[xfer.mode]}至{tgt.label}…")))
         try:
             if direct:
-                await self._send_direct(xfer)
+                await self.asterisk.send_direct(xfer)
             else:
                 await self._guard(xfer, True)
                 if xfer.mode == "attended":
-                    await self._mute(xfer, True)
-                await self._originate(xfer, legs)
+                    await self.asterisk.mute(xfer, True)
+                await self.asterisk.originate(xfer)
         except AmiError as exc:
             if xfer.muted:
-                await self._mute(xfer, False)
+                await self.asterisk.mute(xfer, False)
             await self._finish(xfer, "failed", "originate", detail={"error": str(exc)})
-            await self._guard(xfer, False)
             raise TransferError(f"Asterisk did not start the transfer: {exc}") from exc
         log.info("transfer %s of call %s: %s %s by %s", xfer.id, call_id, xfer.mode, tgt.ref, agent)
         return xfer.summary()
@@ -169,9 +124,9 @@ class TransferService:
         if xfer.state not in ("connected", "consulting"):
             raise ValueError("the far end has not answered yet")
         if xfer.muted:
-            await self._mute(xfer, False)
+            await self.asterisk.mute(xfer, False)
         if xfer.agent_channel:
-            await self._hangup(xfer.agent_channel)
+            await self.asterisk.hangup(xfer.agent_channel)
         await self._finish(xfer, "completed")
         return xfer.summary()
 
@@ -181,14 +136,14 @@ class TransferService:
         if xfer.direct:
             raise ValueError("the caller is already being connected")
         if xfer.state == "ringing":
-            await self._hangup(xfer.leg1)  # agent gone: the caller's guard takes them back to the pool
+            await self.asterisk.hangup(xfer.leg1)  # agent gone: the caller's guard takes them back to the pool
         elif xfer.agent_channel is None:
             raise ValueError("the call is already handed over")
         else:
             if xfer.far_channel:
-                await self._hangup(xfer.far_channel)
+                await self.asterisk.hangup(xfer.far_channel)
             if xfer.muted:
-                await self._mute(xfer, False)
+                await self.asterisk.mute(xfer, False)
         await self._finish(xfer, "cancelled", "CANCEL", rescued=xfer.agent_channel is None)
         return xfer.summary()
 
@@ -281,32 +236,29 @@ class TransferService:
 
     async def _failed(self, xfer: Transfer, status: str) -> None:
         if xfer.muted:
-            await self._mute(xfer, False)
+            await self.asterisk.mute(xfer, False)
         if xfer.mode == "blind":  # the agent let go of the call: the pool takes it back, always
             await self._drop_agent(xfer, force=True)
         await self._finish(xfer, "failed", status, rescued=xfer.agent_channel is None or xfer.mode == "blind")
 
     async def _drop_agent(self, xfer: Transfer, force: bool = False) -> None:
         if xfer.agent_channel and (force or xfer.state == "ringing"):
-            await self._hangup(xfer.agent_channel)
+            await self.asterisk.hangup(xfer.agent_channel)
 
     async def _caller_gone(self, xfer: Transfer) -> None:
         if xfer.state == "ringing" and not xfer.direct:
-            await self._hangup(xfer.leg1)
+            await self.asterisk.hangup(xfer.leg1)
         await self._finish(xfer, "cancelled", "caller_hangup")
 
     async def _leg_lost(self, xfer: Transfer) -> None:
         await asyncio.sleep(LEG_LOST_GRACE_S)  # its result event may still be on the way
-        if xfer.state != "ringing":
-            return
-        if xfer.muted:
-            await self._mute(xfer, False)
-        await self._finish(xfer, "failed", "leg_lost", rescued=xfer.agent_channel is None)
+        if xfer.state == "ringing":
+            await self._failed(xfer, "leg_lost")
 
     async def _unmute_then(self, xfer: Transfer, state: str, reason: str = "",
                            detail: dict[str, Any] | None = None) -> None:
         if xfer.muted:
-            await self._mute(xfer, False)
+            await self.asterisk.mute(xfer, False)
         await self._finish(xfer, state, reason, detail=detail)
 
     async def _finish(self, xfer: Transfer, state: str, reason: str = "", *, rescued: bool = False,
@@ -341,60 +293,13 @@ class TransferService:
         await self.reporter.step(xfer, Step(state, message, notice=state != "completed", detail=info), ended=True)
         log.info("transfer %s of call %s: %s %s", xfer.id, xfer.call_id, state, reason)
 
-    # -- Asterisk actions --------------------------------------------------------
-    async def _originate(self, xfer: Transfer, legs: CallLegs) -> None:
-        exten = xfer.agent if xfer.agent and _EXTEN_RE.match(xfer.agent) else "hotline-xfer"
-        variables = {
-            "HOTLINE_XFER_ID": xfer.id, "HOTLINE_XFER_CALLER": xfer.caller,
-            "HOTLINE_XFER_AGENT": xfer.agent_channel or "", "HOTLINE_XFER_DIAL": xfer.target.dial or "",
-            "HOTLINE_XFER_QUEUE": xfer.target.queue or "", "HOTLINE_XFER_TIMEOUT": str(xfer.target.timeout),
-            "HOTLINE_XFER_RING": "" if xfer.mode == "threeway" else "r",
-        }
-        await self._checked({
-            "Action": "Originate", "Channel": f"Local/{exten}@{LEG_CONTEXT}", "Context": JOIN_CONTEXT,
-            "Exten": "s", "Priority": "1", "Async": "true", "Timeout": str(LEG_ORIGINATE_TIMEOUT_MS),
-            "ChannelId": xfer.leg1, "OtherChannelId": xfer.leg2,
-            "Variable": [f"{k}={v}" for k, v in variables.items()],
-        })
-
-    async def _send_direct(self, xfer: Transfer) -> None:
-        for name, value in (("__HOTLINE_XFER_ID", xfer.id), ("HOTLINE_XFER_DIAL", xfer.target.dial or ""),
-                            ("HOTLINE_XFER_TIMEOUT", str(xfer.target.timeout))):
-            await self._checked({"Action": "Setvar", "Channel": xfer.caller, "Variable": name, "Value": value})
-        await self._checked({"Action": "Redirect", "Channel": xfer.caller, "Context": DIRECT_CONTEXT,
-                             "Exten": "s", "Priority": "1"})
-
     async def _guard(self, xfer: Transfer, on: bool, delay: float = 0) -> None:
         """HOTLINE_XFER_GUARD on the caller: left alone in the bridge, they go back to the pool."""
         if delay:
             await asyncio.sleep(delay)
             if self._by_call.get(xfer.call_id) is not None or xfer.call_id not in self.index.calls:
                 return  # a new transfer owns the guard now, or the caller is gone
-        await self._checked({"Action": "Setvar", "Channel": xfer.caller, "Variable": "HOTLINE_XFER_GUARD",
-                             "Value": xfer.id if on else ""}, quiet=not on)
-
-    async def _mute(self, xfer: Transfer, on: bool) -> None:
-        await self._checked({"Action": "MuteAudio", "Channel": xfer.caller, "Direction": "all",
-                             "State": "on" if on else "off"}, quiet=not on)
-        xfer.muted = on
-
-    async def _hangup(self, channel: str) -> None:
-        await self._checked({"Action": "Hangup", "Channel": channel, "Cause": "16"}, quiet=True)
-
-    async def _checked(self, action: dict[str, Any], quiet: bool = False) -> None:
-        """Send an action; an error answer raises (or, quiet, is only logged: the channel may be gone)."""
-        try:
-            resp = await self.ami.action(action, as_list=False)
-        except AmiError:
-            if quiet:
-                log.warning("AMI %s failed", action["Action"])
-                return
-            raise
-        if str(resp.get("Response", "")).lower() == "error":
-            if quiet:
-                log.info("AMI %s: %s", action["Action"], resp.get("Message"))
-                return
-            raise AmiActionError(action["Action"], resp)
+        await self.asterisk.guard(xfer, on)
 
     # -- helpers -------------------------------------------------------------------
     async def _legs(self, call_id: str) -> CallLegs:

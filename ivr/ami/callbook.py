@@ -1,33 +1,35 @@
 """`CallBook`: the tracker's memory of live calls and the rules applied to them.
 
 It knows which channel serves which call, which agents ring or hold a call,
-and turns that into storage writes (queued to `Store`, never run on the loop)
-and `publish()` calls. `ivr.ami.tracker.CallTracker` feeds it AMI events.
+and turns that into storage writes (queued to `Store` with `submit`, never
+awaited) and `publish()` calls. Screen-pop data comes from `PopData` (its
+base), which never makes the tracker wait either. `ivr.ami.tracker.CallTracker`
+feeds it AMI events and `notify()` updates.
 """
 from __future__ import annotations
 
 import datetime as dt
 import logging
+import time
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from ivr.ami.agent_id import agent_id
 from ivr.ami.callstate import CallState
+from ivr.ami.popdata import PopData, Publish
 from ivr.storage import repo
 from ivr.storage.store import Store
 
 log = logging.getLogger(__name__)
-Publish = Callable[[str | None, str, dict], Awaitable[None]]
 Event = Mapping[str, Any]
 ENDED_MEMORY = 5000  # linkedids of ended calls remembered, so late events are ignored
-
-
-def _pop_data(session, caller: str | None, linkedid: str, ticket_id: str | None, history: bool) -> tuple:
-    """One database round trip for a screen-pop: caller history and ticket draft."""
-    hist = repo.caller_history(session, caller, exclude=linkedid) if history and caller else None
-    return hist, (repo.ticket_draft(session, ticket_id) if ticket_id else None)
+# notify() for a call whose first AMI event has not come yet (the speech service
+# can be quicker than the AMI socket): kept this long, for this many calls.
+EARLY_TTL_S = 60.0
+EARLY_CALLS = 1000
+EARLY_PER_CALL = 200
 
 
 def _number(value: Any) -> str | None:
@@ -42,40 +44,63 @@ def _float(value: Any) -> float | None:
         return None
 
 
-class CallBook:
+class CallBook(PopData):
     def __init__(self, store: Store, publish: Publish, *, agents: Iterable[str] = (),
                  line_names: Mapping[str, str] | None = None, tz: str = "Asia/Shanghai",
-                 max_calls: int = 20000) -> None:
-        self.store = store
-        self.publish = publish
+                 max_calls: int = 20000, pop_wait: float = 0.05) -> None:
+        super().__init__(store, publish, pop_wait=pop_wait)
         self.agents: set[str] = set(agents)      # grows with queue events
         self.line_names = dict(line_names or {})
         self.tz = ZoneInfo(tz)
         self.max_calls = max_calls
-        self.calls: OrderedDict[str, CallState] = OrderedDict()
         self._chan_call: dict[str, str] = {}      # uniqueid -> linkedid of the call it serves
         self._chan_bridge: dict[str, str] = {}    # uniqueid -> bridge uniqueid
         self._bridges: dict[str, set[str]] = {}   # bridge uniqueid -> member uniqueids
         self._ended: OrderedDict[str, CallState] = OrderedDict()
+        # linkedid -> [(monotonic, at, data)] of notify() updates that came before the call
+        self._early: OrderedDict[str, list[tuple[float, dt.datetime, dict[str, Any]]]] = OrderedDict()
+        self._born: list[CallState] = []          # new calls with early updates to apply
 
     # -- for other services ------------------------------------------------------
     def agent_of(self, call_id: str) -> str | None:
         call = self.calls.get(call_id)
         return None if call is None else call.agent
 
-    async def notify(self, call_id: str, data: dict[str, Any]) -> str | None:
-        """Record `data` on a live call and send it as an `update` to its agent.
-
-        For the speech, ticket and transfer services ({"event": "transcript", ...}).
-        Returns the agent told (None: supervisors only, or no such live call).
-        """
+    async def _notice(self, call_id: str, data: dict[str, Any], at: dt.datetime) -> str | None:
+        """A `notify()` update, in its turn among the AMI events: record it, tell the call's agent."""
+        kind = str(data.get("event", "update"))
         call = self.calls.get(call_id)
-        if call is None or call.internal:
+        if call is None:
+            ended = self._ended.get(call_id)
+            if ended is not None:
+                self._record(ended, at, kind, data)  # trailing the hangup: stored, no longer shown
+            else:
+                self._keep_early(call_id, at, data)
             return None
-        self._record(call, dt.datetime.now(dt.timezone.utc), str(data.get("event", "update")), data)
+        if call.internal:
+            return None
+        self._record(call, at, kind, data)
         target = self._target(call)
         await self._publish(call, target, "update", {**data, "call_id": call_id})
         return target
+
+    def _keep_early(self, call_id: str, at: dt.datetime, data: dict[str, Any]) -> None:
+        now = time.monotonic()
+        while self._early and ((len(self._early) >= EARLY_CALLS and call_id not in self._early)
+                               or now - next(iter(self._early.values()))[0][0] > EARLY_TTL_S):
+            lid, dropped = self._early.popitem(last=False)
+            log.warning("%d updates for call %s dropped: the call never appeared", len(dropped), lid)
+        kept = self._early.setdefault(call_id, [])
+        if len(kept) < EARLY_PER_CALL:
+            kept.append((now, at, data))
+
+    async def _apply_early(self) -> None:
+        """Updates that came before their call, now that it exists (after the event creating it)."""
+        while self._born:
+            call = self._born.pop(0)
+            for t, at, data in self._early.pop(call.linkedid, ()):
+                if time.monotonic() - t <= EARLY_TTL_S:
+                    await self._notice(call.linkedid, data, at)
 
     # -- call and channel bookkeeping --------------------------------------------
     def _agent(self, channel: str | None) -> str | None:
@@ -95,6 +120,9 @@ class CallBook:
             self._forget(old)
         if not call.internal:
             self._save(call, {"caller": call.caller, "started_at": at, "day": at.astimezone(self.tz).date()})
+            self._read(call, history=True)  # long before a phone rings, in real traffic
+        if linkedid in self._early:
+            self._born.append(call)
         return call
 
     def _call_for(self, event: Event, at: dt.datetime, create: bool = True) -> CallState | None:
@@ -133,21 +161,9 @@ class CallBook:
         """Who an update about the call goes to: its agent, else the agent it rings last."""
         return call.agent or next(reversed(call.ringing), None)
 
-    async def _publish(self, call: CallState, agent: str | None, kind: str, payload: dict) -> None:
-        try:
-            await self.publish(agent, kind, payload)
-        except Exception:
-            log.exception("publishing %s for call %s failed", kind, call.linkedid)
-
     async def _pop(self, call: CallState, agent: str, kind: str, at: dt.datetime) -> None:
-        history, ticket = await self.store.run(_pop_data, call.caller, call.linkedid, call.get("ticket_id"),
-                                               call.history is None)
-        if history is not None:
-            call.history = history
-        if ticket is None and call.get("ticket_id"):
-            ticket = {"id": call.get("ticket_id")}
-        line = call.get("line")
-        await self._publish(call, agent, kind, call.screen_pop(at, agent, self.line_names.get(line or ""), ticket))
+        payload = call.screen_pop(at, agent, self.line_names.get(call.get("line") or ""))
+        await self._send_pop(call, agent, kind, payload)
 
     # -- agents ringing, answering, leaving ----------------------------------------
     async def _ring(self, call: CallState, agent: str, at: dt.datetime, source: str) -> None:

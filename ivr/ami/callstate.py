@@ -1,6 +1,7 @@
 """What the tracker knows about one live call, and the payloads built from it."""
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
@@ -38,7 +39,16 @@ class CallState:
     talk_s: float = 0.0
     answered_by_agent: bool = False
     forwarded: bool = False         # bridged to a party that is not an agent
-    history: list[dict[str, Any]] | None = None  # cached caller history for pops
+    # Screen-pop data read from storage (ivr.ami.popdata), never awaited by the tracker:
+    history: list[dict[str, Any]] | None = None  # caller's previous calls; None: not read yet
+    ticket: dict[str, Any] | None = None         # draft of ticket `ticket_read`
+    ticket_read: str | None = None               # ticket id `ticket` was read for
+    reading: dict[str, str] = field(default_factory=dict)  # reads under way: "history"/"ticket" -> key
+    shown: bool = False                          # a ring/answer pop has gone out
+    # While a pop waits (briefly) for its data, this call's publishes queue here, in order.
+    held: list[tuple[str | None, str, dict[str, Any]]] | None = None
+    release: asyncio.TimerHandle | None = None   # ends the wait (pop_wait) if the data is late
+    flushing: bool = False                       # a task is sending `held`
 
     def get(self, name: str) -> str | None:
         return self.fields.get(name)
@@ -66,8 +76,15 @@ class CallState:
             "queue": self.get("queue"),
         }
 
-    def screen_pop(self, now: dt.datetime, agent: str, line_name: str | None,
-                   ticket: dict[str, Any] | None) -> dict[str, Any]:
+    def pop_ticket(self) -> dict[str, Any] | None:
+        """The ticket draft for a pop: as read, else just its id until it has been read."""
+        ticket_id = self.get("ticket_id")
+        if not ticket_id:
+            return None
+        return (self.ticket if self.ticket_read == ticket_id and self.ticket else None) or {"id": ticket_id}
+
+    def screen_pop(self, now: dt.datetime, agent: str, line_name: str | None) -> dict[str, Any]:
+        """The pop as of `now`; `history` and `ticket` are filled in when it is sent."""
         wait = self.queue_wait_s
         if wait is None and self.queued_at is not None:
             wait = round((now - self.queued_at).total_seconds(), 1)
@@ -81,7 +98,7 @@ class CallState:
             "mode": self.get("mode"),
             "queue": self.get("queue"),
             "queue_wait_s": wait,
-            "history": list(self.history or []),
-            "ticket": ticket,
+            "history": [],
+            "ticket": None,
             "agent": agent,
         }

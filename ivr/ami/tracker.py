@@ -14,8 +14,11 @@ the loop) and told to the consoles with `publish(agent, kind, payload)`:
 - `hangup` (the agent who has the caller, or None) once, when the caller's channel ends.
 
 Events are handled one at a time in arrival order by one task, so the
-publishes of one call can never overtake each other. A malformed or surprising
-event is logged and skipped; it never stops the tracker.
+publishes of one call can never overtake each other; `notify()` updates from
+other services take their turn in the same queue. That task never waits for
+the database: writes are submitted to `Store` (batched by its worker), and
+screen-pop data is read ahead and filled in by `ivr.ami.popdata`. A malformed
+or surprising event is logged and skipped; it never stops the tracker.
 """
 from __future__ import annotations
 
@@ -23,6 +26,7 @@ import asyncio
 import datetime as dt
 import logging
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any
 
 from ivr.ami.agent_id import agent_id
@@ -36,6 +40,16 @@ log = logging.getLogger(__name__)
 _POP_FIELDS = ("dialed", "line", "department", "mode", "queue")
 
 
+@dataclass
+class _Notice:
+    """A notify() update waiting in the event queue for its turn."""
+
+    call_id: str
+    data: dict[str, Any]
+    at: dt.datetime
+    told: asyncio.Future
+
+
 def _queue_id(name: object) -> str | None:
     """Config queue id of an Asterisk queue: the dialplan names them hotline-<id>
     (ivr.dialplan.build.asterisk_queue), HOTLINE_QUEUE holds the bare id."""
@@ -45,9 +59,9 @@ def _queue_id(name: object) -> str | None:
 class CallTracker(CallBook):
     def __init__(self, store: Store, publish: Publish, *, max_queue: int = 20000, **kw: Any) -> None:
         super().__init__(store, publish, **kw)
-        self._queue: asyncio.Queue[Event] = asyncio.Queue(max_queue)
+        self._queue: asyncio.Queue[Event | _Notice] = asyncio.Queue(max_queue)
         self._task: asyncio.Task | None = None
-        self.stats = {"events": 0, "errors": 0, "dropped": 0}
+        self.stats.update(events=0, errors=0, dropped=0)
         self._handlers: dict[str, Callable[[Event, dt.datetime], Awaitable[None]]] = {
             "Newchannel": self._newchannel, "NewCallerid": self._new_callerid, "VarSet": self._varset,
             "QueueCallerJoin": self._queue_join, "QueueCallerLeave": self._queue_leave,
@@ -75,12 +89,35 @@ class CallTracker(CallBook):
             return
         if event.get("Event") == "VarSet" and not str(event.get("Variable", "")).lstrip("_").startswith("HOTLINE_"):
             return
+        self._enqueue(event)
+
+    async def notify(self, call_id: str, data: dict[str, Any]) -> str | None:
+        """Record `data` on a call and send it as an `update` to its agent, in turn.
+
+        For the speech, ticket and transfer services ({"event": "transcript", ...}).
+        The update waits behind the AMI events fed before it, so it never
+        overtakes the call's own pops; for a call not seen yet it is kept
+        (EARLY_TTL_S) and applied once the call appears; after the caller's
+        hangup it is stored but no longer shown. Returns the agent told
+        (None: supervisors only, not shown, or the tracker is overloaded).
+        """
+        at = dt.datetime.now(dt.timezone.utc)
+        if self._task is None:  # not started (tools, tests): apply at once
+            return await self._notice(call_id, data, at)
+        notice = _Notice(call_id, data, at, asyncio.get_running_loop().create_future())
+        if not self._enqueue(notice):
+            return None
+        return await notice.told
+
+    def _enqueue(self, item: Event | _Notice) -> bool:
         try:
-            self._queue.put_nowait(event)
+            self._queue.put_nowait(item)
+            return True
         except asyncio.QueueFull:
             self.stats["dropped"] += 1
             if self.stats["dropped"] % 1000 == 1:
                 log.error("tracker is %d events behind: dropping events", self._queue.qsize())
+            return False
 
     async def start(self) -> None:
         if self._task is None:
@@ -94,19 +131,47 @@ class CallTracker(CallBook):
             except asyncio.CancelledError:
                 pass
             self._task = None
+        self._cancel_pending()
+        while not self._queue.empty():  # nobody will handle these: release notify() callers
+            item = self._queue.get_nowait()
+            self._queue.task_done()
+            if isinstance(item, _Notice) and not item.told.done():
+                item.told.set_result(None)
 
     async def drain(self, timeout: float = 30.0) -> None:
-        """Wait until every fed event is handled and written (tests, shutdown)."""
-        await asyncio.wait_for(self._queue.join(), timeout)
-        await self.store.flush(timeout)
+        """Wait until every fed event is handled, published and written (tests, shutdown)."""
+        async def settle() -> None:
+            while True:
+                await self._queue.join()
+                if self._busy:  # screen-pop reads, held publishes
+                    await asyncio.wait(set(self._busy))
+                    continue
+                await self.store.flush(timeout)
+                if self._queue.empty() and not self._busy:
+                    return
+
+        await asyncio.wait_for(settle(), timeout)
 
     async def _consume(self) -> None:
         while True:
-            event = await self._queue.get()
+            item = await self._queue.get()
             try:
-                await self.handle(event)
+                if isinstance(item, _Notice):
+                    await self._handle_notice(item)
+                else:
+                    await self.handle(item)
             finally:
                 self._queue.task_done()
+
+    async def _handle_notice(self, notice: _Notice) -> None:
+        told = None
+        try:
+            told = await self._notice(notice.call_id, notice.data, notice.at)
+        except Exception:
+            self.stats["errors"] += 1
+            log.exception("update for call %s could not be handled", notice.call_id)
+        if not notice.told.done():
+            notice.told.set_result(told)
 
     async def handle(self, event: Event) -> None:
         """Apply one AMI event; errors are logged and isolated to that event."""
@@ -116,6 +181,7 @@ class CallTracker(CallBook):
         self.stats["events"] += 1
         try:
             await handler(event, self._at(event))
+            await self._apply_early()
         except Exception:
             self.stats["errors"] += 1
             log.exception("AMI %s for call %s could not be handled", event.get("Event"), event.get("Linkedid"))
@@ -146,7 +212,9 @@ class CallTracker(CallBook):
             return
         if number != call.caller:
             call.caller = number
+            call.history = None  # the history read so far was another number's
             self._save(call, {"caller": number})
+            self._read(call, history=True)
 
     async def _varset(self, ev: Event, at: dt.datetime) -> None:
         name = str(ev.get("Variable", "")).lstrip("_")
@@ -165,6 +233,7 @@ class CallTracker(CallBook):
             self._save(call, {key: value})
         if key == "ticket_id" and value:
             self.store.submit(repo.ensure_ticket, value, call.linkedid)
+            self._read(call, ticket=True)  # queued after ensure_ticket: sees it
         target = self._target(call)
         if target is None or (key not in _POP_FIELDS and key != "ticket_id"):
             return

@@ -30,14 +30,15 @@ NOLOAD = [
     "res_calendar_caldav.so", "res_calendar_exchange.so", "res_calendar_icalendar.so",
     "res_calendar_ews.so", "func_odbc.so", "res_odbc_transaction.so", "res_pjsip_stir_shaken.so",
     "app_voicemail_odbc.so", "cdr_adaptive_odbc.so", "chan_websocket.so", "res_http_media_cache.so",
-    "res_adsi.so", "app_adsiprog.so", "app_getcpeid.so",
+    "res_adsi.so", "res_pjsip_notify.so", "app_adsiprog.so", "app_getcpeid.so",
     "app_voicemail.so", "app_minivm.so", "res_stir_shaken.so", "res_aeap.so", "res_speech_aeap.so",
 ]
 
 
-def base_files(inst: "Instance", extra: list[str]) -> dict[str, str]:
+def base_files(inst: "Instance") -> dict[str, str]:
     d = inst.inner
-    includes = lambda prefix: "".join(f'#include "{n}"\n' for n in sorted(extra) if n.startswith(prefix))  # noqa: E731
+    # Globs, so `hotline dialplan apply` can add a file without touching these.
+    includes = lambda prefix: f'#tryinclude "{prefix}*.conf"\n'  # noqa: E731
     return {
         "asterisk.conf": f"""[directories]
 astetcdir => {d}/etc
@@ -102,7 +103,6 @@ blindxfer = #1
 atxfer = *2
 """,
         "confbridge.conf": "[general]\n\n[default_bridge]\ntype = bridge\n\n[default_user]\ntype = user\n",
-        "pjsip_notify.conf": "",
         "cli_aliases.conf": "",
         "queuerules.conf": "",
         "res_fax.conf": "",

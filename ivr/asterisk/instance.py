@@ -77,7 +77,7 @@ class Instance:
             (self.host / sub).mkdir(parents=True, exist_ok=True)
         etc = self.host / "etc"
         files = files or {}
-        wanted = confgen.base_files(self, list(files)) | files
+        wanted = confgen.base_files(self) | files
         for old in etc.glob("*.conf"):
             if old.name not in wanted:
                 old.unlink()

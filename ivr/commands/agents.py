@@ -1,15 +1,18 @@
-"""`hotline agents login|logout|pause|unpause|list`: agents in and out of queues (签入/签出), through AMI."""
+"""`hotline agents login|logout|pause|unpause|list`: agents in and out of queues (签入/签出), through AMI;
+`hotline agents auth-file`: the agent phones' PJSIP passwords file (from $HOTLINE_AGENT_PASSWORDS)."""
 from __future__ import annotations
 
 import argparse
 import asyncio
 import json
+import os
 import sys
 
 from ivr.ami.client import AmiClient, AmiError
 from ivr.asterisk import embedded
 from ivr.commands._common import add_config_arg, load_or_exit
 from transfer.agents import AgentDesk, AgentError
+from transfer.dialplan import PASSWORDS_ENV, render_agent_auth
 
 
 async def _run(args) -> int:
@@ -45,6 +48,23 @@ async def _run(args) -> int:
         await ami.close()
 
 
+def _auth_file(args) -> int:
+    config = load_or_exit(args.config)
+    text, missing = render_agent_auth(config)
+    if missing:
+        print(f"hotline agents auth-file: no password in ${PASSWORDS_ENV} for {', '.join(missing)}: "
+              "they cannot register", file=sys.stderr)
+    if not args.out:
+        sys.stdout.write(text)
+        return 0
+    fd = os.open(args.out, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as out:
+        out.write(text)
+    os.chmod(args.out, 0o600)
+    print(f"{args.out}: {text.count('type = auth')} agent passwords")
+    return 0
+
+
 def _row(m: dict) -> str:
     flags = [f for f, on in (("paused", m["paused"]), ("in call", m["in_call"]), (m["membership"], True)) if on]
     return f"{m['agent']} ({', '.join(flags)})"
@@ -69,4 +89,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     lst = actions.add_parser("list", help="who is in which queue now")
     lst.add_argument("--json", action="store_true")
     add_config_arg(lst)
-    p.set_defaults(func=lambda args: asyncio.run(_run(args)))
+    auth = actions.add_parser("auth-file", help=f"write pjsip_agents_auth.conf from ${PASSWORDS_ENV}")
+    auth.add_argument("-o", "--out", help="file to write (mode 600); default: print it")
+    add_config_arg(auth)
+    p.set_defaults(func=lambda args: _auth_file(args) if args.action == "auth-file" else asyncio.run(_run(args)))

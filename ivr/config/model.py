@@ -216,6 +216,12 @@ class Speech(Strict):
     enabled: bool = False
     model: str = ""
     workers: int = Field(0, ge=0)  # 0 = one per core
+    # Live transcription server (EAGI transcribe.py connects to it on 127.0.0.1).
+    live_port: int = Field(4574, ge=1, le=65535)
+    # Decoding may fall this far behind a call before the call is degraded (spooled).
+    backlog_seconds: float = Field(3.0, gt=0, le=600)
+    # Where degraded calls' audio waits for transcription after the call ("" = skip it).
+    spool_dir: str = "/var/lib/hotline/speech-spool"
 
 
 class Config(Strict):

@@ -76,7 +76,7 @@ def open_wav(path: Path) -> wave.Wave_read:
     try:
         w = wave.open(str(path), "rb")
     except (OSError, EOFError, wave.Error) as exc:
-        raise BadAudio(f"{path}: cannot read as WAV ({exc})") from exc
+        raise BadAudio(f"{path}: cannot read as WAV ({str(exc) or 'file too short'})") from exc
     if w.getsampwidth() != 2 or w.getcomptype() != "NONE":
         w.close()
         raise BadAudio(f"{path}: only 16-bit PCM WAV is supported "

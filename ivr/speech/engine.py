@@ -243,10 +243,8 @@ class SpeechEngine:
     @classmethod
     def from_config(cls, speech: Any, **kw: Any) -> SpeechEngine:
         """Build from `config.speech` (the `Speech` model); keywords override."""
-        opts = {"workers": speech.workers}
-        for name in ("backlog_seconds", "spool_dir"):
-            if getattr(speech, name, None) is not None:
-                opts[name] = getattr(speech, name)
+        opts = {"workers": speech.workers, "backlog_seconds": speech.backlog_seconds,
+                "spool_dir": speech.spool_dir or None}
         return cls(speech.model, **{**opts, **kw})
 
     def start(self) -> SpeechEngine:

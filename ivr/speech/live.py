@@ -60,7 +60,7 @@ def parse_header(line: bytes) -> tuple[str, str, int]:
 
 def mask_channel(channel: str) -> str:
     """Channel names can carry a phone number (Local/13912345678@...): mask long digit runs."""
-    return re.sub(r"\d{7,}", lambda m: mask_number(m.group()), channel)
+    return re.sub(r"(?<![0-9A-Za-z])\d{7,}(?![0-9A-Za-z])", lambda m: mask_number(m.group()), channel)
 
 
 class LiveServer:
@@ -75,7 +75,7 @@ class LiveServer:
         self.max_connections = max_connections
         self._server: asyncio.base_events.Server | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
-        self._conns: set[asyncio.Task] = set()
+        self._conns: dict[asyncio.Task, asyncio.StreamWriter] = {}
         self._tasks: set[asyncio.Task] = set()
 
     async def start(self) -> LiveServer:
@@ -92,14 +92,19 @@ class LiveServer:
             self._server.close()
             await self._server.wait_closed()
             self._server = None
-        for task in list(self._conns):
-            task.cancel()
-        await asyncio.gather(*self._conns, return_exceptions=True)
+        # Cut the connections: each session sees the end of its audio and closes its stream.
+        for writer in self._conns.values():
+            writer.transport.abort()
+        tasks = list(self._conns)
+        if tasks:
+            _, pending = await asyncio.wait(tasks, timeout=self.engine.close_timeout + 5)
+            for task in pending:
+                task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
 
     async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         task = asyncio.current_task()
-        self._conns.add(task)
+        self._conns[task] = writer
         peer = writer.get_extra_info("peername")
         try:
             await self._session(reader, writer, peer)
@@ -108,7 +113,7 @@ class LiveServer:
         except Exception:  # isolate: one connection's bug never reaches the others
             log.exception("live connection %s failed", peer)
         finally:
-            self._conns.discard(task)
+            self._conns.pop(task, None)
             writer.close()
             try:
                 await writer.wait_closed()

@@ -9,10 +9,12 @@ is always logged in `audit_log` — use `get_ticket` or `log_access`.
 from __future__ import annotations
 
 import datetime as dt
+import functools
+from collections.abc import Callable
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from ivr.storage.models import AuditEntry, Call, CallEvent, Ticket, Transfer, utcnow
@@ -34,24 +36,48 @@ def _row(obj: Any, skip: tuple[str, ...] = ()) -> dict[str, Any]:
 # The tracker writes a few rows per AMI event: these use Core statements on
 # the session's connection (no ORM unit of work), and remember call ids for
 # the life of the session (one Store batch), to stay cheap under load.
+# `Store` hands a run of consecutive upsert_call/record_event jobs to
+# `write_calls` (their `bulk`), which does the same work in a few statements.
 def _call_id(session: Session, linkedid: str) -> int:
     """Row id of the call `linkedid`, creating an empty row if there is none yet."""
+    return _call_ids(session, [linkedid])[linkedid]
+
+
+_CALL_IDS = select(Call.linkedid, Call.id).where(Call.linkedid.in_(bindparam("lids", expanding=True)))
+_NEW_CALL = insert(Call)
+_NEW_EVENT = insert(CallEvent)
+
+
+def _call_ids(session: Session, linkedids: list[str]) -> dict[str, int]:
+    """Row ids of the calls `linkedids`, creating empty rows for the new ones."""
     cache = session.info.setdefault("call_ids", {})
-    call_id = cache.get(linkedid)
-    if call_id is None:
+    missing = [lid for lid in dict.fromkeys(linkedids) if lid not in cache]
+    if missing:
         conn = session.connection()
-        call_id = conn.execute(select(Call.id).where(Call.linkedid == linkedid)).scalar()
-        if call_id is None:
-            call_id = conn.execute(insert(Call).values(linkedid=linkedid)).inserted_primary_key[0]
-        cache[linkedid] = call_id
-    return call_id
+        known = dict(conn.execute(_CALL_IDS, {"lids": missing}).all())
+        new = [lid for lid in missing if lid not in known]
+        if new:
+            conn.execute(_NEW_CALL, [{"linkedid": lid} for lid in new])
+            known.update(conn.execute(_CALL_IDS, {"lids": new}).all())
+        cache.update(known)
+    return {lid: cache[lid] for lid in linkedids}
+
+
+@functools.lru_cache(maxsize=128)
+def _update_calls(keys: tuple[str, ...]):
+    """UPDATE calls SET <keys> WHERE id = :_id, for executemany (values bound as v_<key>)."""
+    return update(Call).where(Call.id == bindparam("_id")).values({k: bindparam(f"v_{k}") for k in keys})
+
+
+def _check_fields(fields: dict[str, Any]) -> None:
+    unknown = set(fields) - CALL_FIELDS
+    if unknown:
+        raise ValueError(f"unknown call fields: {sorted(unknown)}")
 
 
 def upsert_call(session: Session, linkedid: str, fields: dict[str, Any]) -> int:
     """Create or update the call `linkedid` with `fields`; returns its row id."""
-    unknown = set(fields) - CALL_FIELDS
-    if unknown:
-        raise ValueError(f"unknown call fields: {sorted(unknown)}")
+    _check_fields(fields)
     call_id = _call_id(session, linkedid)
     if fields:
         session.connection().execute(update(Call).where(Call.id == call_id).values(**fields))
@@ -61,6 +87,50 @@ def upsert_call(session: Session, linkedid: str, fields: dict[str, Any]) -> int:
 def record_event(session: Session, linkedid: str, at: dt.datetime, kind: str, data: dict[str, Any]) -> None:
     session.connection().execute(
         insert(CallEvent).values(call_id=_call_id(session, linkedid), at=at, kind=kind, data=data))
+
+
+def _upsert_args(linkedid: str, fields: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    return linkedid, fields
+
+
+def _event_args(linkedid: str, at: dt.datetime, kind: str, data: dict[str, Any]) -> tuple:
+    return linkedid, at, kind, data
+
+
+def write_calls(session: Session, jobs: list[tuple[Callable, tuple, dict]]) -> list[Any]:
+    """Run consecutive `upsert_call`/`record_event` jobs as one: the same rows in a few statements.
+
+    Later fields of a call override earlier ones, events keep their order: the
+    result is what running the jobs one by one gives. Returns their results.
+    """
+    fields: dict[str, dict[str, Any]] = {}
+    events: list[tuple] = []
+    order: list[str] = []
+    for fn, args, kwargs in jobs:
+        if fn is upsert_call:
+            lid, f = _upsert_args(*args, **kwargs)
+            _check_fields(f)
+            fields.setdefault(lid, {}).update(f)
+        else:
+            lid, *rest = _event_args(*args, **kwargs)
+            events.append((lid, *rest))
+        order.append(lid)
+    ids = _call_ids(session, order)
+    conn = session.connection()
+    by_keys: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+    for lid, f in fields.items():
+        if f:
+            by_keys.setdefault(tuple(sorted(f)), []).append({"_id": ids[lid], **{f"v_{k}": v for k, v in f.items()}})
+    for keys, rows in by_keys.items():  # one executemany per set of changed columns
+        conn.execute(_update_calls(keys), rows)
+    if events:
+        conn.execute(_NEW_EVENT, [{"call_id": ids[lid], "at": at, "kind": kind, "data": data}
+                                         for lid, at, kind, data in events])
+    return [ids[lid] if fn is upsert_call else None for (fn, _, _), lid in zip(jobs, order)]
+
+
+upsert_call.bulk = write_calls  # type: ignore[attr-defined]
+record_event.bulk = write_calls  # type: ignore[attr-defined]
 
 
 def get_call(session: Session, linkedid: str) -> dict[str, Any] | None:
@@ -76,32 +146,36 @@ def call_events(session: Session, linkedid: str) -> list[dict[str, Any]]:
     return [_row(e, skip=("call_id",)) for e in rows]
 
 
+# Built once: a screen-pop runs these for every call, statement building costs more than the query.
+_HISTORY = (select(Call.id, Call.linkedid, Call.started_at, Call.dialed, Call.line, Call.disposition)
+            .where(Call.caller == bindparam("caller"), Call.started_at.is_not(None),
+                   Call.linkedid != bindparam("exclude"))
+            .order_by(Call.started_at.desc()).limit(bindparam("limit")))
+_HISTORY_TICKETS = (select(Ticket.call_id, Ticket.id, Ticket.summary)
+                    .where(Ticket.call_id.in_(bindparam("ids", expanding=True))).order_by(Ticket.created_at))
+
+
 def caller_history(session: Session, caller: str, exclude: str | None = None, limit: int = 10) -> list[dict[str, Any]]:
     """The caller's previous calls, newest first, each with its latest ticket."""
     if not caller:
         return []
-    q = select(Call).where(Call.caller == caller, Call.started_at.is_not(None))
-    if exclude:
-        q = q.where(Call.linkedid != exclude)
-    calls = session.execute(q.order_by(Call.started_at.desc()).limit(limit)
-                            .execution_options(populate_existing=True)).scalars().all()
-    tickets: dict[int, Ticket] = {}
+    conn = session.connection()
+    calls = conn.execute(_HISTORY, {"caller": caller, "exclude": exclude or "", "limit": limit}).all()
+    tickets: dict[int, tuple[str, str | None]] = {}
     if calls:
-        for t in session.execute(
-            select(Ticket).where(Ticket.call_id.in_([c.id for c in calls])).order_by(Ticket.created_at)
-        ).scalars():
-            tickets[t.call_id] = t  # later tickets overwrite earlier: latest wins
+        for call_id, ticket_id, summary in conn.execute(_HISTORY_TICKETS, {"ids": [c.id for c in calls]}):
+            tickets[call_id] = (ticket_id, summary)  # later tickets overwrite earlier: latest wins
     out = []
     for c in calls:
-        t = tickets.get(c.id)
+        ticket_id, summary = tickets.get(c.id, (None, None))
         out.append({
             "call_id": c.linkedid,
             "at": _iso(c.started_at),
             "dialed": c.dialed,
             "line": c.line,
             "disposition": c.disposition,
-            "ticket_id": t.id if t else None,
-            "ticket_summary": t.summary if t else None,
+            "ticket_id": ticket_id,
+            "ticket_summary": summary,
         })
     return out
 

@@ -14,7 +14,6 @@ import subprocess
 from array import array
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import aiohttp
 from aiohttp import web

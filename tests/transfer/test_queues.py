@@ -68,3 +68,24 @@ async def test_general_agent_pulls_expert_into_call_and_leaves(xlab):
     rows = await lab.services.store.run(repo.transfers, call.call_id)
     assert [(r["target"], r["result"]) for r in rows] == [("expert:hrss-expert", "completed")]
     assert (await lab.transfers.wait(result["id"])).state == "completed"
+
+
+async def test_blind_transfer_to_expert_queue_over_http(xlab):
+    """The console's default for an expert queue is blind: the agent is free at once."""
+    lab = xlab
+    await lab.login("g1")
+    await lab.login("e1", "hrss-expert")
+    call = await lab.place("12345")
+    await lab.answered_by(call, "g1")
+    await lab.owned_by(call, "g1")
+    legs = replace(lab.transfers.index.get(call.call_id))
+    since = len(lab.ami.events)
+    async with lab.http("g1") as http:
+        resp = await http.post(f"/api/calls/{call.call_id}/transfer", json={"kind": "expert", "target": "hrss-expert"})
+        assert resp.status == 202, await resp.text()
+        assert (await resp.json())["mode"] == "blind"
+    await lab.ami.wait_for(lambda e: e.get("Event") == "Hangup" and e.get("Channel") == legs.agent, since=since)
+    expert = await lab.ami.wait_for(lambda e: e.get("UserEvent") == "SimAgent" and e.get("Agent") == "e1",
+                                    since=since)
+    assert await tone_flowing(lab.agent_recording(expert), CALLER_HZ) > 0.5
+    assert not any(e.get("Event") == "Hangup" and e.get("Channel") == legs.caller for e in lab.ami.events[since:])

@@ -6,7 +6,7 @@ import pytest
 from ivr.config.loader import load_config
 from tests.conftest import REPO
 from transfer.ami_events import CallIndex
-from transfer.dialplan import agent_ids, render, render_agents
+from transfer.dialplan import agent_ids, render, render_agent_auth
 from transfer.features import DIGIT_GAP_S, FeatureAction, FeatureCodes
 from transfer.targets import resolve
 
@@ -59,9 +59,12 @@ def test_generated_config(config):
     assert "exten => market-12315" not in ext
     assert agent_ids(config) == ["agent1001", "agent1002", "agent1003", "agent2001", "agent2101"]
     agents = files["pjsip_agents.conf"]
-    assert agents.count("type = endpoint") == 5 and "type = auth" not in agents
-    with_pw = render_agents(config, env={"HOTLINE_AGENT_PASSWORDS": "agent1001=s3cret, bad"})
-    assert "[agent1001-auth]" in with_pw and "password = s3cret" in with_pw and with_pw.count("type = auth") == 1
+    # every phone must authenticate; the passwords are never in the (committed) generated file
+    assert agents.count("type = endpoint") == 5 and agents.count("auth = agent") == 5
+    assert "password" not in agents
+    auth, missing = render_agent_auth(config, env={"HOTLINE_AGENT_PASSWORDS": "agent1001=s3cret, bad"})
+    assert "[agent1001-auth]" in auth and "password = s3cret" in auth and auth.count("type = auth") == 1
+    assert missing == ["agent1002", "agent1003", "agent2001", "agent2101"]
     assert render(config) == files  # deterministic
 
 

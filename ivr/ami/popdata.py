@@ -1,0 +1,184 @@
+"""Screen-pop data from storage, without the tracker ever waiting for it.
+
+A pop (`ring`/`answer`) shows the caller's previous calls and the call's
+ticket draft, which live in the database. The tracker handles every call's
+AMI events in one task, so a database read awaited there would make every
+call wait for it. Instead:
+
+- reads start as soon as their key is known — the caller's number at the
+  call's first channel, the ticket at HOTLINE_TICKET — which in real traffic
+  is seconds (the IVR) before any phone rings; their results land on the
+  `CallState` when they arrive;
+- a pop whose data is still on its way waits for it at most `pop_wait`
+  seconds, alone: the call's later publishes queue behind it (their order
+  never changes) while other calls go on; then it goes out with what is
+  known and the data follows as an `update` (`event: "info"`, `history`,
+  `ticket`) to the agents on the call;
+- each pop re-reads a ticket already known (the agent or the speech service
+  may have changed it): an `update` follows when it differs.
+
+`PopData` is the base of `ivr.ami.callbook.CallBook`; every publish of the
+tracker goes through `_publish` so held pops keep their place.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from ivr.ami.callstate import CallState
+from ivr.storage import repo
+from ivr.storage.store import Store
+
+log = logging.getLogger(__name__)
+Publish = Callable[[str | None, str, dict], Awaitable[None]]
+POP_KINDS = frozenset({"ring", "answer"})
+
+
+def pop_data(session, caller: str | None, linkedid: str, ticket_id: str | None) -> tuple:
+    """One database round trip for a pop: caller history (if `caller`) and ticket draft (if `ticket_id`)."""
+    history = repo.caller_history(session, caller, exclude=linkedid) if caller else None
+    return history, (repo.ticket_draft(session, ticket_id) if ticket_id else None)
+
+
+class PopData:
+    def __init__(self, store: Store, publish: Publish, *, pop_wait: float = 0.05) -> None:
+        self.store = store
+        self.publish = publish
+        self.pop_wait = pop_wait
+        self.calls: OrderedDict[str, CallState] = OrderedDict()
+        self._busy: set[asyncio.Future] = set()  # reads and flushes of held publishes under way
+        self.stats: dict[str, int] = {"pops": 0, "pops_held": 0, "pops_without_data": 0, "late_updates": 0,
+                                      "read_errors": 0}
+
+    # -- reads ------------------------------------------------------------------
+    def _read(self, call: CallState, history: bool = False, ticket: bool = False) -> None:
+        """Start reading what the call's pops show, unless that read is already under way."""
+        if call.internal:
+            return
+        caller = call.caller if history and call.caller and call.reading.get("history") != call.caller else None
+        ticket_id = call.get("ticket_id") if ticket else None
+        if ticket_id and call.reading.get("ticket") == ticket_id:
+            ticket_id = None
+        if not caller and not ticket_id:
+            return
+        if caller:
+            call.reading["history"] = caller
+        if ticket_id:
+            call.reading["ticket"] = ticket_id
+        task = self.store.request(pop_data, caller, call.linkedid, ticket_id)
+        self._busy.add(task)
+        task.add_done_callback(lambda t: self._arrived(call, caller, ticket_id, t))
+
+    def _missing(self, call: CallState) -> bool:
+        """A pop now would lack data that is being read."""
+        ticket_id = call.get("ticket_id")
+        history = call.history is None and call.caller is not None and call.reading.get("history") == call.caller
+        ticket = bool(ticket_id) and call.ticket_read != ticket_id and call.reading.get("ticket") == ticket_id
+        return history or ticket
+
+    def _arrived(self, call: CallState, caller: str | None, ticket_id: str | None, task: asyncio.Future) -> None:
+        self._busy.discard(task)
+        for what, key in (("history", caller), ("ticket", ticket_id)):
+            if key is not None and call.reading.get(what) == key:
+                del call.reading[what]
+        if task.cancelled():
+            return
+        history = ticket = None
+        if task.exception() is not None:
+            self.stats["read_errors"] += 1  # the store logged it; later pops read again
+            log.warning("screen-pop data for call %s could not be read: %s", call.linkedid,
+                        type(task.exception()).__name__)
+        else:
+            history, ticket = task.result()
+        changed: dict[str, Any] = {}
+        if history is not None and caller == call.caller:
+            if history != (call.history or []):
+                changed["history"] = history
+            call.history = history
+        if ticket_id is not None and task.exception() is None and ticket_id == call.get("ticket_id"):
+            before = call.pop_ticket()
+            call.ticket, call.ticket_read = ticket, ticket_id
+            if call.pop_ticket() != before:
+                changed["ticket"] = call.pop_ticket()
+        if call.release is not None and not self._missing(call):
+            call.release.cancel()
+            call.release = None
+            self._flush_soon(call)  # the held pops go out now, with their data
+        if changed and call.shown and self.calls.get(call.linkedid) is call:
+            self.stats["late_updates"] += 1
+            for agent in dict.fromkeys([call.agent, *call.ringing]):
+                if agent:
+                    self._post(call, agent, "update", {"call_id": call.linkedid, "event": "info", **changed})
+
+    # -- publishing in order ------------------------------------------------------
+    async def _send_pop(self, call: CallState, agent: str, kind: str, payload: dict[str, Any]) -> None:
+        """Send a pop; if its data is still being read, hold this call's publishes a moment."""
+        self.stats["pops"] += 1
+        self._read(call, history=call.history is None, ticket=True)
+        if self._missing(call):
+            self.stats["pops_held"] += 1
+            if call.held is None:
+                call.held = []
+            if call.release is None:
+                call.release = asyncio.get_running_loop().call_later(self.pop_wait, self._give_up_waiting, call)
+        await self._publish(call, agent, kind, payload)
+
+    async def _publish(self, call: CallState, agent: str | None, kind: str, payload: dict) -> None:
+        if call.held is not None:  # behind a held pop: keep the call's order
+            call.held.append((agent, kind, payload))
+            return
+        await self._send(call, agent, kind, payload)
+
+    def _post(self, call: CallState, agent: str | None, kind: str, payload: dict) -> None:
+        """Publish from a callback: after whatever the call has queued."""
+        if call.held is None:
+            call.held = []
+        call.held.append((agent, kind, payload))
+        if call.release is None:
+            self._flush_soon(call)
+
+    def _give_up_waiting(self, call: CallState) -> None:
+        call.release = None
+        self._flush_soon(call)
+
+    def _flush_soon(self, call: CallState) -> None:
+        if call.held is None or call.flushing:
+            return
+        call.flushing = True
+        task = asyncio.ensure_future(self._flush(call))
+        self._busy.add(task)
+        task.add_done_callback(self._busy.discard)
+
+    async def _flush(self, call: CallState) -> None:
+        try:
+            while call.held and call.release is None:
+                agent, kind, payload = call.held.pop(0)
+                await self._send(call, agent, kind, payload)
+        finally:
+            call.flushing = False
+            if not call.held and call.release is None:
+                call.held = None
+
+    async def _send(self, call: CallState, agent: str | None, kind: str, payload: dict) -> None:
+        if kind in POP_KINDS:
+            payload["history"] = list(call.history or [])
+            payload["ticket"] = call.pop_ticket()
+            call.shown = True
+            if self._missing(call):
+                self.stats["pops_without_data"] += 1  # an update follows when the data arrives
+        try:
+            await self.publish(agent, kind, payload)
+        except Exception:
+            log.exception("publishing %s for call %s failed", kind, call.linkedid)
+
+    def _cancel_pending(self) -> None:
+        """Tracker stopping: drop held publishes and reads still under way."""
+        for task in list(self._busy):
+            task.cancel()
+        for call in self.calls.values():
+            if call.release is not None:
+                call.release.cancel()
+                call.release = None
