@@ -29,6 +29,8 @@ from ivr.storage.store import Store
 from ivr.web.app import create_app
 from ivr.web.auth import make_runner
 from ivr.web.hub import Hub
+from transfer import http as transfer_http
+from transfer.service import TransferService
 
 log = logging.getLogger("ivr.server")
 
@@ -96,11 +98,12 @@ class HotlineServer:
         s.tracker = CallTracker.from_config(c, s.store, s.hub.publish)
         s.tracker.attach(s.ami)
         await s.tracker.start()
-        s.transfers = _transfer_service(s)
+        s.transfers = TransferService.from_services(s)
         await s.ami.connect()  # returns at once; reconnects in the background
         s.agi = FastAgiServer.from_config(c.fastagi, context=s)
         await s.agi.start()
         app = create_app(c, services=s)
+        transfer_http.setup(app)
         self._runner = make_runner(app)
         await self._runner.setup()
         site = web.TCPSite(self._runner, c.web.host, c.web.port)
@@ -114,6 +117,8 @@ class HotlineServer:
             await s.agi.stop()
         if self._runner:
             await self._runner.cleanup()
+        if s.transfers is not None:
+            await s.transfers.close()
         if s.tracker:
             try:
                 await s.tracker.drain(timeout=5)
@@ -124,15 +129,6 @@ class HotlineServer:
             await s.ami.close()
         if s.store:
             s.store.close()
-
-
-def _transfer_service(services: Services):
-    """The transfer feature, when present (transfer/service.py)."""
-    try:
-        from transfer.service import TransferService
-    except ImportError:
-        return None
-    return TransferService.from_services(services)
 
 
 async def serve_forever(config: Config) -> None:

@@ -136,7 +136,7 @@ async def live(engine):
 async def finals_for(server, call_id: str, timeout: float = 60.0) -> str:
     """The call's final text once the server closed its stream."""
     deadline = time.monotonic() + timeout
-    while server.engine.active_streams or server._conns:
+    while server.engine.active_streams or server.connections:
         assert time.monotonic() < deadline, "live stream never closed"
         await asyncio.sleep(0.05)
     await asyncio.sleep(0.1)  # last callbacks hop from the worker to the loop

@@ -36,9 +36,9 @@ async def test_eagi_call_audio_is_transcribed_live(center, center_ami, model_dir
             lambda e: e.get("UserEvent") == "EagiDone" and e.get("Tag") == tag,
             timeout=len(audio) / 16000 + 30, since=since)
         deadline = time.monotonic() + 30
-        while server._conns and time.monotonic() < deadline:  # the script hung up: the stream closes
+        while server.connections and time.monotonic() < deadline:  # the script hung up: the stream closes
             await asyncio.sleep(0.05)
-        assert not server._conns, "the live connection outlived the call"
+        assert not server.connections, "the live connection outlived the call"
     finally:
         await server.stop()
         engine.shutdown()

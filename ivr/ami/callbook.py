@@ -8,11 +8,13 @@ feeds it AMI events and `notify()` updates.
 """
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import logging
 import time
 from collections import OrderedDict
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -44,6 +46,16 @@ def _float(value: Any) -> float | None:
         return None
 
 
+@dataclass
+class Notice:
+    """A notify() update waiting in the tracker's event queue for its turn."""
+
+    call_id: str
+    data: dict[str, Any]
+    at: dt.datetime
+    told: asyncio.Future
+
+
 class CallBook(PopData):
     def __init__(self, store: Store, publish: Publish, *, agents: Iterable[str] = (),
                  line_names: Mapping[str, str] | None = None, tz: str = "Asia/Shanghai",
@@ -65,6 +77,16 @@ class CallBook(PopData):
     def agent_of(self, call_id: str) -> str | None:
         call = self.calls.get(call_id)
         return None if call is None else call.agent
+
+    async def _handle_notice(self, notice: Notice) -> None:
+        told = None
+        try:
+            told = await self._notice(notice.call_id, notice.data, notice.at)
+        except Exception:
+            self.stats["errors"] += 1
+            log.exception("update for call %s could not be handled", notice.call_id)
+        if not notice.told.done():
+            notice.told.set_result(told)
 
     async def _notice(self, call_id: str, data: dict[str, Any], at: dt.datetime) -> str | None:
         """A `notify()` update, in its turn among the AMI events: record it, tell the call's agent."""
@@ -246,6 +268,8 @@ class CallBook(PopData):
             if self._chan_call.get(uid) == call.linkedid:
                 del self._chan_call[uid]
             self._bridge_leave_all(uid)
+        if call.held is None:  # no pop left to fill: its data is no longer needed
+            call.history = call.ticket = None
         self._ended[call.linkedid] = call  # late AgentComplete still lands on the record
         if len(self._ended) > ENDED_MEMORY:
             self._ended.popitem(last=False)

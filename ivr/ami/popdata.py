@@ -43,6 +43,11 @@ def pop_data(session, caller: str | None, linkedid: str, ticket_id: str | None) 
     return history, (repo.ticket_draft(session, ticket_id) if ticket_id else None)
 
 
+# Seeing call writes queued after it changes nothing (the history excludes this
+# call): the Store may run it after them rather than split their batch (store.py).
+pop_data.deferrable = True  # type: ignore[attr-defined]
+
+
 class PopData:
     def __init__(self, store: Store, publish: Publish, *, pop_wait: float = 0.05) -> None:
         self.store = store

@@ -26,11 +26,10 @@ import asyncio
 import datetime as dt
 import logging
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from typing import Any
 
 from ivr.ami.agent_id import agent_id
-from ivr.ami.callbook import CallBook, Event, Publish, _float, _number
+from ivr.ami.callbook import CallBook, Event, Notice, Publish, _float, _number
 from ivr.ami.callstate import VAR_FIELDS, CallState
 from ivr.storage import repo
 from ivr.storage.store import Store
@@ -38,16 +37,6 @@ from ivr.storage.store import Store
 log = logging.getLogger(__name__)
 # Plan variables whose change is worth showing on an open screen-pop.
 _POP_FIELDS = ("dialed", "line", "department", "mode", "queue")
-
-
-@dataclass
-class _Notice:
-    """A notify() update waiting in the event queue for its turn."""
-
-    call_id: str
-    data: dict[str, Any]
-    at: dt.datetime
-    told: asyncio.Future
 
 
 def _queue_id(name: object) -> str | None:
@@ -59,7 +48,7 @@ def _queue_id(name: object) -> str | None:
 class CallTracker(CallBook):
     def __init__(self, store: Store, publish: Publish, *, max_queue: int = 20000, **kw: Any) -> None:
         super().__init__(store, publish, **kw)
-        self._queue: asyncio.Queue[Event | _Notice] = asyncio.Queue(max_queue)
+        self._queue: asyncio.Queue[Event | Notice] = asyncio.Queue(max_queue)
         self._task: asyncio.Task | None = None
         self.stats.update(events=0, errors=0, dropped=0)
         self._handlers: dict[str, Callable[[Event, dt.datetime], Awaitable[None]]] = {
@@ -104,12 +93,12 @@ class CallTracker(CallBook):
         at = dt.datetime.now(dt.timezone.utc)
         if self._task is None:  # not started (tools, tests): apply at once
             return await self._notice(call_id, data, at)
-        notice = _Notice(call_id, data, at, asyncio.get_running_loop().create_future())
+        notice = Notice(call_id, data, at, asyncio.get_running_loop().create_future())
         if not self._enqueue(notice):
             return None
         return await notice.told
 
-    def _enqueue(self, item: Event | _Notice) -> bool:
+    def _enqueue(self, item: Event | Notice) -> bool:
         try:
             self._queue.put_nowait(item)
             return True
@@ -135,7 +124,7 @@ class CallTracker(CallBook):
         while not self._queue.empty():  # nobody will handle these: release notify() callers
             item = self._queue.get_nowait()
             self._queue.task_done()
-            if isinstance(item, _Notice) and not item.told.done():
+            if isinstance(item, Notice) and not item.told.done():
                 item.told.set_result(None)
 
     async def drain(self, timeout: float = 30.0) -> None:
@@ -156,22 +145,12 @@ class CallTracker(CallBook):
         while True:
             item = await self._queue.get()
             try:
-                if isinstance(item, _Notice):
+                if isinstance(item, Notice):
                     await self._handle_notice(item)
                 else:
                     await self.handle(item)
             finally:
                 self._queue.task_done()
-
-    async def _handle_notice(self, notice: _Notice) -> None:
-        told = None
-        try:
-            told = await self._notice(notice.call_id, notice.data, notice.at)
-        except Exception:
-            self.stats["errors"] += 1
-            log.exception("update for call %s could not be handled", notice.call_id)
-        if not notice.told.done():
-            notice.told.set_result(told)
 
     async def handle(self, event: Event) -> None:
         """Apply one AMI event; errors are logged and isolated to that event."""

@@ -17,6 +17,7 @@ never waits either way.
 """
 from __future__ import annotations
 
+import collections
 import itertools
 import logging
 import os
@@ -50,7 +51,7 @@ class Stream:
         self._on_partial, self._on_final = on_partial, on_final
         self._on_degraded, self._on_spool_text = on_degraded, on_spool_text
         self._lock = threading.Lock()
-        self._pending: list[bytes] = []
+        self._pending: collections.deque[bytes] = collections.deque()
         self._pending_bytes = 0
         self._max_pending = int(engine.backlog_seconds * rate) * 2
         self._scheduled = False
@@ -121,7 +122,7 @@ class Stream:
         with self._lock:
             take, size = [], 0
             while self._pending and size < limit:
-                chunk = self._pending.pop(0)
+                chunk = self._pending.popleft()
                 take.append(chunk)
                 size += len(chunk)
             self._pending_bytes -= size

@@ -87,6 +87,11 @@ class LiveServer:
         log.info("live transcription listening on %s:%d", self.host, self.port)
         return self
 
+    @property
+    def connections(self) -> int:
+        """Connections being served (call legs streaming, or headers awaited)."""
+        return len(self._conns)
+
     async def stop(self) -> None:
         if self._server is not None:
             self._server.close()

@@ -44,7 +44,7 @@ def _call_id(session: Session, linkedid: str) -> int:
 
 
 _CALL_IDS = select(Call.linkedid, Call.id).where(Call.linkedid.in_(bindparam("lids", expanding=True)))
-_NEW_CALL = insert(Call)
+_NEW_CALLS = insert(Call).returning(Call.linkedid, Call.id)  # RETURNING: SQLite >= 3.35, PostgreSQL
 _NEW_EVENT = insert(CallEvent)
 
 
@@ -57,8 +57,7 @@ def _call_ids(session: Session, linkedids: list[str]) -> dict[str, int]:
         known = dict(conn.execute(_CALL_IDS, {"lids": missing}).all())
         new = [lid for lid in missing if lid not in known]
         if new:
-            conn.execute(_NEW_CALL, [{"linkedid": lid} for lid in new])
-            known.update(conn.execute(_CALL_IDS, {"lids": new}).all())
+            known.update(conn.execute(_NEW_CALLS, [{"linkedid": lid} for lid in new]).all())
         cache.update(known)
     return {lid: cache[lid] for lid in linkedids}
 

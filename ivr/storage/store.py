@@ -8,7 +8,9 @@ otherwise be committed one job at a time (~0.5 ms each on SQLite, too slow for
 100 calls/s x ~20 writes), so when nobody awaits a result the worker lingers a
 few milliseconds to gather more, and runs of consecutive jobs whose function
 has a `bulk` attribute (repo.upsert_call/record_event) are handed to it
-together, to be written in a few executemany statements.
+together, to be written in a few executemany statements; reads marked
+`deferrable` (the tracker's screen-pop reads) wait for the end of such a run
+instead of splitting it.
 Jobs run in submission order, so a read queued after a write sees it. A job
 that fails is retried alone, so one bad event never loses its batch-mates.
 """
@@ -179,21 +181,39 @@ class Store:
 
 
 def _run_jobs(session, batch: list[_Job]) -> list[Any]:
-    """Run `batch` in order; a run of jobs sharing a `bulk` function goes to it at once."""
-    results: list[Any] = []
+    """Run `batch` in order; a run of jobs sharing a `bulk` function goes to it at once.
+
+    A job whose function is marked `deferrable` (a read that may as well see
+    writes queued after it) does not break such a run: it runs right after it.
+    """
+    results: list[Any] = [None] * len(batch)
     i = 0
     while i < len(batch):
         bulk = getattr(batch[i].fn, "bulk", None)
-        j = i + 1
         if bulk is None:
-            job = batch[i]
-            results.append(job.fn(session, *job.args, **job.kwargs))
-        else:
-            while j < len(batch) and getattr(batch[j].fn, "bulk", None) is bulk:
-                j += 1
-            results += bulk(session, [(job.fn, job.args, job.kwargs) for job in batch[i:j]])
-        i = j
+            results[i] = _call(session, batch[i])
+            i += 1
+            continue
+        run, later = [i], []
+        i += 1
+        while i < len(batch):
+            fn = batch[i].fn
+            if getattr(fn, "bulk", None) is bulk:
+                run.append(i)
+            elif getattr(fn, "deferrable", False):
+                later.append(i)
+            else:
+                break
+            i += 1
+        for k, result in zip(run, bulk(session, [(batch[k].fn, batch[k].args, batch[k].kwargs) for k in run])):
+            results[k] = result
+        for k in later:
+            results[k] = _call(session, batch[k])
     return results
+
+
+def _call(session, job: _Job) -> Any:
+    return job.fn(session, *job.args, **job.kwargs)
 
 
 def _resolve(job: _Job, result: Any, exc: BaseException | None) -> None:
