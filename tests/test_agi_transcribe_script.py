@@ -25,7 +25,7 @@ from tests.asterisk_harness import free_port
 
 SCRIPT = Path(__file__).resolve().parents[1] / "agi_scripts" / "transcribe.py"
 CALLER = "13912345678"
-PROMPT = 2.0
+PROMPT = 3.0  # seconds within which the script must notice the end of the call and exit (CI is loaded)
 # Put the audio pipe on fd 3 and exec the script (what res_agi does before exec).
 MOVE_TO_FD3 = ("import os, sys; fd = int(sys.argv[1])\n"
                "if fd != 3: os.dup2(fd, 3); os.close(fd)\n"

@@ -106,7 +106,7 @@ def test_overload_spools_without_blocking_and_transcribes_after_the_call(call, m
                 spooled = w.getnframes() / w.getframerate()
             # Nothing lost: decoded live + spooled = all the audio of the call.
             assert abs(s.decoded_seconds + spooled - len(audio) / 16000) < 0.001
-            assert s.decoded_seconds <= 0.5 + 0.02
+            assert s.decoded_seconds < 2.0  # it degraded early: decoding could not keep up
         assert got_all.wait(120), f"after-call transcription incomplete: {sorted(after_call)}"
         for s in streams:
             assert after_call[s.call_id], "spooled audio produced no text"
