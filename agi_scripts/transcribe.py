@@ -3,9 +3,10 @@
 
 Run by Asterisk itself (inside its root, with the root's python3):
 
-    same => n,EAGI(transcribe.py,127.0.0.1:4574,${CHANNEL(linkedid)})
+    same => n,EAGI(transcribe.py,127.0.0.1:4574,${CHANNEL(linkedid)}[,SECONDS])
 
-Arguments: [HOST:PORT] [CALL_ID]. Without them: $HOTLINE_LIVE_ADDR (default
+Arguments: [HOST:PORT] [CALL_ID] [SECONDS]. SECONDS bounds a "please state
+your matter" step: the dialplan goes on after that long. Without them: $HOTLINE_LIVE_ADDR (default
 127.0.0.1:4574) and the channel's linkedid. Asterisk writes the channel's audio
 to fd 3 as signed linear; $EAGI_AUDIO_FORMAT says at which rate (slin = 8 kHz,
 slin16 = 16 kHz, ...). The script sends a JSON header, waits for "OK", then
@@ -78,11 +79,11 @@ def connect(addr, header):
         raise
 
 
-def stream(agi, sock):
-    """Copy fd 3 to the socket until the call ends; returns why it stopped."""
+def stream(agi, sock, limit=MAX_SECONDS):
+    """Copy fd 3 to the socket until the call ends or `limit` s pass; returns why it stopped."""
     stdin_fd = agi.stdin.fileno()
     last_audio = started = time.monotonic()
-    while time.monotonic() - started < MAX_SECONDS:
+    while time.monotonic() - started < limit:
         if agi._got_sighup:
             return "SIGHUP"
         ready, _, _ = select.select([AUDIO_FD, stdin_fd], [], [], POLL)
@@ -120,6 +121,7 @@ def main(argv):
         addr = parse_addr(argv[1] if len(argv) > 1 and argv[1] else os.environ.get("HOTLINE_LIVE_ADDR", DEFAULT_ADDR))
         call_id = argv[2] if len(argv) > 2 and argv[2] else (
             agi.get_full_variable("${CHANNEL(linkedid)}") or agi.env.get("agi_uniqueid", ""))
+        limit = min(float(argv[3]), MAX_SECONDS) if len(argv) > 3 and argv[3] else MAX_SECONDS
         rate = eagi_rate(agi.get_variable("EAGI_AUDIO_FORMAT"))
         header = {"call_id": call_id, "channel": agi.env.get("agi_channel", ""), "rate": rate}
     except Exception as exc:  # AGIHangup, bad arguments: nothing to transcribe
@@ -135,7 +137,7 @@ def main(argv):
             pass
         return 0
     try:
-        why = stream(agi, sock)
+        why = stream(agi, sock, limit)
     except Exception as exc:  # hangup seen by CHANNEL STATUS, server gone, fd 3 closed
         why = exc.__class__.__name__
     finally:

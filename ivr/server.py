@@ -23,6 +23,7 @@ from ivr.ami.tracker import CallTracker
 from ivr.asterisk import embedded
 from ivr.config.model import Config
 from ivr.plan.decide import Plan
+from ivr.speech.service import speech_service
 from ivr.storage import repo
 from ivr.storage.db import redacted
 from ivr.storage.store import Store
@@ -99,6 +100,9 @@ class HotlineServer:
         s.tracker.attach(s.ami)
         await s.tracker.start()
         s.transfers = TransferService.from_services(s)
+        s.speech = speech_service(c, s)
+        if s.speech is not None:
+            await s.speech.start()  # a missing model disables speech only, logged
         await s.ami.connect()  # returns at once; reconnects in the background
         s.agi = FastAgiServer.from_config(c.fastagi, context=s)
         await s.agi.start()
@@ -117,6 +121,8 @@ class HotlineServer:
             await s.agi.stop()
         if self._runner:
             await self._runner.cleanup()
+        if s.speech is not None:
+            await s.speech.stop()
         if s.transfers is not None:
             await s.transfers.close()
         if s.tracker:

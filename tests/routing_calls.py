@@ -40,12 +40,12 @@ class CallResult:
 
 
 async def place(ami: Ami, number: str, *, hold: int = 12, dtmf: str = "", dtmf_after: float = 1,
-                say: str = "", callerid: str = "13912345678") -> CallResult:
+                say: str = "", say_after: float = 0, callerid: str = "13912345678") -> CallResult:
     variables = {"HOTLINE_TEST_HOLD": str(hold)}
     if dtmf:
         variables |= {"HOTLINE_TEST_DTMF": dtmf, "HOTLINE_TEST_DTMF_AFTER": str(dtmf_after)}
     if say:
-        variables["HOTLINE_TEST_SAY"] = say
+        variables |= {"HOTLINE_TEST_SAY": say, "HOTLINE_TEST_SAY_AFTER": str(say_after)}
     tag = await ami.originate(number, caller_context="hotline-testcall", variables=variables,
                               callerid=callerid, timeout_ms=(hold + 10) * 1000)
     return CallResult(number, tag)

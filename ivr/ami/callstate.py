@@ -23,6 +23,23 @@ ANNOUNCE_ACTIONS = frozenset({"prompt_then_hangup", "not_in_service"})
 
 
 @dataclass
+class PopState:
+    """A call's screen-pop data read from storage, and its pops waiting for it (ivr.ami.popdata)."""
+
+    history: list[dict[str, Any]] | None = None  # caller's previous calls; None: not read yet
+    ticket: dict[str, Any] | None = None         # draft of ticket `ticket_read`
+    ticket_read: str | None = None               # ticket id `ticket` was read for
+    reading: dict[str, str] = field(default_factory=dict)  # reads under way: "history"/"ticket" -> key
+    reads: set[asyncio.Future] = field(default_factory=set)  # ... and their results to come
+    shown: bool = False                          # a ring/answer pop has gone out
+    # While a pop waits for its data, the call's publishes queue here, in order.
+    held: list[tuple[str | None, str, dict[str, Any]]] | None = None
+    held_since: float = 0.0                      # loop time the wait began
+    release: asyncio.TimerHandle | None = None   # next check whether to stop waiting
+    flushing: bool = False                       # a task is sending `held`
+
+
+@dataclass
 class CallState:
     linkedid: str
     started_at: dt.datetime
@@ -39,16 +56,7 @@ class CallState:
     talk_s: float = 0.0
     answered_by_agent: bool = False
     forwarded: bool = False         # bridged to a party that is not an agent
-    # Screen-pop data read from storage (ivr.ami.popdata), never awaited by the tracker:
-    history: list[dict[str, Any]] | None = None  # caller's previous calls; None: not read yet
-    ticket: dict[str, Any] | None = None         # draft of ticket `ticket_read`
-    ticket_read: str | None = None               # ticket id `ticket` was read for
-    reading: dict[str, str] = field(default_factory=dict)  # reads under way: "history"/"ticket" -> key
-    shown: bool = False                          # a ring/answer pop has gone out
-    # While a pop waits (briefly) for its data, this call's publishes queue here, in order.
-    held: list[tuple[str | None, str, dict[str, Any]]] | None = None
-    release: asyncio.TimerHandle | None = None   # ends the wait (pop_wait) if the data is late
-    flushing: bool = False                       # a task is sending `held`
+    pop: PopState = field(default_factory=PopState)
 
     def get(self, name: str) -> str | None:
         return self.fields.get(name)
@@ -78,10 +86,10 @@ class CallState:
 
     def pop_ticket(self) -> dict[str, Any] | None:
         """The ticket draft for a pop: as read, else just its id until it has been read."""
-        ticket_id = self.get("ticket_id")
+        ticket_id, pop = self.get("ticket_id"), self.pop
         if not ticket_id:
             return None
-        return (self.ticket if self.ticket_read == ticket_id and self.ticket else None) or {"id": ticket_id}
+        return (pop.ticket if pop.ticket_read == ticket_id and pop.ticket else None) or {"id": ticket_id}
 
     def screen_pop(self, now: dt.datetime, agent: str, line_name: str | None) -> dict[str, Any]:
         """The pop as of `now`; `history` and `ticket` are filled in when it is sent."""

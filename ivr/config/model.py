@@ -88,7 +88,9 @@ class Entry(Strict):
     options: dict[str, MenuOption] = Field(default_factory=dict)
     timeout: int = Field(5, ge=1, le=60)
     default: str = "queue:general"   # no key pressed / menu off
-    speech_intake: bool = False      # "please state your matter" step (speech issue)
+    # Calls for 12345 agents first get a short "please state your matter" step,
+    # transcribed live into the agent's pop and ticket (needs speech.enabled).
+    speech_intake: bool = False
 
 
 class Line(Strict):
@@ -222,6 +224,9 @@ class Speech(Strict):
     backlog_seconds: float = Field(3.0, gt=0, le=600)
     # Where degraded calls' audio waits for transcription after the call ("" = skip it).
     spool_dir: str = "/var/lib/hotline/speech-spool"
+    # "Please state your matter" step before the queue (hotline.entry.speech_intake).
+    intake_seconds: int = Field(8, ge=1, le=60)
+    intake_prompt: str = "请在提示音后简要说明您要反映的问题，说完请稍候。"
 
 
 class Config(Strict):

@@ -26,7 +26,9 @@ exten => s,1,Set(__HOTLINE_FALLBACK=1)
 [hotline-queue]
 ; Into HOTLINE_QUEUE. An expert queue (HOTLINE_OVERFLOW=<queue>,<seconds>)
 ; overflows to its pool after its wait, or at once when no expert is there.
-exten => s,1,Set(__HOTLINE_QUEUE_JOINED=${EPOCH})
+exten => s,1,GotoIf($["${HOTLINE_INTAKE}" = ""]?join)
+ same => n,Gosub(hotline-intake,s,1)
+ same => n(join),Set(__HOTLINE_QUEUE_JOINED=${EPOCH})
  same => n,GotoIf($["${HOTLINE_OVERFLOW}" = ""]?last)
  same => n,Queue(hotline-${HOTLINE_QUEUE},trc,,,${CUT(HOTLINE_OVERFLOW,\,,2)})
  same => n,GotoIf($["${QUEUESTATUS}" = ""]?done)
@@ -41,6 +43,15 @@ exten => s,1,Set(__HOTLINE_QUEUE_JOINED=${EPOCH})
  ; to the pool instead of being hung up (see transfer/dialplan.py).
  same => n(done),GotoIf($["${HOTLINE_XFER_GUARD}" != ""]?hotline-xfer-rescue,s,1)
  same => n,Hangup()
+
+[hotline-intake]
+; "Please state your matter": the caller's words go live to Vosk (EAGI) and
+; reach the agent's pop and ticket draft. HOTLINE_INTAKE=<live server>,<seconds>.
+exten => s,1,Answer()
+ same => n,Playback(hotline/intake&beep)
+ same => n,EAGI(transcribe.py,${CUT(HOTLINE_INTAKE,\,,1)},${CHANNEL(linkedid)},${CUT(HOTLINE_INTAKE,\,,2)})
+ same => n,Set(HOTLINE_INTAKE=)
+ same => n,Return()
 
 [hotline-dial-headers]
 ; Pre-dial handler on outgoing PJSIP legs: the line and ticket travel with the call.

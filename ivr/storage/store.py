@@ -34,13 +34,23 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 
+class Request(asyncio.Future):
+    """The result of a job queued with `Store.request`.
+
+    `started` turns true when the worker takes up the batch holding the job:
+    from then on the database is working on it, it is no longer waiting in line.
+    """
+
+    started = False
+
+
 @dataclass
 class _Job:
     fn: Callable[..., Any]
     args: tuple
     kwargs: dict
     loop: asyncio.AbstractEventLoop | None = None
-    future: asyncio.Future | None = None
+    future: Request | None = None
 
 
 @dataclass
@@ -84,10 +94,10 @@ class Store:
         """Queue `fn(session, *args)` and await its result (after its batch commits)."""
         return await self.request(fn, *args, **kwargs)
 
-    def request(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> asyncio.Future:
+    def request(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> Request:
         """Queue `fn(session, *args)` now; its result (after its batch commits) comes in the future returned."""
         loop = asyncio.get_running_loop()
-        job = _Job(fn, args, kwargs, loop, loop.create_future())
+        job = _Job(fn, args, kwargs, loop, Request(loop=loop))
         self._put(job)
         return job.future
 
@@ -151,6 +161,9 @@ class Store:
         return batch, False
 
     def _run_batch(self, batch: list[_Job]) -> None:
+        for job in batch:
+            if job.future is not None:
+                job.future.started = True
         self.stats.batches += 1
         self.stats.jobs += len(batch)
         self.stats.largest_batch = max(self.stats.largest_batch, len(batch))

@@ -56,6 +56,7 @@ async def route_call(call: AgiCall) -> None:
     variables = decision.channel_vars()
     # The ticket id exists from the first second: it travels with transfers.
     variables["HOTLINE_TICKET"] = await services.new_ticket_id()
+    variables["HOTLINE_INTAKE"] = _intake(services, decision)
     # HOTLINE_ACTION last: until it is set the dialplan would take the fail-safe.
     variables["HOTLINE_ACTION"] = variables.pop("HOTLINE_ACTION")
     for args in mset_arguments({f"__{name}": value for name, value in variables.items()}):
@@ -64,3 +65,13 @@ async def route_call(call: AgiCall) -> None:
             raise RuntimeError("Asterisk has no MSet application")
     log.info("call from %s to %s: %s/%s -> %s %s", mask_number(caller), dialed, decision.mode,
              decision.phase, decision.action, decision.target or "")
+
+
+def _intake(services, decision) -> str:
+    """`<live server>,<seconds>` when the caller should state their matter first, else ""."""
+    speech = getattr(services, "speech", None)
+    if speech is None or speech.live is None or not services.config.hotline.entry.speech_intake:
+        return ""
+    if decision.action not in ("queue", "prompt_then_forward"):
+        return ""
+    return f"{speech.address},{services.config.speech.intake_seconds}"

@@ -1,0 +1,114 @@
+"""What the server does with live transcripts.
+
+Each piece of text from the live server (EAGI → Vosk) goes to the call's
+agent as a transcript update; every final sentence re-drafts the call's
+ticket from everything said so far; an emergency phrase (着火了, 救命 …) in a
+partial or final hands the call to 119/120/110 at once and tells the agent
+and the supervisors. Speech is an add-on: a missing model disables only this
+feature, and nothing here can hold up a call.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+from ivr.config.model import Config
+from ivr.speech.errors import SpeechUnavailable
+from ivr.speech.ticket import detect_emergency, draft_ticket
+from ivr.storage import repo
+
+log = logging.getLogger("ivr.speech")
+
+SPEECH_ACTOR = "speech"  # who the audit log names for machine-made drafts
+TICKET_DRAFT_FIELDS = ("category", "summary", "address")
+MAX_CALLS = 5000         # transcripts kept for re-drafting; far more than calls in progress
+
+
+class SpeechService:
+    def __init__(self, config: Config, services: Any) -> None:
+        self.config = config
+        self.s = services          # tracker, transfers, store, hub, clock
+        self.engine = None
+        self.live = None
+        self._said: dict[str, list[str]] = {}
+        self._handed_over: set[str] = set()
+
+    async def start(self) -> bool:
+        """Load the model and listen for EAGI streams; False (logged) if speech is unavailable."""
+        from ivr.speech.engine import SpeechEngine
+        from ivr.speech.live import LiveServer
+
+        engine = SpeechEngine.from_config(self.config.speech)
+        try:  # loading a model takes seconds: not on the event loop
+            self.engine = await asyncio.get_running_loop().run_in_executor(None, engine.start)
+        except SpeechUnavailable as exc:
+            log.error("speech recognition disabled, calls go on without it: %s", exc)
+            return False
+        self.live = await LiveServer(self.engine, self.on_text, port=self.config.speech.live_port).start()
+        return True
+
+    async def stop(self) -> None:
+        if self.live:
+            await self.live.stop()
+        if self.engine:
+            self.engine.shutdown()
+
+    @property
+    def address(self) -> str:
+        """Where the EAGI script sends audio (HOST:PORT)."""
+        return f"127.0.0.1:{self.live.port if self.live else self.config.speech.live_port}"
+
+    async def on_text(self, call_id: str, kind: str, text: str) -> None:
+        text = text.strip()
+        if not text:
+            return
+        tracker = self.s.tracker
+        if kind == "final":
+            self._remember(call_id, text)
+        await tracker.notify(call_id, {"event": "transcript", "transcript": {kind: text}})
+        emergency = detect_emergency(text)
+        if emergency and call_id not in self._handed_over:
+            await self._hand_over(call_id, emergency)
+        if kind == "final":
+            await self._draft(call_id)
+
+    async def _hand_over(self, call_id: str, emergency: dict) -> None:
+        self._handed_over.add(call_id)
+        message = f"紧急情况「{emergency['phrase']}」：已转 {emergency['target']}"
+        log.warning("emergency phrase on call %s: handing over to %s", call_id, emergency["target"])
+        result: dict = {}
+        try:
+            result = await self.s.transfers.transfer_to_emergency(call_id, emergency["target"], emergency["phrase"])
+        except Exception as exc:  # the agent is told; the caller stays where they are
+            log.error("emergency hand-over of call %s failed: %s", call_id, exc)
+            message = f"紧急情况「{emergency['phrase']}」：转 {emergency['target']} 失败，请立即人工转接"
+        await self.s.tracker.notify(call_id, {"event": "emergency", "emergency": emergency, "transfer": result})
+        await self.s.hub.publish(None, "notice", {"call_id": call_id, "level": "warning", "message": message})
+        agent = self.s.tracker.agent_of(call_id)
+        if agent:
+            await self.s.hub.publish(agent, "notice", {"call_id": call_id, "level": "warning", "message": message})
+
+    async def _draft(self, call_id: str) -> None:
+        call = self.s.tracker.calls.get(call_id)
+        ticket_id = call.get("ticket_id") if call else None
+        draft = draft_ticket(" ".join(self._said[call_id]), self.config, at=self.s.clock(),
+                             caller=call.caller if call else None, line_id=call.get("line") if call else None)
+        fields = draft.to_dict()
+        if ticket_id and self.s.store:
+            saved = {k: fields[k] for k in TICKET_DRAFT_FIELDS if fields.get(k)} | {
+                "draft": {k: v for k, v in fields.items() if k not in TICKET_DRAFT_FIELDS}}
+            self.s.store.submit(repo.save_ticket_draft, ticket_id, saved, SPEECH_ACTOR)
+        await self.s.tracker.notify(call_id, {"event": "ticket", "ticket": {"id": ticket_id, **fields}})
+
+    def _remember(self, call_id: str, text: str) -> None:
+        self._said.setdefault(call_id, []).append(text)
+        while len(self._said) > MAX_CALLS:  # calls long over: forget the oldest
+            old = next(iter(self._said))
+            del self._said[old]
+            self._handed_over.discard(old)
+
+
+def speech_service(config: Config, services: Any) -> SpeechService | None:
+    return SpeechService(config, services) if config.speech.enabled else None
+
