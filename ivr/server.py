@@ -24,9 +24,9 @@ from ivr.asterisk import embedded
 from ivr.config.model import Config
 from ivr.plan.decide import Plan
 from ivr.speech.service import speech_service
-from ivr.storage import repo
 from ivr.storage.db import redacted
 from ivr.storage.store import Store
+from ivr.storage.ticket_ids import TicketIds
 from ivr.web.app import create_app
 from ivr.web.auth import make_runner
 from ivr.web.hub import Hub
@@ -53,11 +53,13 @@ class Services:
     speech: Any = None
     clock: Callable[[], dt.datetime] = utcnow  # tests pin the moment to test a phase
 
+    ticket_ids: TicketIds | None = None
+
     async def new_ticket_id(self) -> str:
         """A ticket id for a new call (T20261121-0001); empty without a database."""
-        if self.store is None:
+        if self.ticket_ids is None:
             return ""
-        return await self.store.run(repo.new_ticket, tz=self.config.hotline.timezone)
+        return await self.ticket_ids.next(self.clock())
 
     async def health(self) -> dict:
         db_ok = False
@@ -92,6 +94,7 @@ class HotlineServer:
         if c.database.url.startswith("sqlite:///"):
             Path(c.database.url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
         s.store = Store.open(c.database.url)
+        s.ticket_ids = TicketIds(s.store, c.hotline.timezone)
         log.info("database %s ready", redacted(c.database.url))
         a = c.asterisk.ami
         secret = self._ami_secret if self._ami_secret is not None else embedded.ami_secret(c)

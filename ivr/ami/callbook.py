@@ -59,8 +59,8 @@ class Notice:
 class CallBook(PopData):
     def __init__(self, store: Store, publish: Publish, *, agents: Iterable[str] = (),
                  line_names: Mapping[str, str] | None = None, tz: str = "Asia/Shanghai",
-                 max_calls: int = 20000, pop_wait: float = 0.05) -> None:
-        super().__init__(store, publish, pop_wait=pop_wait)
+                 max_calls: int = 20000, pop_wait: float = 0.05, pop_wait_max: float = 0.5) -> None:
+        super().__init__(store, publish, pop_wait=pop_wait, pop_wait_max=pop_wait_max)
         self.agents: set[str] = set(agents)      # grows with queue events
         self.line_names = dict(line_names or {})
         self.tz = ZoneInfo(tz)
@@ -268,8 +268,8 @@ class CallBook(PopData):
             if self._chan_call.get(uid) == call.linkedid:
                 del self._chan_call[uid]
             self._bridge_leave_all(uid)
-        if call.held is None:  # no pop left to fill: its data is no longer needed
-            call.history = call.ticket = None
+        if call.pop.held is None:  # no pop left to fill: its data is no longer needed
+            call.pop.history = call.pop.ticket = None
         self._ended[call.linkedid] = call  # late AgentComplete still lands on the record
         if len(self._ended) > ENDED_MEMORY:
             self._ended.popitem(last=False)

@@ -8,17 +8,19 @@ call wait for it. Instead:
 - reads start as soon as their key is known — the caller's number at the
   call's first channel, the ticket at HOTLINE_TICKET — which in real traffic
   is seconds (the IVR) before any phone rings; their results land on the
-  `CallState` when they arrive;
-- a pop whose data is still on its way waits for it at most `pop_wait`
-  seconds, alone: the call's later publishes queue behind it (their order
-  never changes) while other calls go on; then it goes out with what is
-  known and the data follows as an `update` (`event: "info"`, `history`,
-  `ticket`) to the agents on the call;
+  call's `PopState` when they arrive;
+- a pop whose data is still on its way waits for it, alone: the call's later
+  publishes queue behind it (their order never changes) while the tracker and
+  every other call go on. It waits `pop_wait` (50 ms) for a read still in the
+  Store's queue (a database that is stuck or far behind), and up to
+  `pop_wait_max` (0.5 s) while the database is executing it;
+- then it goes out with what is known, and the data follows as an `update`
+  (`event: "info"`, `history`, `ticket`) to the agents on the call;
 - each pop re-reads a ticket already known (the agent or the speech service
   may have changed it): an `update` follows when it differs.
 
 `PopData` is the base of `ivr.ami.callbook.CallBook`; every publish of the
-tracker goes through `_publish` so held pops keep their place.
+tracker goes through `_publish`, so held pops keep their place.
 """
 from __future__ import annotations
 
@@ -30,7 +32,7 @@ from typing import Any
 
 from ivr.ami.callstate import CallState
 from ivr.storage import repo
-from ivr.storage.store import Store
+from ivr.storage.store import Request, Store
 
 log = logging.getLogger(__name__)
 Publish = Callable[[str | None, str, dict], Awaitable[None]]
@@ -49,10 +51,12 @@ pop_data.deferrable = True  # type: ignore[attr-defined]
 
 
 class PopData:
-    def __init__(self, store: Store, publish: Publish, *, pop_wait: float = 0.05) -> None:
+    def __init__(self, store: Store, publish: Publish, *, pop_wait: float = 0.05,
+                 pop_wait_max: float = 0.5) -> None:
         self.store = store
         self.publish = publish
         self.pop_wait = pop_wait
+        self.pop_wait_max = pop_wait_max
         self.calls: OrderedDict[str, CallState] = OrderedDict()
         self._busy: set[asyncio.Future] = set()  # reads and flushes of held publishes under way
         self.stats: dict[str, int] = {"pops": 0, "pops_held": 0, "pops_without_data": 0, "late_updates": 0,
@@ -61,58 +65,60 @@ class PopData:
     # -- reads ------------------------------------------------------------------
     def _read(self, call: CallState, history: bool = False, ticket: bool = False) -> None:
         """Start reading what the call's pops show, unless that read is already under way."""
+        pop = call.pop
         if call.internal:
             return
-        caller = call.caller if history and call.caller and call.reading.get("history") != call.caller else None
+        caller = call.caller if history and call.caller and pop.reading.get("history") != call.caller else None
         ticket_id = call.get("ticket_id") if ticket else None
-        if ticket_id and call.reading.get("ticket") == ticket_id:
+        if ticket_id and pop.reading.get("ticket") == ticket_id:
             ticket_id = None
         if not caller and not ticket_id:
             return
         if caller:
-            call.reading["history"] = caller
+            pop.reading["history"] = caller
         if ticket_id:
-            call.reading["ticket"] = ticket_id
-        task = self.store.request(pop_data, caller, call.linkedid, ticket_id)
-        self._busy.add(task)
-        task.add_done_callback(lambda t: self._arrived(call, caller, ticket_id, t))
+            pop.reading["ticket"] = ticket_id
+        request = self.store.request(pop_data, caller, call.linkedid, ticket_id)
+        pop.reads.add(request)
+        self._busy.add(request)
+        request.add_done_callback(lambda r: self._arrived(call, caller, ticket_id, r))
 
-    def _missing(self, call: CallState) -> bool:
+    @staticmethod
+    def _missing(call: CallState) -> bool:
         """A pop now would lack data that is being read."""
-        ticket_id = call.get("ticket_id")
-        history = call.history is None and call.caller is not None and call.reading.get("history") == call.caller
-        ticket = bool(ticket_id) and call.ticket_read != ticket_id and call.reading.get("ticket") == ticket_id
+        pop, ticket_id = call.pop, call.get("ticket_id")
+        history = pop.history is None and call.caller is not None and pop.reading.get("history") == call.caller
+        ticket = bool(ticket_id) and pop.ticket_read != ticket_id and pop.reading.get("ticket") == ticket_id
         return history or ticket
 
-    def _arrived(self, call: CallState, caller: str | None, ticket_id: str | None, task: asyncio.Future) -> None:
-        self._busy.discard(task)
+    def _arrived(self, call: CallState, caller: str | None, ticket_id: str | None, request: Request) -> None:
+        pop = call.pop
+        self._busy.discard(request)
+        pop.reads.discard(request)
         for what, key in (("history", caller), ("ticket", ticket_id)):
-            if key is not None and call.reading.get(what) == key:
-                del call.reading[what]
-        if task.cancelled():
+            if key is not None and pop.reading.get(what) == key:
+                del pop.reading[what]
+        if request.cancelled():
             return
-        history = ticket = None
-        if task.exception() is not None:
-            self.stats["read_errors"] += 1  # the store logged it; later pops read again
+        failed = request.exception() is not None
+        if failed:
+            self.stats["read_errors"] += 1  # the store logged it; the next pop reads again
             log.warning("screen-pop data for call %s could not be read: %s", call.linkedid,
-                        type(task.exception()).__name__)
-        else:
-            history, ticket = task.result()
+                        type(request.exception()).__name__)
+        history, ticket = (None, None) if failed else request.result()
         changed: dict[str, Any] = {}
         if history is not None and caller == call.caller:
-            if history != (call.history or []):
+            if history != (pop.history or []):
                 changed["history"] = history
-            call.history = history
-        if ticket_id is not None and task.exception() is None and ticket_id == call.get("ticket_id"):
+            pop.history = history
+        if ticket_id is not None and not failed and ticket_id == call.get("ticket_id"):
             before = call.pop_ticket()
-            call.ticket, call.ticket_read = ticket, ticket_id
+            pop.ticket, pop.ticket_read = ticket, ticket_id
             if call.pop_ticket() != before:
                 changed["ticket"] = call.pop_ticket()
-        if call.release is not None and not self._missing(call):
-            call.release.cancel()
-            call.release = None
-            self._flush_soon(call)  # the held pops go out now, with their data
-        if changed and call.shown and self.calls.get(call.linkedid) is call:
+        if pop.release is not None and not self._missing(call):
+            self._stop_waiting(call)  # the held pops go out now, with their data
+        if changed and pop.shown and self.calls.get(call.linkedid) is call:
             self.stats["late_updates"] += 1
             for agent in dict.fromkeys([call.agent, *call.ringing]):
                 if agent:
@@ -121,57 +127,74 @@ class PopData:
     # -- publishing in order ------------------------------------------------------
     async def _send_pop(self, call: CallState, agent: str, kind: str, payload: dict[str, Any]) -> None:
         """Send a pop; if its data is still being read, hold this call's publishes a moment."""
+        pop = call.pop
         self.stats["pops"] += 1
-        self._read(call, history=call.history is None, ticket=True)
+        self._read(call, history=pop.history is None, ticket=True)
         if self._missing(call):
             self.stats["pops_held"] += 1
-            if call.held is None:
-                call.held = []
-            if call.release is None:
-                call.release = asyncio.get_running_loop().call_later(self.pop_wait, self._give_up_waiting, call)
+            if pop.held is None:
+                pop.held = []
+            if pop.release is None:
+                loop = asyncio.get_running_loop()
+                pop.held_since = loop.time()
+                pop.release = loop.call_later(self.pop_wait, self._check_wait, call)
         await self._publish(call, agent, kind, payload)
 
+    def _check_wait(self, call: CallState) -> None:
+        """`pop_wait` is over: go on waiting only while the database is working on the reads."""
+        pop = call.pop
+        loop = asyncio.get_running_loop()
+        left = pop.held_since + self.pop_wait_max - loop.time()
+        if left > 0 and any(r.started and not r.done() for r in pop.reads):
+            pop.release = loop.call_later(min(self.pop_wait, left), self._check_wait, call)
+            return
+        self._stop_waiting(call)
+
+    def _stop_waiting(self, call: CallState) -> None:
+        if call.pop.release is not None:
+            call.pop.release.cancel()
+            call.pop.release = None
+        self._flush_soon(call)
+
     async def _publish(self, call: CallState, agent: str | None, kind: str, payload: dict) -> None:
-        if call.held is not None:  # behind a held pop: keep the call's order
-            call.held.append((agent, kind, payload))
+        if call.pop.held is not None:  # behind a held pop: keep the call's order
+            call.pop.held.append((agent, kind, payload))
             return
         await self._send(call, agent, kind, payload)
 
     def _post(self, call: CallState, agent: str | None, kind: str, payload: dict) -> None:
         """Publish from a callback: after whatever the call has queued."""
-        if call.held is None:
-            call.held = []
-        call.held.append((agent, kind, payload))
-        if call.release is None:
+        pop = call.pop
+        if pop.held is None:
+            pop.held = []
+        pop.held.append((agent, kind, payload))
+        if pop.release is None:
             self._flush_soon(call)
 
-    def _give_up_waiting(self, call: CallState) -> None:
-        call.release = None
-        self._flush_soon(call)
-
     def _flush_soon(self, call: CallState) -> None:
-        if call.held is None or call.flushing:
+        if call.pop.held is None or call.pop.flushing:
             return
-        call.flushing = True
+        call.pop.flushing = True
         task = asyncio.ensure_future(self._flush(call))
         self._busy.add(task)
         task.add_done_callback(self._busy.discard)
 
     async def _flush(self, call: CallState) -> None:
+        pop = call.pop
         try:
-            while call.held and call.release is None:
-                agent, kind, payload = call.held.pop(0)
+            while pop.held and pop.release is None:
+                agent, kind, payload = pop.held.pop(0)
                 await self._send(call, agent, kind, payload)
         finally:
-            call.flushing = False
-            if not call.held and call.release is None:
-                call.held = None
+            pop.flushing = False
+            if not pop.held and pop.release is None:
+                pop.held = None
 
     async def _send(self, call: CallState, agent: str | None, kind: str, payload: dict) -> None:
         if kind in POP_KINDS:
-            payload["history"] = list(call.history or [])
+            payload["history"] = list(call.pop.history or [])
             payload["ticket"] = call.pop_ticket()
-            call.shown = True
+            call.pop.shown = True
             if self._missing(call):
                 self.stats["pops_without_data"] += 1  # an update follows when the data arrives
         try:
@@ -184,6 +207,6 @@ class PopData:
         for task in list(self._busy):
             task.cancel()
         for call in self.calls.values():
-            if call.release is not None:
-                call.release.cancel()
-                call.release = None
+            if call.pop.release is not None:
+                call.pop.release.cancel()
+                call.pop.release = None

@@ -191,7 +191,7 @@ class CallTracker(CallBook):
             return
         if number != call.caller:
             call.caller = number
-            call.history = None  # the history read so far was another number's
+            call.pop.history = None  # the history read so far was another number's
             self._save(call, {"caller": number})
             self._read(call, history=True)
 

@@ -1,0 +1,55 @@
+"""Ticket ids for new calls, handed out without waiting on the database.
+
+The route handler needs an id the moment a call arrives (it travels with
+transfers), and a call must never wait behind queued database writes. The
+day's last number is read once, then ids come from memory; each id's row is
+written in the background, in order. One server process allocates ids, as
+for `repo.new_ticket`.
+"""
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from ivr.storage.models import Ticket
+from ivr.storage.store import Store
+
+
+def last_seq(session: Session, prefix: str) -> int:
+    """The highest number after `prefix` (T20261121-) among stored tickets, 0 if none."""
+    last = session.execute(
+        select(Ticket.id).where(Ticket.id.like(prefix + "%"))
+        .order_by(func.length(Ticket.id).desc(), Ticket.id.desc()).limit(1)
+    ).scalar()
+    return int(last[len(prefix):]) if last else 0
+
+
+def reserve(session: Session, ticket_id: str) -> None:
+    if session.get(Ticket, ticket_id) is None:
+        session.add(Ticket(id=ticket_id))
+        session.flush()
+
+
+class TicketIds:
+    def __init__(self, store: Store, tz: str) -> None:
+        self.store = store
+        self.tz = ZoneInfo(tz)
+        self._prefix = ""
+        self._seq = 0
+        self._lock = asyncio.Lock()
+
+    async def next(self, now: dt.datetime) -> str:
+        prefix = f"T{now.astimezone(self.tz):%Y%m%d}-"
+        if prefix != self._prefix:
+            async with self._lock:  # once a day: calls arriving meanwhile wait for the same read
+                if prefix != self._prefix:
+                    self._seq = await self.store.run(last_seq, prefix)
+                    self._prefix = prefix
+        self._seq += 1
+        ticket_id = f"{prefix}{self._seq:04d}"
+        self.store.submit(reserve, ticket_id)
+        return ticket_id
