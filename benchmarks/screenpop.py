@@ -1,6 +1,7 @@
 """Screen-pop latency with 1,000 connected agent consoles and 100 calls a second.
 
     python benchmarks/screenpop.py [--agents 1000] [--rate 100] [--seconds 20]
+                                   [--systems bare,hub,tracker] [--db sqlite|postgresql|URL]
 
 Three systems, each in its own server process, loaded the same way, with the
 agents' websockets held by a separate client process (both on 127.0.0.1):
@@ -11,8 +12,11 @@ agents' websockets held by a separate client process (both on 127.0.0.1):
   hub      our app (`create_app`: token auth, Hub with ring buffers, bounded
            per-connection queues, per-viewer masking); events enter `publish()`
   tracker  the same app behind the AMI call tracker (ivr.ami.tracker) with its
-           SQLite store: events enter as raw AMI events (`feed()`), so the
-           figure covers AMI event -> tracker -> storage lookup -> hub -> socket
+           store (SQLite temp file; `--db postgresql` starts a throwaway local
+           PostgreSQL like the tests' one): events enter as raw AMI events
+           (`feed()`; transcript lines through `notify()`), so the figure covers
+           AMI event -> tracker -> storage lookup -> hub -> socket. After the
+           run every call and call event must be in the database (`db_lost`).
 
 Each call: ring (the pop) at 0 s, answer at 1 s, three live-transcript updates,
 hangup at 4.5 s; every agent gets its calls in turn, two supervisors see all.

@@ -36,6 +36,11 @@ from transfer.service import TransferService
 log = logging.getLogger("ivr.server")
 
 
+# Events the server never reads, dropped by Asterisk for this session: one
+# Newexten per dialplan step, and VarSet of variables other than HOTLINE_*.
+SERVER_EVENT_FILTERS = ("!Event: Newexten", "!Variable: [^_H]")
+
+
 def utcnow() -> dt.datetime:
     return dt.datetime.now(dt.timezone.utc)
 
@@ -98,7 +103,7 @@ class HotlineServer:
         log.info("database %s ready", redacted(c.database.url))
         a = c.asterisk.ami
         secret = self._ami_secret if self._ami_secret is not None else embedded.ami_secret(c)
-        s.ami = AmiClient(a.host, a.port, a.username, secret)
+        s.ami = AmiClient(a.host, a.port, a.username, secret, filters=SERVER_EVENT_FILTERS)
         s.tracker = CallTracker.from_config(c, s.store, s.hub.publish)
         s.tracker.attach(s.ami)
         await s.tracker.start()

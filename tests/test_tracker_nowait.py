@@ -191,3 +191,23 @@ async def test_writes_arriving_one_by_one_share_commits(db_store):
         assert call["started_at"] == (t0 + dt.timedelta(seconds=last)).isoformat()
         ticks = [e["data"]["i"] for e in db_store.run_sync(repo.call_events, f"trickle-{k}")]
         assert ticks == list(range(k, 300, 5))
+
+
+async def test_a_draft_saved_by_another_service_is_in_the_next_pop(tracked):
+    """The speech service saves the ticket draft, then notify()s: the answer pop shows the saved draft."""
+    tracker, rec, store = tracked
+    events, lid = A.answered_call(), A.CALLER1.lid
+    rung, answered = split(events, "AgentCalled"), split(events, "BridgeEnter", Channel=A.AGENT1001_1.name)
+    feed(tracker, events[:rung])
+    await tracker.drain()
+    ring = rec.calls[-1][3]
+    assert ring["ticket"]["id"] == A.TICKET1 and ring["ticket"]["summary"] is None
+
+    store.submit(repo.save_ticket_draft, A.TICKET1, {"summary": "养老保险关系转移"}, "speech")
+    note = {"event": "ticket", "ticket": {"id": A.TICKET1, "summary": "养老保险关系转移"}}
+    assert await tracker.notify(lid, note) == "agent1001"
+    feed(tracker, events[rung:answered])
+    await tracker.drain()
+    assert rec.kinds()[-2:] == [("agent1001", "update", "ticket"), ("agent1001", "answer", None)]
+    answer = rec.calls[-1][3]
+    assert answer["ticket"]["summary"] == "养老保险关系转移" and answer["ticket"]["updated_by"] == "speech"

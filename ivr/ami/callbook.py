@@ -102,6 +102,9 @@ class CallBook(PopData):
         if call.internal:
             return None
         self._record(call, at, kind, data)
+        ticket = data.get("ticket")
+        if isinstance(ticket, dict) and ticket.get("id") and ticket.get("id") == call.get("ticket_id"):
+            self._ticket_changed(call)  # later pops show the saved draft
         target = self._target(call)
         await self._publish(call, target, "update", {**data, "call_id": call_id})
         return target

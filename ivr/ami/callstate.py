@@ -29,8 +29,9 @@ class PopState:
     history: list[dict[str, Any]] | None = None  # caller's previous calls; None: not read yet
     ticket: dict[str, Any] | None = None         # draft of ticket `ticket_read`
     ticket_read: str | None = None               # ticket id `ticket` was read for
-    reading: dict[str, str] = field(default_factory=dict)  # reads under way: "history"/"ticket" -> key
-    reads: set[asyncio.Future] = field(default_factory=set)  # ... and their results to come
+    # Latest read under way of "history"/"ticket": (caller or ticket id, its result to come)
+    reading: dict[str, tuple[str, asyncio.Future]] = field(default_factory=dict)
+    reads: set[asyncio.Future] = field(default_factory=set)  # every read under way
     shown: bool = False                          # a ring/answer pop has gone out
     # While a pop waits for its data, the call's publishes queue here, in order.
     held: list[tuple[str | None, str, dict[str, Any]]] | None = None

@@ -58,13 +58,16 @@ class AmiClient:
     def __init__(self, host: str, port: int, username: str, secret: str, *,
                  backoff_initial: float = 0.5, backoff_max: float = 10.0, connect_timeout: float = 5.0,
                  login_timeout: float = 10.0, action_timeout: float = 10.0,
-                 ping_interval: float = 20.0, ping_timeout: float = 5.0) -> None:
+                 ping_interval: float = 20.0, ping_timeout: float = 5.0, filters: tuple[str, ...] = ()) -> None:
         self.host, self.port, self.username = host, port, username
         self.backoff_initial, self.backoff_max = backoff_initial, backoff_max
         self.connect_timeout, self.login_timeout = connect_timeout, login_timeout
         self.action_timeout = action_timeout
         self.ping_interval, self.ping_timeout = ping_interval, ping_timeout
         self.logins = 0  # successful logins, reconnections included
+        # AMI `Filter` expressions for this session only (e.g. "!Event: Newexten"): events
+        # the application never reads are dropped by Asterisk instead of parsed here.
+        self.filters = filters
         self._manager = HotlineManager(
             self, host=host, port=port, username=username, secret=secret, events="on",
             ping_delay=10**9,  # panoramisk's fire-and-forget pinger is replaced by our heartbeat
@@ -257,12 +260,23 @@ class AmiClient:
             return False
         self.logins += 1
         log.info("AMI: logged in to %s:%s as %r", self.host, self.port, self.username)
+        await self._add_filters()
         self._ready.set()
         try:
             await self._heartbeat(transport)
         finally:
             self._ready.clear()
         return True
+
+    async def _add_filters(self) -> None:
+        for expression in self.filters:
+            fut = self._manager.send_action({"Action": "Filter", "Operation": "Add", "Filter": expression}, as_list=False)
+            try:
+                resp = await asyncio.wait_for(fut, self.action_timeout)
+            except TimeoutError:
+                resp = None
+            if resp is None or not resp.success:
+                log.warning("AMI: event filter %r not accepted; all events will be read", expression)
 
     async def _heartbeat(self, transport: asyncio.BaseTransport) -> None:
         while True:

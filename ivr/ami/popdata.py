@@ -50,6 +50,11 @@ def pop_data(session, caller: str | None, linkedid: str, ticket_id: str | None) 
 pop_data.deferrable = True  # type: ignore[attr-defined]
 
 
+def _key(reading: dict[str, tuple[str, asyncio.Future]], what: str) -> str | None:
+    """What the latest read of `what` under way is for (a caller, a ticket id), if any."""
+    return reading.get(what, (None, None))[0]
+
+
 class PopData:
     def __init__(self, store: Store, publish: Publish, *, pop_wait: float = 0.05,
                  pop_wait_max: float = 0.5) -> None:
@@ -68,35 +73,44 @@ class PopData:
         pop = call.pop
         if call.internal:
             return
-        caller = call.caller if history and call.caller and pop.reading.get("history") != call.caller else None
+        caller = call.caller if history and call.caller and _key(pop.reading, "history") != call.caller else None
         ticket_id = call.get("ticket_id") if ticket else None
-        if ticket_id and pop.reading.get("ticket") == ticket_id:
+        if ticket_id and _key(pop.reading, "ticket") == ticket_id:
             ticket_id = None
         if not caller and not ticket_id:
             return
-        if caller:
-            pop.reading["history"] = caller
-        if ticket_id:
-            pop.reading["ticket"] = ticket_id
         request = self.store.request(pop_data, caller, call.linkedid, ticket_id)
+        if caller:
+            pop.reading["history"] = (caller, request)
+        if ticket_id:
+            pop.reading["ticket"] = (ticket_id, request)
         pop.reads.add(request)
         self._busy.add(request)
         request.add_done_callback(lambda r: self._arrived(call, caller, ticket_id, r))
+
+    def _ticket_changed(self, call: CallState) -> None:
+        """Another service saved the call's ticket draft (before telling us): read it again.
+
+        A read already under way was queued before that save: its draft is stale.
+        """
+        call.pop.ticket_read = None
+        call.pop.reading.pop("ticket", None)
+        self._read(call, ticket=True)
 
     @staticmethod
     def _missing(call: CallState) -> bool:
         """A pop now would lack data that is being read."""
         pop, ticket_id = call.pop, call.get("ticket_id")
-        history = pop.history is None and call.caller is not None and pop.reading.get("history") == call.caller
-        ticket = bool(ticket_id) and pop.ticket_read != ticket_id and pop.reading.get("ticket") == ticket_id
+        history = pop.history is None and call.caller is not None and _key(pop.reading, "history") == call.caller
+        ticket = bool(ticket_id) and pop.ticket_read != ticket_id and _key(pop.reading, "ticket") == ticket_id
         return history or ticket
 
     def _arrived(self, call: CallState, caller: str | None, ticket_id: str | None, request: Request) -> None:
         pop = call.pop
         self._busy.discard(request)
         pop.reads.discard(request)
-        for what, key in (("history", caller), ("ticket", ticket_id)):
-            if key is not None and pop.reading.get(what) == key:
+        for what in ("history", "ticket"):
+            if pop.reading.get(what, (None, None))[1] is request:
                 del pop.reading[what]
         if request.cancelled():
             return
@@ -117,8 +131,8 @@ class PopData:
             if call.pop_ticket() != before:
                 changed["ticket"] = call.pop_ticket()
         if pop.release is not None and not self._missing(call):
-            self._stop_waiting(call)  # the held pops go out now, with their data
-        if changed and pop.shown and self.calls.get(call.linkedid) is call:
+            self._stop_waiting(call)  # the held pops go out now, with the data: no update needed
+        elif changed and pop.shown and self.calls.get(call.linkedid) is call:
             self.stats["late_updates"] += 1
             for agent in dict.fromkeys([call.agent, *call.ringing]):
                 if agent:

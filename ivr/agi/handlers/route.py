@@ -56,7 +56,9 @@ async def route_call(call: AgiCall) -> None:
     variables = decision.channel_vars()
     # The ticket id exists from the first second: it travels with transfers.
     variables["HOTLINE_TICKET"] = await services.new_ticket_id()
-    variables["HOTLINE_INTAKE"] = _intake(services, decision)
+    intake = _intake(services, decision)
+    if intake:  # the dialplan treats unset like empty: one variable less on most calls
+        variables["HOTLINE_INTAKE"] = intake
     # HOTLINE_ACTION last: until it is set the dialplan would take the fail-safe.
     variables["HOTLINE_ACTION"] = variables.pop("HOTLINE_ACTION")
     for args in mset_arguments({f"__{name}": value for name, value in variables.items()}):
