@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import gc
 import logging
 import signal
 from pathlib import Path
@@ -121,6 +122,9 @@ class HotlineServer:
         site = web.TCPSite(self._runner, c.web.host, c.web.port)
         await site.start()
         self.web_port = self._runner.addresses[0][1]
+        # What start-up built lives as long as the process: keep it out of the
+        # garbage collector's full passes (100+ ms pauses at 1,000 consoles).
+        gc.freeze()
         log.info("web on http://%s:%d (console /console/, health /healthz)", c.web.host, self.web_port)
 
     async def stop(self) -> None:

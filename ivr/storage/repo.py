@@ -180,6 +180,15 @@ def caller_history(session: Session, caller: str, exclude: str | None = None, li
 
 
 # -- tickets -----------------------------------------------------------------
+def last_ticket_seq(session: Session, prefix: str) -> int:
+    """The highest number after `prefix` (T20261121-) among stored tickets, 0 if none."""
+    last = session.execute(
+        select(Ticket.id).where(Ticket.id.like(prefix + "%"))
+        .order_by(func.length(Ticket.id).desc(), Ticket.id.desc()).limit(1)
+    ).scalar()
+    return int(last[len(prefix):]) if last else 0
+
+
 def new_ticket(session: Session, *, call: str | None = None, actor: str | None = None,
                tz: str = "Asia/Shanghai", at: dt.datetime | None = None) -> str:
     """Allocate the next ticket id of the local day (T20261121-0001) as a draft.
@@ -188,12 +197,7 @@ def new_ticket(session: Session, *, call: str | None = None, actor: str | None =
     """
     day = (at or utcnow()).astimezone(ZoneInfo(tz)).strftime("%Y%m%d")
     prefix = f"T{day}-"
-    last = session.execute(
-        select(Ticket.id).where(Ticket.id.like(prefix + "%"))
-        .order_by(func.length(Ticket.id).desc(), Ticket.id.desc()).limit(1)
-    ).scalar()
-    seq = int(last[len(prefix):]) + 1 if last else 1
-    ticket_id = f"{prefix}{seq:04d}"
+    ticket_id = f"{prefix}{last_ticket_seq(session, prefix) + 1:04d}"
     session.add(Ticket(id=ticket_id, call_id=_call_id(session, call) if call else None, updated_by=actor))
     session.flush()
     return ticket_id

@@ -12,20 +12,11 @@ import asyncio
 import datetime as dt
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from ivr.storage.models import Ticket
+from ivr.storage.repo import last_ticket_seq
 from ivr.storage.store import Store
-
-
-def last_seq(session: Session, prefix: str) -> int:
-    """The highest number after `prefix` (T20261121-) among stored tickets, 0 if none."""
-    last = session.execute(
-        select(Ticket.id).where(Ticket.id.like(prefix + "%"))
-        .order_by(func.length(Ticket.id).desc(), Ticket.id.desc()).limit(1)
-    ).scalar()
-    return int(last[len(prefix):]) if last else 0
 
 
 def reserve(session: Session, ticket_id: str) -> None:
@@ -47,7 +38,7 @@ class TicketIds:
         if prefix != self._prefix:
             async with self._lock:  # once a day: calls arriving meanwhile wait for the same read
                 if prefix != self._prefix:
-                    self._seq = await self.store.run(last_seq, prefix)
+                    self._seq = await self.store.run(last_ticket_seq, prefix)
                     self._prefix = prefix
         self._seq += 1
         ticket_id = f"{prefix}{self._seq:04d}"

@@ -32,6 +32,7 @@ from ivr.web.auth import make_runner
 from tests.asterisk_harness import Ami, free_port, free_sip_port, new_instance
 from transfer import http as transfer_http
 from transfer.service import TransferService
+from ivr.storage.ticket_ids import TicketIds
 
 HERE = Path(__file__).parent
 RATE = 8000
@@ -181,6 +182,7 @@ class Lab:
         c = self.config
         s = self.services = Services(config=c, plan=Plan(c))
         s.store = Store.open(c.database.url)
+        s.ticket_ids = TicketIds(s.store, c.hotline.timezone)
         s.ami = AmiClient(c.asterisk.ami.host, c.asterisk.ami.port, c.asterisk.ami.username, c.asterisk.ami.secret)
         s.tracker = CallTracker.from_config(c, s.store, s.hub.publish)
         s.tracker.attach(s.ami)
