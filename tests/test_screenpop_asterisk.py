@@ -3,34 +3,19 @@ answered by an agent in the queue, and that agent — only that agent — gets
 the screen-pop. Runs on SQLite and on a real PostgreSQL."""
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
-import json
 
 import aiohttp
 import pytest
 
 from tests.routing_calls import collect, place
+from tests.web_support import events_within
 
 pytestmark = pytest.mark.asterisk
 pytest_plugins = ["tests.pg_server"]
 
 TOKENS = {"tok-agent1001-0123456789": "agent1001", "tok-agent1002-0123456789": "agent1002"}
 SH = dt.timezone(dt.timedelta(hours=8))
-
-
-async def events_of(ws: aiohttp.ClientWebSocketResponse, seconds: float) -> list[dict]:
-    """Every event message that arrives within `seconds`."""
-    got = []
-    deadline = asyncio.get_running_loop().time() + seconds
-    while (left := deadline - asyncio.get_running_loop().time()) > 0:
-        try:
-            msg = await ws.receive(timeout=left)
-        except asyncio.TimeoutError:
-            break
-        if msg.type == aiohttp.WSMsgType.TEXT and json.loads(msg.data).get("type") == "event":
-            got.append(json.loads(msg.data))
-    return got
 
 
 @pytest.fixture
@@ -52,8 +37,8 @@ async def test_answered_call_pops_on_that_agents_socket_only(db_url, hotline_ser
         other = await http.ws_connect(f"{base}/ws?token=tok-agent1002-0123456789&last_event_id=0")
         since = len(center_ami.events)
         call = await place(center_ami, "12328", hold=6, callerid="13912345678")
-        pops = await events_of(mine, 6)
-        stray = await events_of(other, 0.5)
+        pops = await events_within(mine, 6)
+        stray = await events_within(other, 0.5)
         await collect(center_ami, [call], settle=0, since=since)
         center.rx("channel request hangup all")
         await mine.close()

@@ -15,6 +15,7 @@ from ivr.prompts import build_for
 from ivr.prompts.build import install
 from tests.asterisk_harness import free_port
 from tests.routing_calls import collect, place
+from tests.web_support import events_within
 from tests.speech_audio import convert, ko_model, speak
 
 pytestmark = pytest.mark.asterisk
@@ -27,19 +28,6 @@ def speech_overrides() -> dict:
     return {"speech.enabled": True, "speech.model": str(ko_model()), "speech.workers": 1,
             "speech.live_port": free_port(), "speech.intake_seconds": 12, "speech.backlog_seconds": 30,
             "hotline.entry.speech_intake": True, "web.tokens": SUPERVISOR, "web.supervisors": ["sup1"]}
-
-
-async def supervisor_events(ws, seconds: float) -> list[dict]:
-    got, loop = [], asyncio.get_running_loop()
-    deadline = loop.time() + seconds
-    while (left := deadline - loop.time()) > 0:
-        try:
-            msg = await ws.receive(timeout=left)
-        except asyncio.TimeoutError:
-            break
-        if msg.type == aiohttp.WSMsgType.TEXT and json.loads(msg.data).get("type") == "event":
-            got.append(json.loads(msg.data))
-    return got
 
 
 async def test_caller_speech_reaches_the_websocket_live_during_the_call(hotline_server, center, center_ami, tmp_path):
@@ -58,7 +46,7 @@ async def test_caller_speech_reaches_the_websocket_live_during_the_call(hotline_
         ws = await http.ws_connect(f"http://127.0.0.1:{server.web_port}/ws?token=tok-supervisor-0123456789&last_event_id=0")
         since = len(center_ami.events)
         call = await place(center_ami, "12345", hold=30, say="hotline/caller-voice", say_after=speak_at)
-        events = await supervisor_events(ws, speak_at + 14)
+        events = await events_within(ws, speak_at + 14)
         await collect(center_ami, [call], settle=0, since=since)
         await ws.close()
     center.rx("channel request hangup all")

@@ -116,3 +116,17 @@ async def no_message(ws: aiohttp.ClientWebSocketResponse, wait: float = 0.3) -> 
     except asyncio.TimeoutError:
         return
     raise AssertionError(f"unexpected message: {msg.type} {msg.data!r}")
+
+
+async def events_within(ws: aiohttp.ClientWebSocketResponse, seconds: float) -> list[dict]:
+    """Every `event` message that arrives on `ws` within `seconds`."""
+    got, loop = [], asyncio.get_running_loop()
+    deadline = loop.time() + seconds
+    while (left := deadline - loop.time()) > 0:
+        try:
+            msg = await ws.receive(timeout=left)
+        except asyncio.TimeoutError:
+            break
+        if msg.type == aiohttp.WSMsgType.TEXT and json.loads(msg.data).get("type") == "event":
+            got.append(json.loads(msg.data))
+    return got

@@ -16,23 +16,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import aiohttp
-from aiohttp import web
 
-from ivr.agi.server import FastAgiServer
-from ivr.ami.client import AmiClient
-from ivr.ami.tracker import CallTracker
 from ivr.asterisk.embedded import static_files
 from ivr.config.loader import load_config
 from ivr.dialplan.build import instance_files
-from ivr.plan.decide import Plan
-from ivr.server import Services
-from ivr.storage.store import Store
-from ivr.web.app import create_app
-from ivr.web.auth import make_runner
+from ivr.server import HotlineServer, Services
 from tests.asterisk_harness import Ami, free_port, free_sip_port, new_instance
-from transfer import http as transfer_http
 from transfer.service import TransferService
-from ivr.storage.ticket_ids import TicketIds
 
 HERE = Path(__file__).parent
 RATE = 8000
@@ -140,7 +130,7 @@ class Lab:
         self.services: Services | None = None
         self.ami: Ami | None = None        # test-side view of the center (every event)
         self.sub_ami: Ami | None = None
-        self._runner: web.AppRunner | None = None
+        self.server: HotlineServer | None = None
         self.web_port = 0
 
     @property
@@ -179,41 +169,16 @@ class Lab:
         await self._start_server()
 
     async def _start_server(self) -> None:
-        c = self.config
-        s = self.services = Services(config=c, plan=Plan(c))
-        s.store = Store.open(c.database.url)
-        s.ticket_ids = TicketIds(s.store, c.hotline.timezone)
-        s.ami = AmiClient(c.asterisk.ami.host, c.asterisk.ami.port, c.asterisk.ami.username, c.asterisk.ami.secret)
-        s.tracker = CallTracker.from_config(c, s.store, s.hub.publish)
-        s.tracker.attach(s.ami)
-        await s.tracker.start()
-        s.transfers = TransferService.from_services(s)
-        assert await s.ami.connect(timeout=10), "the server could not log in to the center's AMI"
-        s.agi = FastAgiServer.from_config(c.fastagi, context=s)
-        await s.agi.start()
-        app = create_app(c, services=s)
-        transfer_http.setup(app)
-        self._runner = make_runner(app)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        await site.start()
-        self.web_port = self._runner.addresses[0][1]
+        """The product's own server (FastAGI, AMI, tracker, transfers, web) on the center."""
+        self.server = HotlineServer(self.config, ami_secret=self.center.ami_secret)
+        await self.server.start()
+        self.services = self.server.services
+        assert await self.services.ami.wait_connected(10), "the server could not log in to the center's AMI"
+        self.web_port = self.server.web_port
 
     async def stop(self) -> None:
-        s = self.services
-        if s is not None:
-            if self._runner:
-                await self._runner.cleanup()
-            if s.agi:
-                await s.agi.stop()
-            if s.transfers:
-                await s.transfers.close()
-            if s.tracker:
-                await s.tracker.stop()
-            if s.ami:
-                await s.ami.close()
-            if s.store:
-                s.store.close()
+        if self.server is not None:
+            await self.server.stop()
         for ami in (self.ami, self.sub_ami):
             if ami:
                 ami.close()

@@ -27,7 +27,7 @@ async def test_threeway_to_subcenter_over_http(xlab):
     lab = xlab
     await lab.login("g1")
     call = await lab.place("12333")          # 人社 line: expert seats empty -> general pool
-    agent_ev = await lab.answered_by(call, "g1")
+    await lab.answered_by(call, "g1")
     await lab.owned_by(call, "g1")
     legs = lab.transfers.index.get(call.call_id)
     ticket = await lab.ami.getvar(legs.caller, "HOTLINE_TICKET")
