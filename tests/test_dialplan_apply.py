@@ -81,7 +81,8 @@ async def calls(pc, numbers: list[str], hold: int = 4):
     """Real calls placed together into the private center, with what Asterisk reported for each."""
     since = len(pc.ami.events)
     results = await asyncio.gather(*(place(pc.ami, n, hold=hold) for n in numbers))
-    await collect(pc.ami, results, settle=hold + 0.5, since=since)
+    # margin for a loaded machine: routing, ringing and answering happen before the hold starts
+    await collect(pc.ami, results, settle=hold + 3, since=since)
     pc.inst.rx("channel request hangup all")
     return results
 
