@@ -12,21 +12,19 @@ from concurrent.futures import Future
 from contextlib import contextmanager
 from pathlib import Path
 
-import pytest
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
 from ivr.storage import repo
-from ivr.storage.store import Store
-from tests.web_support import CALLER, TOKEN, RecordingTransfers, pop_payload, serve, services
+from tests.web_support import (CALL, CALLER, TOKEN, RecordingTransfers, pop_payload, serve, services,
+                               store)  # noqa: F401 (store is a fixture)
 
 CHROMIUM, CHROMEDRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-quic",
          "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync",
          "--window-size=1440,960", "--lang=zh-CN"]
-CALL = "1700000000.1"
 
 
 class ServerThread:
@@ -77,12 +75,6 @@ def chromium(profile: Path) -> Iterator[webdriver.Chrome]:
         driver.quit()
 
 
-@pytest.fixture
-def store(tmp_path):
-    st = Store.open(f"sqlite:///{tmp_path / 'hotline.db'}")
-    st.run_sync(repo.upsert_call, CALL, {"caller": CALLER, "agent": "agent1001", "dialed": "12333"})
-    yield st
-    st.close()
 
 
 def text_of(driver, element_id: str) -> str:

@@ -5,23 +5,15 @@ import aiohttp
 import pytest
 
 from ivr.storage import repo
-from ivr.storage.store import Store
-from tests.web_support import (CALLER, CALLER_MASKED, TOKEN, RecordingTransfers, connect, pop_payload, recv,
-                               serve, services)
+from tests.web_support import (CALL, CALLER, CALLER_MASKED, TOKEN, RecordingTransfers, connect, pop_payload, recv,
+                               serve, services, store)  # noqa: F401 (store is a fixture)
 
-CALL = "1700000000.1"
 
 
 def auth(agent: str) -> dict:
     return {"Authorization": f"Bearer {TOKEN[agent]}"}
 
 
-@pytest.fixture
-def store(tmp_path):
-    st = Store.open(f"sqlite:///{tmp_path / 'hotline.db'}")
-    st.run_sync(repo.upsert_call, CALL, {"caller": CALLER, "agent": "agent1001", "dialed": "12333"})
-    yield st
-    st.close()
 
 
 @pytest.fixture
@@ -29,7 +21,7 @@ def ticket_id(store) -> str:
     return store.run_sync(repo.new_ticket, call=CALL)
 
 
-def audit(store: Store, ticket: str) -> list[tuple[str, str, str | None]]:
+def audit(store, ticket: str) -> list[tuple[str, str, str | None]]:
     rows = store.run_sync(repo.audit_entries, record_type="ticket", record_id=ticket)
     return [(a["actor"], a["action"], a["source"]) for a in reversed(rows)]
 

@@ -8,9 +8,12 @@ from contextlib import asynccontextmanager
 from types import SimpleNamespace
 
 import aiohttp
+import pytest
 from aiohttp import web
 
 from ivr.config.model import Config
+from ivr.storage import repo
+from ivr.storage.store import Store
 from ivr.web.app import create_app
 from ivr.web.auth import make_runner
 from ivr.web.hub import Hub
@@ -130,3 +133,15 @@ async def events_within(ws: aiohttp.ClientWebSocketResponse, seconds: float) -> 
         if msg.type == aiohttp.WSMsgType.TEXT and json.loads(msg.data).get("type") == "event":
             got.append(json.loads(msg.data))
     return got
+
+
+CALL = "1700000000.1"
+
+
+@pytest.fixture
+def store(tmp_path):
+    """A store holding one call (CALL from CALLER, answered by agent1001)."""
+    st = Store.open(f"sqlite:///{tmp_path / 'hotline.db'}")
+    st.run_sync(repo.upsert_call, CALL, {"caller": CALLER, "agent": "agent1001", "dialed": "12333"})
+    yield st
+    st.close()
