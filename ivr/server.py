@@ -62,9 +62,8 @@ class Services:
     tracker: CallTracker | None = None
     transfers: Any = None
     speech: Any = None
-    clock: Callable[[], dt.datetime] = utcnow  # tests pin the moment to test a phase
-
     ticket_ids: TicketIds | None = None
+    clock: Callable[[], dt.datetime] = utcnow  # tests pin the moment to test a phase
 
     async def new_ticket_id(self) -> str:
         """A ticket id for a new call (T20261121-0001); empty without a database."""

@@ -15,6 +15,7 @@ from ivr.dialplan.build import instance_files
 from ivr.prompts import BUILD_DIR, build_for
 from ivr.prompts.build import install
 from tests.asterisk_harness import Ami, free_port, new_instance
+from tests.private_center import Clock
 
 REPO = Path(__file__).resolve().parents[1]
 TEST_DIALPLANS = Path(__file__).parent / "dialplans"
@@ -52,17 +53,6 @@ async def center_ami(center):
     ami = await Ami(center).connect()
     yield ami
     ami.close()
-
-
-class Clock:
-    """The moment the server believes it is (phases depend on the date)."""
-
-    def __init__(self):
-        import datetime as dt
-        self.now = dt.datetime.now(dt.timezone.utc)
-
-    def __call__(self):
-        return self.now
 
 
 @pytest.fixture

@@ -21,8 +21,8 @@ from tests.asterisk_harness import Ami, free_port, new_instance
 class Clock:
     """The moment the server believes it is (phases depend on the date)."""
 
-    def __init__(self, now: dt.datetime):
-        self.now = now
+    def __init__(self, now: dt.datetime | None = None):
+        self.now = now or dt.datetime.now(dt.timezone.utc)
 
     def __call__(self) -> dt.datetime:
         return self.now

@@ -3,6 +3,7 @@ answered by an agent in the queue, and that agent — only that agent — gets
 the screen-pop. Runs on SQLite and on a real PostgreSQL."""
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 
 import aiohttp
@@ -19,8 +20,10 @@ SH = dt.timezone(dt.timedelta(hours=8))
 
 
 @pytest.fixture
-async def agent1001_in_general_queue(center_ami):
+async def agent1001_in_general_queue(center, center_ami):
     """agent1001 logs in to the general queue (a simulated phone that answers)."""
+    center.rx("channel request hangup all")  # callers left waiting by earlier tests would be answered first
+    await asyncio.sleep(0.5)
     member = {"Queue": "hotline-general", "Interface": "Local/agent1001@sim-agents/n"}
     await center_ami.action({"Action": "QueueAdd", "MemberName": "agent1001", **member}, as_list=False)
     yield

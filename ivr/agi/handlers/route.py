@@ -71,7 +71,7 @@ async def route_call(call: AgiCall) -> None:
 
 def _intake(services, decision) -> str:
     """`<live server>,<seconds>` when the caller should state their matter first, else ""."""
-    speech = getattr(services, "speech", None)
+    speech = services.speech
     if speech is None or speech.live is None or not services.config.hotline.entry.speech_intake:
         return ""
     if decision.action not in ("queue", "prompt_then_forward"):
