@@ -8,7 +8,11 @@ answers every command with `200 result=1 (x)` and waits for the server to
 close. Saturated runs at 1, 20 and 100 concurrent connections give calls/s,
 p50/p99 call latency (connect -> server closes) and the server's CPU time per
 call; a last run keeps 100 calls in progress with Asterisk answering 50 ms
-late and gives the p50/p99 of the time the server itself takes in a call.
+late on average and gives the p50/p99 of the time the server itself takes in
+a call. There the calls start spread over the first 100 ms and each reply
+waits 25-75 ms (seeded): a real Asterisk's channels run independently, while
+100 synthetic calls started together with identical delays stay in lock-step
+and hit the server as bursts of 100 at once.
 
 Fairness on a 2-core machine: each server runs in its own process and the
 client in this one, so a server gets a core of its own and does not share an
@@ -31,6 +35,7 @@ import heapq
 import json
 import logging
 import os
+import random
 import select
 import socket
 import statistics
@@ -41,7 +46,7 @@ import time
 CONCURRENCY = (1, 20, 100)
 CLIENT_CPU, SERVER_CPU = 0, 1
 SLICES = 16  # per server and concurrency, alternating
-# "Calls in progress" run: Asterisk answers each command 50 ms late (as while it
+# "Calls in progress" run: Asterisk answers each command 50 ms late on average (as while it
 # plays media), so 100 connections stay open at a load the server can carry
 # (<= 1,000 calls/s, still far above a city's peak). Its p99 is the time the
 # server adds to a call. In the saturated runs latency is queueing instead:
@@ -118,7 +123,8 @@ def load(port: int, concurrency: int, seconds: float, delay: float = 0.0) -> tup
     server's turns only, so our own late replies are not counted."""
     ep = select.epoll()
     conns: dict[int, _Conn] = {}
-    later: list[tuple[float, int, bytes]] = []  # delayed replies (time, fd, bytes)
+    later: list[tuple[float, int, bytes]] = []  # delayed replies (time, fd, bytes); fd -1: open a call
+    rng = random.Random(concurrency)
     latencies: list[float] = []
     failures = 0
     now = time.perf_counter
@@ -147,9 +153,12 @@ def load(port: int, concurrency: int, seconds: float, delay: float = 0.0) -> tup
         if now() < deadline:
             open_call()
 
-    for _ in range(concurrency):
-        open_call()
-    while conns and now() < hard_stop:
+    for i in range(concurrency):
+        if delay:  # independent calls: starts spread over two reply delays
+            heapq.heappush(later, (start + 2 * delay * i / concurrency, -1, b""))
+        else:
+            open_call()
+    while (conns or later) and now() < hard_stop:
         timeout = max(0.0, later[0][0] - now()) if later else 1.0
         for fd, events in ep.poll(timeout):
             conn = conns.get(fd)
@@ -179,13 +188,15 @@ def load(port: int, concurrency: int, seconds: float, delay: float = 0.0) -> tup
             if not reply:
                 continue
             if delay:  # Asterisk busy with the channel before it answers
-                heapq.heappush(later, (now() + delay, fd, reply))
+                heapq.heappush(later, (now() + delay * rng.uniform(0.5, 1.5), fd, reply))
             else:
                 conn.sent = now()
                 conn.sock.send(reply)
         while later and later[0][0] <= now():
             _, fd, reply = heapq.heappop(later)
-            if fd in conns:
+            if fd < 0:
+                open_call()
+            elif fd in conns:
                 conns[fd].sent = now()
                 conns[fd].sock.send(reply)
     for fd in list(conns):

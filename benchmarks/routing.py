@@ -1,11 +1,13 @@
 """Calls per second Asterisk completes through the FastAGI-routed inbound context
 vs. the same calls through a static dialplan with the same outcome.
 
-    .venv/bin/python benchmarks/routing.py [--calls 500] [--concurrency 30]
+    .venv/bin/python benchmarks/routing.py [--calls 2000] [--concurrency 30]
 
 One run, one Asterisk: the benchmark starts its own embedded center instance
-(ports chosen free, 127.0.0.1 only) and its own HotlineServer (FastAGI + AMI +
-SQLite, in a child process so the load driver does not share its event loop).
+(ports chosen free, 127.0.0.1 only) and its own HotlineServer exactly as
+`hotline serve` runs it (AMI, tracker, web and SQLite in one process, FastAGI
+in its worker process; in a child process so the load driver does not share
+its event loop). Server CPU is both processes'.
 
 routed  `Local/<n>@hotline-inbound`: the generated plan, `AGI(route)` asks the
         server (decision, ticket id from the database, the HOTLINE_* channel
@@ -15,8 +17,10 @@ static  `Local/<n>@bench-static`: generated here from the same decisions: the
         no database), then the same `hotline-act-<action>` context.
 
 The outcome must end quickly and identically on both paths: the shipped plan's
-full-merge lines, set to end the call after the prompt (`during: hangup`), on
-a day inside their transition: Answer, Playback of the merged prompt, Hangup.
+full-merge lines, set to end the call after the prompt (`during: hangup`), with
+their dates moved so that today is inside their transition (the server runs
+on the real clock, as in production): Answer, Playback of the merged prompt,
+Hangup.
 The prompt sounds are replaced by 20 ms of silence: what is measured is
 routing, not playback. Before the timed run one call per number and path is
 followed event by event: HOTLINE_* variables and the steps run after the
@@ -68,7 +72,7 @@ from ivr.paths import REPO  # noqa: E402
 from ivr.plan.decide import Plan  # noqa: E402
 
 TARGET_RATIO = 0.9
-MOMENT = dt.datetime(2026, 12, 20, 10, 0, tzinfo=dt.timezone(dt.timedelta(hours=8)))  # inside the transition
+MOMENT = dt.datetime.now(dt.timezone(dt.timedelta(hours=8)))  # the run's day: inside the transition
 ROOT = Path(os.environ.get("HOTLINE_ASTERISK_ROOT", "/var/lib/hotline/asterisk-root"))
 STATIC_CONTEXT = "bench-static"
 STATIC_TICKET = "T00000000-0000"
@@ -84,6 +88,8 @@ def bench_config(folder: Path, ami_port: int, agi_port: int, sip_port: int) -> P
     for line in data["lines"]:
         if line.get("mode") == "full_merge":
             line["during"] = "hangup"
+            line["effective"] = MOMENT.date() - dt.timedelta(days=30)
+            line["transition_end"] = MOMENT.date() + dt.timedelta(days=60)
     data["asterisk"] |= {"sip_port": sip_port, "root": str(ROOT)}
     data["asterisk"]["ami"] |= {"port": ami_port}
     data["fastagi"] |= {"port": agi_port}
@@ -140,7 +146,7 @@ async def serve(config_path: Path) -> None:
     from ivr.server import HotlineServer
 
     config = load_config(config_path)
-    server = HotlineServer(config, ami_secret=os.environ["HOTLINE_AMI_SECRET"], clock=lambda: MOMENT)
+    server = HotlineServer(config, ami_secret=os.environ["HOTLINE_AMI_SECRET"])
     await server.start()
     if not await server.services.ami.wait_connected(10):
         raise SystemExit("server: no AMI login")
@@ -162,9 +168,22 @@ def start_server(config_path: Path, secret: str, log: Path) -> subprocess.Popen:
 
 
 def cpu_seconds(pid: int) -> float:
-    """User + system CPU of a process and its threads."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    """User + system CPU of a process, its threads and its live child processes (the FastAGI worker)."""
+    total = 0.0
+    for p in [pid, *_children(pid)]:
+        try:
+            fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
+        except FileNotFoundError:
+            continue
+        total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return total
+
+
+def _children(pid: int) -> list[int]:
+    try:
+        return [int(c) for c in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    except (FileNotFoundError, ValueError):
+        return []
 
 
 async def settle(pids: dict[str, int], limit: float = 20.0) -> None:
@@ -344,7 +363,7 @@ async def measure(config: Config, inst: Instance, server: subprocess.Popen, call
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--serve", metavar="CONFIG", help=argparse.SUPPRESS)
-    ap.add_argument("--calls", type=int, default=500, help="calls per path (default 500)")
+    ap.add_argument("--calls", type=int, default=2000, help="calls per path (default 2000)")
     ap.add_argument("--concurrency", type=int, default=30, help="calls in flight at most (default 30)")
     args = ap.parse_args()
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")

@@ -19,10 +19,13 @@ from aiohttp import web
 from sqlalchemy import text
 
 from ivr.agi.server import FastAgiServer
+from ivr.agi.worker import AgiWorker
 from ivr.ami.client import AmiClient
+from ivr.ami.filters import EventFilter
 from ivr.ami.tracker import CallTracker
 from ivr.asterisk import embedded
 from ivr.config.model import Config
+from ivr.dialplan.templates import ROUTE_CONTEXT
 from ivr.plan.decide import Plan
 from ivr.speech.service import speech_service
 from ivr.storage.db import redacted
@@ -38,13 +41,16 @@ log = logging.getLogger("ivr.server")
 
 
 # Events the server never reads (tracker, transfers), dropped by Asterisk for
-# this session only: one Newexten per dialplan step, VarSet of variables other
-# than HOTLINE_*, and channel bookkeeping. Halves what the server parses per call.
-SERVER_EVENT_FILTERS = (
-    "!Event: Newexten", "!Variable: [^_H]", "!Event: DeviceStateChange", "!Event: TestEvent",
-    "!Event: SoftHangupRequest", "!Event: HangupRequest", "!Event: Cdr", "!Event: AGIExec",
-    "!Event: NewConnectedLine", "!Event: Dial", "!Event: LocalBridge", "!Event: Newstate",
-)
+# this session only: one Newexten per dialplan step, channel bookkeeping, VarSet
+# of variables other than HOTLINE_*, and every VarSet of the hotline-route
+# context, where the route handler sets the plan's variables: it hands the
+# same values to the tracker itself (CallTracker.routed), so the dozen VarSet
+# events per call need not be sent, parsed and matched. Left: ~7 events a call.
+SERVER_EVENT_FILTERS = tuple(EventFilter(name) for name in (
+    "Newexten", "DeviceStateChange", "TestEvent", "SoftHangupRequest", "HangupRequest", "Cdr",
+    "AGIExecStart", "AGIExecEnd", "NewConnectedLine", "DialBegin", "DialState", "DialEnd", "LocalBridge",
+    "Newstate",
+)) + (EventFilter("VarSet", "Variable", "regex", "^[^_H]"), EventFilter("VarSet", "Context", "exact", ROUTE_CONTEXT))
 
 
 def utcnow() -> dt.datetime:
@@ -58,7 +64,7 @@ class Services:
     store: Store | None = None
     hub: Hub = field(default_factory=Hub)
     ami: AmiClient | None = None
-    agi: FastAgiServer | None = None
+    agi: FastAgiServer | AgiWorker | None = None
     tracker: CallTracker | None = None
     transfers: Any = None
     speech: Any = None
@@ -95,6 +101,8 @@ class HotlineServer:
         self.services = Services(config=config, plan=Plan(config))
         if clock:
             self.services.clock = clock
+        # A pinned clock (tests) only holds in this process: FastAGI stays here then.
+        self._agi_in_process = clock is not None or not config.fastagi.process
         self._ami_secret = ami_secret
         self._runner: web.AppRunner | None = None
         self.web_port: int | None = None
@@ -117,7 +125,10 @@ class HotlineServer:
         if s.speech is not None:
             await s.speech.start()  # a missing model disables speech only, logged
         await s.ami.connect()  # returns at once; reconnects in the background
-        s.agi = FastAgiServer.from_config(c.fastagi, context=s)
+        if self._agi_in_process:
+            s.agi = FastAgiServer.from_config(c.fastagi, context=s)
+        else:
+            s.agi = AgiWorker(c, s)
         await s.agi.start()
         app = create_app(c, services=s)
         transfer_http.setup(app)

@@ -282,3 +282,30 @@ async def test_caller_number_learned_late_and_abandon_after_hangup(tracked):
         "13912345678", "12328", "general", "abandoned", 12.0)
     kinds = [e["kind"] for e in store.run_sync(repo.call_events, c.lid)]
     assert kinds[-2:] == ["hangup", "abandon"]
+
+
+async def test_route_handler_variables_arrive_before_or_after_the_call(tracked):
+    """CallTracker.routed: the route handler's variables (its VarSets never reach the
+    server's AMI session) apply in turn, even when they come before the call's first event."""
+    tracker, rec, store = tracked
+    early = A.Chan("PJSIP/gateway-00000050", "1795225100.80", "1795225100.80", cid="13700137000", exten="12315")
+    late = A.Chan("PJSIP/gateway-00000051", "1795225200.90", "1795225200.90", cid="13800138000", exten="12328")
+    plan = {"HOTLINE_DIALED": "12315", "HOTLINE_LINE": "amr-12315", "HOTLINE_DEPARTMENT": "市市场监管局",
+            "HOTLINE_MODE": "full_merge", "HOTLINE_ACTION": "prompt_then_hangup", "HOTLINE_TICKET": "T20261201-0007"}
+    tracker.routed(early.lid, {f"__{k}": v for k, v in plan.items()})  # before Asterisk's Newchannel is read
+    await feed(tracker, [A.ev("Newchannel", 500.0, early.snap(state="Ring")), A.hangup(508.0, early)])
+    await feed(tracker, [A.ev("Newchannel", 600.0, late.snap(state="Ring"))])
+    tracker.routed(late.lid, {"__HOTLINE_DIALED": "12328", "__HOTLINE_ACTION": "queue", "__HOTLINE_QUEUE": "general"})
+    await feed(tracker, [A.hangup(660.0, late)])
+
+    first = store.run_sync(repo.get_call, early.lid)
+    assert {k: first[k] for k in ("dialed", "line", "department", "mode", "action", "ticket_id", "disposition")} == {
+        "dialed": "12315", "line": "amr-12315", "department": "市市场监管局", "mode": "full_merge",
+        "action": "prompt_then_hangup", "ticket_id": "T20261201-0007", "disposition": "announced"}
+    events = store.run_sync(repo.call_events, early.lid)
+    assert [e["kind"] for e in events] == ["route", "hangup"]
+    assert events[0]["data"]["variables"]["HOTLINE_LINE"] == "amr-12315"
+    second = store.run_sync(repo.get_call, late.lid)
+    assert (second["dialed"], second["action"], second["queue"]) == ("12328", "queue", "general")
+    tracker.routed("gone-call", {"HOTLINE_DIALED": "12345"})  # a call never seen: kept a while, then dropped
+    await tracker.drain()

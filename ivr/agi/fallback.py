@@ -40,4 +40,16 @@ async def send_to_fallback(call: AgiCall, reason: str) -> bool:
                     exc, reason, call.describe())
         return False
     log.info("call sent to the general queue fallback (%s): %s", reason, call.describe())
+    dialed = call.args[0] if call.args else call.headers.get("extension", "")
+    tell_tracker(call, {"HOTLINE_DIALED": dialed, **dict(FALLBACK_VARIABLES)})
     return True
+
+
+def tell_tracker(call: AgiCall, variables: dict[str, str]) -> None:
+    """Hand variables just set on a `route` call to the call tracker, if the app has one.
+
+    The server's AMI session skips VarSet events of the routing context; the
+    call's linkedid comes as the route's second argument (CHANNEL(linkedid))."""
+    tracker = getattr(call.context, "tracker", None)
+    if tracker is not None and call.route == "route" and len(call.args) > 1 and call.args[1]:
+        tracker.routed(call.args[1], variables)

@@ -24,6 +24,7 @@ from panoramisk import Manager
 from panoramisk.ami_protocol import AMIProtocol
 from panoramisk.message import Message
 
+from ivr.ami.filters import EventFilter, filter_actions
 from ivr.ami.manager import HotlineManager, HotlineProtocol, RedactingLog
 
 log = logging.getLogger("ivr.ami")
@@ -58,15 +59,15 @@ class AmiClient:
     def __init__(self, host: str, port: int, username: str, secret: str, *,
                  backoff_initial: float = 0.5, backoff_max: float = 10.0, connect_timeout: float = 5.0,
                  login_timeout: float = 10.0, action_timeout: float = 10.0,
-                 ping_interval: float = 20.0, ping_timeout: float = 5.0, filters: tuple[str, ...] = ()) -> None:
+                 ping_interval: float = 20.0, ping_timeout: float = 5.0, filters: tuple[EventFilter, ...] = ()) -> None:
         self.host, self.port, self.username = host, port, username
         self.backoff_initial, self.backoff_max = backoff_initial, backoff_max
         self.connect_timeout, self.login_timeout = connect_timeout, login_timeout
         self.action_timeout = action_timeout
         self.ping_interval, self.ping_timeout = ping_interval, ping_timeout
         self.logins = 0  # successful logins, reconnections included
-        # AMI `Filter` expressions for this session only (e.g. "!Event: Newexten"): events
-        # the application never reads are dropped by Asterisk instead of parsed here.
+        # Events the application never reads, dropped by Asterisk for this session
+        # only instead of parsed here (ivr.ami.filters).
         self.filters = filters
         self._manager = HotlineManager(
             self, host=host, port=port, username=username, secret=secret, events="on",
@@ -269,14 +270,24 @@ class AmiClient:
         return True
 
     async def _add_filters(self) -> None:
-        for expression in self.filters:
-            fut = self._manager.send_action({"Action": "Filter", "Operation": "Add", "Filter": expression}, as_list=False)
-            try:
-                resp = await asyncio.wait_for(fut, self.action_timeout)
-            except TimeoutError:
-                resp = None
+        if not self.filters:
+            return
+        version = ""
+        resp = await self._send_now({"Action": "CoreSettings"})
+        if resp is not None and resp.success:
+            version = str(resp.get("AsteriskVersion", ""))
+        for action in filter_actions(self.filters, version):
+            resp = await self._send_now(action)
             if resp is None or not resp.success:
-                log.warning("AMI: event filter %r not accepted; all events will be read", expression)
+                log.warning("AMI: event filter %s not accepted; those events will be read",
+                            action.get("MatchCriteria") or action.get("Filter"))
+
+    async def _send_now(self, action: dict[str, str]) -> Any:
+        """An action during login (before `action()` is open); None on timeout."""
+        try:
+            return await asyncio.wait_for(self._manager.send_action(action, as_list=False), self.action_timeout)
+        except TimeoutError:
+            return None
 
     async def _heartbeat(self, transport: asyncio.BaseTransport) -> None:
         while True:

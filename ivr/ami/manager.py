@@ -4,7 +4,10 @@
   would retry at a fixed interval forever), and event callbacks run through
   AmiClient._run_callback so one that raises cannot reach data_received;
 - HotlineProtocol: one message that breaks panoramisk's parsing is logged and
-  skipped instead of closing the connection;
+  skipped instead of closing the connection; events are parsed by a fast path
+  (`parse_event`) that builds the same `Message` panoramisk would, without
+  its per-header `lower()` round trips: at a busy center the server parses
+  thousands of events per second on the loop that also answers FastAGI;
 - RedactingLog: the logger panoramisk gets; it logs whole actions on some paths
   (a failed send, a requeue), so the secret is blanked out of every line.
 """
@@ -16,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from panoramisk import Manager
 from panoramisk.ami_protocol import AMIProtocol
+from panoramisk import utils
 from panoramisk.message import Message
 
 if TYPE_CHECKING:
@@ -48,6 +52,28 @@ class HotlineManager(Manager):
         return matches
 
 
+def parse_event(text: str) -> Message | None:
+    """An `Event:` block as the `Message` panoramisk's `Message.from_line` makes of it.
+
+    Headers once each: `from_line` collects repeated headers into lists and
+    unquotes `Result`; events with either go through it (None: not an event).
+    """
+    store: dict[str, tuple[str, Any]] = {}
+    for line in text.split("\r\n"):
+        key, sep, value = line.partition(": ")
+        if not sep:
+            continue
+        low = key.lower()
+        if low in store or low == "result":
+            return Message.from_line(text)
+        store[low] = (key, value)
+    store["content"] = ("content", "")
+    message = Message.__new__(Message)
+    message._store = store
+    message.manager = None
+    return message
+
+
 class HotlineProtocol(AMIProtocol):
     """One bad message is logged and skipped instead of killing the connection."""
 
@@ -58,6 +84,25 @@ class HotlineProtocol(AMIProtocol):
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         super().connection_made(transport)
         self.factory = self._manager  # data may arrive before the Manager adopts us
+
+    def data_received(self, data: bytes) -> None:
+        if self.version is None or getattr(self.factory, "save_stream", None):
+            super().data_received(data)  # the banner (and panoramisk's stream dump)
+            return
+        text = data.decode(getattr(self, "encoding", "ascii"), "ignore")
+        if self.queue:
+            text = self.queue.popleft() + text
+        blocks = text.split(utils.EOL + utils.EOL)
+        self.queue.append(blocks.pop())
+        for block in blocks:
+            block = block.strip()
+            try:
+                message = parse_event(block) if block.startswith("Event: ") else Message.from_line(block)
+            except Exception:
+                self.log.exception("AMI: could not parse a message (connection kept)")
+                continue
+            if message is not None:
+                self.handle_message(message)
 
     def handle_message(self, message: Message) -> None:
         try:

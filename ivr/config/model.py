@@ -200,6 +200,9 @@ class FastAgi(Strict):
     header_timeout: float = Field(5.0, gt=0)
     header_max_bytes: int = Field(64 * 1024, ge=1024)
     command_timeout: float = Field(10.0, gt=0)
+    # Serve FastAGI from a worker process of its own (ivr.agi.worker), so calls
+    # never wait behind AMI events and database writes; false: in the server's loop.
+    process: bool = True
 
 
 class Web(Strict):

@@ -5,20 +5,24 @@ The `route` FastAGI handler sets HOTLINE_ACTION (see docs/ARCHITECTURE.md);
 in `hotline-failsafe`, which puts the caller in the 12345 general queue.
 """
 
+ROUTE_CONTEXT = "hotline-route"  # where the plan decides (its VarSets reach the tracker in-process)
+
 ROUTE_PREAMBLE = r"""
 [hotline-route]
 ; Ask the plan (FastAGI route) what to do with this call, then do it.
 ; Server unreachable or no usable answer: the fail-safe, never a dropped call.
-exten => _X.,1,Set(__HOTLINE_DIALED=${EXTEN})
- same => n,Set(HOTLINE_ACTION=)
- same => n,AGI(${HOTLINE_AGI}/route,${EXTEN})
- same => n,GotoIf($["${AGISTATUS}" != "SUCCESS"]?hotline-failsafe,s,1)
- same => n,GotoIf($[${DIALPLAN_EXISTS(hotline-act-${HOTLINE_ACTION},s,1)}]?hotline-act-${HOTLINE_ACTION},s,1)
+; (Few steps on purpose: each one costs Asterisk an event per AMI session.)
+exten => _X.,1,MSet(__HOTLINE_DIALED=${EXTEN},HOTLINE_ACTION=)
+ same => n,AGI(${HOTLINE_AGI}/route,${EXTEN},${CHANNEL(linkedid)})
+ same => n,GotoIf($["${AGISTATUS}" = "SUCCESS" & ${DIALPLAN_EXISTS(hotline-act-${HOTLINE_ACTION},s,1)}]?hotline-act-${HOTLINE_ACTION},s,1)
  same => n,Goto(hotline-failsafe,s,1)
 
 [hotline-failsafe]
 ; The 12345 general queue, with no help from the server.
-exten => s,1,Set(__HOTLINE_FALLBACK=1)
+; HOTLINE_DIALED again: the server's own AMI session skips variables set in
+; hotline-route (the route handler reports those itself).
+exten => s,1,Set(__HOTLINE_DIALED=${HOTLINE_DIALED})
+ same => n,Set(__HOTLINE_FALLBACK=1)
  same => n,Set(__HOTLINE_QUEUE=general)
  same => n,Set(HOTLINE_OVERFLOW=)
  same => n,Goto(hotline-queue,s,1)

@@ -5,11 +5,16 @@ handed to the dialplan as HOTLINE_* channel variables, which the
 `hotline-act-<action>` contexts carry out. Variables are set inheritable
 (`__`) so queue and agent legs carry the line and department too.
 
-All variables go in one AGI round trip: `EXEC MSet(name=value,…)` sets them in
+All variables go in one AGI command: `EXEC MSet(name=value,…)` sets them in
 order, exactly as one `SET VARIABLE` each would (same values, same VarSet
 events), but a round trip per variable was most of the routed call's cost
 (benchmarks/routing.py). A set too long for one AGI line is split over
-several MSets; HOTLINE_ACTION is always the last variable of the last one.
+several MSets; HOTLINE_ACTION is always the last variable of the last one,
+which is sent without waiting for its reply (AgiCall.send_last).
+
+The second argument is the call's linkedid: the same variables go to the call
+tracker in-process (CallTracker.routed), as the server's AMI session does not
+carry this context's VarSet events.
 """
 from __future__ import annotations
 
@@ -17,6 +22,7 @@ import logging
 import re
 
 from ivr.agi.call import AgiCall
+from ivr.agi.fallback import tell_tracker
 from ivr.agi.protocol import MAX_COMMAND_BYTES, quote
 from ivr.agi.registry import route
 from ivr.privacy import mask_number
@@ -61,10 +67,11 @@ async def route_call(call: AgiCall) -> None:
         variables["HOTLINE_INTAKE"] = intake
     # HOTLINE_ACTION last: until it is set the dialplan would take the fail-safe.
     variables["HOTLINE_ACTION"] = variables.pop("HOTLINE_ACTION")
-    for args in mset_arguments({f"__{name}": value for name, value in variables.items()}):
-        result = await call.exec("MSet", args)
-        if result.result == "-2":  # no MSet in this Asterisk: fail loudly, the server sends the fallback
-            raise RuntimeError("Asterisk has no MSet application")
+    *first, last = mset_arguments({f"__{name}": value for name, value in variables.items()})
+    for args in first:
+        await call.exec("MSet", args)
+    call.send_last(f"EXEC MSet {quote(last)}")
+    tell_tracker(call, variables)
     log.info("call from %s to %s: %s/%s -> %s %s", mask_number(caller), dialed, decision.mode,
              decision.phase, decision.action, decision.target or "")
 
