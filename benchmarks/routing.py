@@ -413,6 +413,10 @@ def main() -> int:
     cpu_ratio = cpu["static"] / max(cpu["routed"], 1e-9)
     print(f"CPU per call, Asterisk + server: static {cpu['static']:.2f} ms, routed {cpu['routed']:.2f} ms "
           f"(static/routed {cpu_ratio:.2f}: the ratio if both were only CPU-bound; diagnostic, not the target)")
+    ast_ratio = static["asterisk_cpu_ms_per_call"] / max(routed["asterisk_cpu_ms_per_call"], 1e-9)
+    print(f"Asterisk alone, CPU per call static/routed {ast_ratio:.2f}: its own cost of the AGI (connect, one write "
+          "per header line, AGIExec events); with the server on cores of its own, Asterisk-bound calls/s could not "
+          "exceed this ratio")
     print(f"ratio routed/static calls/s: {ratio:.3f} (target >= {TARGET_RATIO}); per slice pair: "
           + ", ".join(f"{r:.2f}" for r in pair_ratios) + f"; fail-safe calls: {driver.fallbacks}, "
           f"originate failures: {driver.failed}; load average {load:.2f}; run {time.monotonic() - started:.0f} s")
@@ -423,6 +427,7 @@ def main() -> int:
         "benchmark": "routing", "ratio_routed_over_static": round(ratio, 3),
         "ratio_median_of_slice_pairs": round(statistics.median(pair_ratios), 3),
         "cpu_per_call_ratio_static_over_routed": round(cpu_ratio, 3),
+        "asterisk_cpu_per_call_ratio_static_over_routed": round(ast_ratio, 3),
         "routed": routed, "static": static, "concurrency": args.concurrency, "numbers": numbers,
         "outcome_identical": not problems, "fallbacks": driver.fallbacks, "originate_failures": driver.failed,
         "loadavg_1min": round(load, 2),
