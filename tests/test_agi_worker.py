@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from ivr.agi.worker import AgiWorker
+from ivr.agi.worker import AgiWorker, Channel
 from ivr.config.loader import load_config
 from ivr.paths import REPO
 from ivr.storage import repo
@@ -26,6 +26,19 @@ async def _until(predicate, timeout: float) -> bool:
             return True
         await asyncio.sleep(0.1)
     return predicate()
+
+
+async def test_channel_survives_a_bad_line_and_reports_the_other_side_gone():
+    a, b = socket.socketpair()
+    left, right = await Channel.open(a), await Channel.open(b)
+    right.writer.write(b"not json\n{\"an\": \"object\"}\n")
+    right.send("routed", "1795225100.80", {"HOTLINE_LINE": "人社-12333"})
+    assert await left.receive() == []   # logged, skipped
+    assert await left.receive() == []   # not an array: skipped
+    assert await left.receive() == ["routed", "1795225100.80", {"HOTLINE_LINE": "人社-12333"}]
+    right.close()
+    assert await left.receive() is None
+    left.close()
 
 
 async def test_worker_that_cannot_listen_says_so():

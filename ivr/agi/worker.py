@@ -5,13 +5,15 @@ way. In the server's own process the route shared one event loop and one GIL
 with the AMI events of every call, the call tracker and the database writer:
 at a busy center Asterisk's AGI waited behind them (benchmarks/routing.py).
 Here the worker process only answers FastAGI, and talks to the server over a
-pipe (pickled tuples):
+socket pair, one JSON array per line, written without ever blocking the
+worker (asyncio streams: a server that lags behind makes the buffer grow,
+never a call wait):
 
-    worker -> server  ("listening", port)              after start-up
-                      ("routed", linkedid, variables)  the route's variables, for the tracker
-                      ("ticket_seq", n, prefix)        the day's last ticket number, please
-    server -> worker  ("ticket_seq", n, seq)           the answer
-                      ("stop",)                        finish running calls and exit
+    worker -> server  ["listening", port]              after start-up
+                      ["routed", linkedid, variables]  the route's variables, for the tracker
+                      ["ticket_seq", n, prefix]        the day's last ticket number, please
+    server -> worker  ["ticket_seq", n, seq]           the answer
+                      ["stop"]                         finish running calls and exit
 
 Ticket ids are handed out here (the server reserves each id's row when the
 route reports it). If the worker dies the server starts a new one; meanwhile
@@ -22,10 +24,11 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import gc
+import json
 import logging
 import multiprocessing
 import signal
-from multiprocessing.connection import Connection
+import socket
 from types import SimpleNamespace
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -37,6 +40,42 @@ from ivr.plan.decide import Plan
 log = logging.getLogger("ivr.agi.worker")
 START_TIMEOUT = 30.0
 RESTART_DELAYS = (0.5, 1.0, 2.0, 5.0, 10.0)
+MAX_LINE = 1 << 20
+
+
+class Channel:
+    """One end of the socket pair: JSON arrays, one per line; `send` never blocks."""
+
+    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.reader, self.writer = reader, writer
+
+    @classmethod
+    async def open(cls, sock: socket.socket) -> Channel:
+        sock.setblocking(False)
+        reader, writer = await asyncio.open_connection(sock=sock, limit=MAX_LINE)
+        return cls(reader, writer)
+
+    def send(self, *msg: Any) -> None:
+        if not self.writer.is_closing():
+            self.writer.write(json.dumps(msg, ensure_ascii=False).encode() + b"\n")
+
+    async def receive(self) -> list | None:
+        """The next message; None when the other side is gone."""
+        try:
+            line = await self.reader.readline()
+        except (ConnectionError, asyncio.LimitOverrunError, ValueError):
+            return None
+        if not line:
+            return None
+        try:
+            msg = json.loads(line)
+        except ValueError:
+            log.error("unreadable message between server and FastAGI worker (%d bytes)", len(line))
+            return []
+        return msg if isinstance(msg, list) else []
+
+    def close(self) -> None:
+        self.writer.close()
 
 
 # -- in the server ---------------------------------------------------------------
@@ -48,29 +87,31 @@ class AgiWorker:
         self.services = services
         self.port: int | None = None
         self._proc: multiprocessing.process.BaseProcess | None = None
-        self._conn: Connection | None = None
+        self._channel: Channel | None = None
+        self._reader: asyncio.Task | None = None
         self._started: asyncio.Future | None = None
         self._stopping = False
         self._restarts = 0
         self._restart_task: asyncio.Task | None = None
+        self._tasks: set[asyncio.Task] = set()
 
     @property
     def listening(self) -> bool:
         return self.port is not None and self._proc is not None and self._proc.is_alive()
 
     async def start(self) -> None:
-        loop = asyncio.get_running_loop()
         ctx = multiprocessing.get_context("spawn")  # no copy of the server's threads and sockets
-        parent, child = ctx.Pipe()
+        ours, theirs = socket.socketpair()
         speech = self.services.speech
         intake = speech.address if speech is not None and speech.live is not None else None
         self._proc = ctx.Process(target=worker_main, name="hotline-agi",
-                                 args=(self.config, child, intake, logging.getLogger().level), daemon=True)
+                                 args=(self.config, theirs, intake, logging.getLogger().level), daemon=True)
         self._proc.start()
-        child.close()
-        self._conn, self.port = parent, None
-        self._started = loop.create_future()
-        loop.add_reader(parent.fileno(), self._readable)
+        theirs.close()
+        self.port = None
+        self._started = asyncio.get_running_loop().create_future()
+        self._channel = await Channel.open(ours)
+        self._reader = asyncio.create_task(self._read(self._channel), name="agi-worker-reader")
         try:
             await asyncio.wait_for(asyncio.shield(self._started), START_TIMEOUT)
         except TimeoutError:
@@ -84,30 +125,26 @@ class AgiWorker:
         proc = self._proc
         if proc is None:
             return
-        if self._conn is not None:
-            try:
-                self._conn.send(("stop",))
-            except OSError:
-                pass
+        if self._channel is not None:
+            self._channel.send("stop")
         await asyncio.get_running_loop().run_in_executor(None, proc.join, 5)
         if proc.is_alive():
             log.warning("FastAGI worker did not stop in time: killed")
             proc.kill()
             proc.join(2)
-        self._close_pipe()
+        self._close()
 
-    def _readable(self) -> None:
-        conn = self._conn
-        try:
-            while conn is not None and conn.poll():
-                self._handle(conn.recv())
-        except (EOFError, OSError):
+    async def _read(self, channel: Channel) -> None:
+        while (msg := await channel.receive()) is not None:
+            try:
+                self._handle(msg)
+            except Exception:  # a message we cannot use: that one only
+                log.exception("bad message from the FastAGI worker")
+        if channel is self._channel:
             self._gone()
-        except Exception:  # a message we cannot use: that one only
-            log.exception("bad message from the FastAGI worker")
 
-    def _handle(self, msg: tuple) -> None:
-        kind = msg[0]
+    def _handle(self, msg: list) -> None:
+        kind = msg[0] if msg else None
         if kind == "routed":
             _, linkedid, variables = msg
             ticket = variables.get("HOTLINE_TICKET")
@@ -117,9 +154,11 @@ class AgiWorker:
             if self.services.tracker is not None:
                 self.services.tracker.routed(linkedid, variables)
         elif kind == "ticket_seq":
-            asyncio.ensure_future(self._ticket_seq(msg[1], msg[2]))
+            task = asyncio.create_task(self._ticket_seq(msg[1], msg[2]))
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
         elif kind == "listening":
-            self.port = msg[1]
+            self.port = int(msg[1])
             self._restarts = 0
             if self._started is not None and not self._started.done():
                 self._started.set_result(None)
@@ -127,41 +166,34 @@ class AgiWorker:
     async def _ticket_seq(self, request: int, prefix: str) -> None:
         from ivr.storage.repo import last_ticket_seq
         seq = await self.services.store.run(last_ticket_seq, prefix) if self.services.store is not None else 0
-        if self._conn is not None:
-            self._conn.send(("ticket_seq", request, seq))
+        if self._channel is not None:
+            self._channel.send("ticket_seq", request, seq)
 
-    def _close_pipe(self) -> None:
-        if self._conn is not None:
-            try:
-                asyncio.get_running_loop().remove_reader(self._conn.fileno())
-            except (OSError, ValueError):
-                pass
-            self._conn.close()
-            self._conn = None
+    def _close(self) -> None:
+        if self._channel is not None:
+            self._channel.close()
+            self._channel = None
         self.port = None
 
     def _gone(self) -> None:
-        self._close_pipe()
+        self._close()
         if self._stopping:
             return
+        if self._proc is not None:
+            self._proc.join(1)  # it closed its end: it is exiting
+        code = self._proc.exitcode if self._proc is not None else None
         if self._started is not None and not self._started.done():  # it never came up: start() says why
-            if self._proc is not None:
-                self._proc.join(2)
-            code = self._proc.exitcode if self._proc is not None else None
             self._started.set_exception(RuntimeError(
                 f"the FastAGI worker exited while starting (code {code}; its error is logged above)"))
             return
         delay = RESTART_DELAYS[min(self._restarts, len(RESTART_DELAYS) - 1)]
         self._restarts += 1
-        code = self._proc.exitcode if self._proc is not None else None
         log.error("FastAGI worker exited (code %s): restarting in %gs; calls take the dialplan's fail-safe meanwhile",
                   code, delay)
-        self._restart_task = asyncio.ensure_future(self._restart(delay))
+        self._restart_task = asyncio.create_task(self._restart(delay))
 
     async def _restart(self, delay: float) -> None:
         await asyncio.sleep(delay)
-        if self._proc is not None:
-            self._proc.join(0)
         try:
             await self.start()
         except Exception:
@@ -171,37 +203,34 @@ class AgiWorker:
 
 # -- in the worker ------------------------------------------------------------------
 class _Server:
-    """The server side as the worker sees it: the tracker and ticket numbers over the pipe."""
+    """The server side as the worker sees it: the tracker and ticket numbers over the channel."""
 
-    def __init__(self, conn: Connection) -> None:
-        self.conn = conn
+    def __init__(self, channel: Channel) -> None:
+        self.channel = channel
         self.stop = asyncio.Event()
         self._requests: dict[int, asyncio.Future] = {}
+        self._next = 0
 
     def routed(self, linkedid: str, variables: dict[str, str]) -> None:
-        self.conn.send(("routed", linkedid, variables))
+        self.channel.send("routed", linkedid, variables)
 
     async def ticket_seq(self, prefix: str) -> int:
-        n = len(self._requests) + 1
-        while n in self._requests:
-            n += 1
+        self._next += 1
+        n = self._next
         self._requests[n] = fut = asyncio.get_running_loop().create_future()
-        self.conn.send(("ticket_seq", n, prefix))
+        self.channel.send("ticket_seq", n, prefix)
         try:
             return await asyncio.wait_for(fut, 10)
         finally:
             self._requests.pop(n, None)
 
-    def readable(self) -> None:
-        try:
-            while self.conn.poll():
-                msg = self.conn.recv()
-                if msg[0] == "ticket_seq" and msg[1] in self._requests:
-                    self._requests[msg[1]].set_result(msg[2])
-                elif msg[0] == "stop":
-                    self.stop.set()
-        except (EOFError, OSError):  # the server is gone: so are we
-            self.stop.set()
+    async def read(self) -> None:
+        while (msg := await self.channel.receive()) is not None:
+            if msg[:1] == ["ticket_seq"] and len(msg) == 3 and msg[1] in self._requests:
+                self._requests[msg[1]].set_result(int(msg[2]))
+            elif msg[:1] == ["stop"]:
+                break
+        self.stop.set()  # asked to, or the server is gone: so are we
 
 
 class _Context:
@@ -233,20 +262,22 @@ class _Context:
         return f"{prefix}{self._seq:04d}"
 
 
-def worker_main(config: Config, conn: Connection, intake: str | None, log_level: int) -> None:
+def worker_main(config: Config, sock: socket.socket, intake: str | None, log_level: int) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the server, which stops us
     logging.basicConfig(level=log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    asyncio.run(_serve(config, conn, intake))
+    asyncio.run(_serve(config, sock, intake))
 
 
-async def _serve(config: Config, conn: Connection, intake: str | None) -> None:
+async def _serve(config: Config, sock: socket.socket, intake: str | None) -> None:
     loop = asyncio.get_running_loop()
-    server = _Server(conn)
+    server = _Server(await Channel.open(sock))
     loop.add_signal_handler(signal.SIGTERM, server.stop.set)
-    loop.add_reader(conn.fileno(), server.readable)
+    reader = asyncio.create_task(server.read())
     agi = FastAgiServer.from_config(config.fastagi, context=_Context(config, server, intake))
     await agi.start()
     gc.freeze()
-    conn.send(("listening", agi.port))
+    server.channel.send("listening", agi.port)
     await server.stop.wait()
     await agi.stop()
+    reader.cancel()
+    server.channel.close()
