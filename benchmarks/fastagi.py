@@ -315,8 +315,8 @@ def main() -> int:
         cpu_ratio = res["bare"]["server_cpu_us_per_call"] / max(0.1, res["ours"]["server_cpu_us_per_call"])
         print(f"{c:>10} {'ratio':>6} {res['ratio']:>9.2f}  "
               f"(ours/bare calls/s, median of slice pairs; by CPU per call {cpu_ratio:.2f})")
-    print(f"{CONCURRENCY[-1]} calls in progress, Asterisk replies {REPLY_DELAY * 1e3:g} ms late; "
-          "latency = the server's own turns in a call:")
+    print(f"{CONCURRENCY[-1]} independent calls in progress, Asterisk replies {REPLY_DELAY * 500:g}-"
+          f"{REPLY_DELAY * 1500:g} ms late; latency = the server's own turns in a call:")
     print_rows(f"{CONCURRENCY[-1]}+busy", busy)
 
     ratios = {c: res["ratio"] for c, res in saturated.items()}
