@@ -19,7 +19,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from ivr.ami.agent_id import agent_id
-from ivr.ami.callstate import CallState
+from ivr.ami.callstate import VAR_FIELDS, CallState
 from ivr.ami.popdata import PopData, Publish
 from ivr.storage import repo
 from ivr.storage.store import Store
@@ -29,6 +29,9 @@ Event = Mapping[str, Any]
 ENDED_MEMORY = 5000  # linkedids of ended calls remembered, so late events are ignored
 # notify() for a call whose first AMI event has not come yet (the speech service
 # can be quicker than the AMI socket): kept this long, for this many calls.
+# Plan variables whose change is worth showing on an open screen-pop.
+_POP_FIELDS = ("dialed", "line", "department", "mode", "queue")
+ROUTED = "routed"  # a Notice carrying the route handler's variables (CallTracker.routed)
 EARLY_TTL_S = 60.0
 EARLY_CALLS = 1000
 EARLY_PER_CALL = 200
@@ -92,10 +95,15 @@ class CallBook(PopData):
         """A `notify()` update, in its turn among the AMI events: record it, tell the call's agent."""
         kind = str(data.get("event", "update"))
         call = self.calls.get(call_id)
+        if kind == ROUTED and call is not None:
+            if not call.internal:
+                await self._set_vars(call, data["variables"], at, routed=True)
+            return None
         if call is None:
             ended = self._ended.get(call_id)
             if ended is not None:
-                self._record(ended, at, kind, data)  # trailing the hangup: stored, no longer shown
+                if kind != ROUTED:
+                    self._record(ended, at, kind, data)  # trailing the hangup: stored, no longer shown
             else:
                 self._keep_early(call_id, at, data)
             return None
@@ -108,6 +116,41 @@ class CallBook(PopData):
         target = self._target(call)
         await self._publish(call, target, "update", {**data, "call_id": call_id})
         return target
+
+    async def _set_vars(self, call: CallState, values: dict[str, str | None], at: dt.datetime,
+                        routed: bool = False) -> None:
+        """HOTLINE_* values on the call: stored, and shown on an open screen-pop.
+
+        A VarSet is recorded as a `var` event; the route handler's whole set as one `route` event."""
+        changed = {}
+        for name, value in values.items():
+            key = VAR_FIELDS.get(name, name)
+            if key not in call.fields or call.fields[key] != value:  # inherited copies repeat values
+                call.fields[key] = changed[name] = value
+        if not changed:
+            return
+        if routed:
+            self._record(call, at, "route", {"variables": changed})
+        else:
+            for name, value in changed.items():
+                self._record(call, at, "var", {"name": name, "value": value})
+        saved = {VAR_FIELDS[n]: v for n, v in changed.items() if n in VAR_FIELDS}
+        if saved:
+            self._save(call, saved)
+        ticket = changed.get("HOTLINE_TICKET")
+        if ticket:
+            self.store.submit(repo.ensure_ticket, ticket, call.linkedid)
+            self._read(call, ticket=True)  # queued after ensure_ticket: sees it
+        target = self._target(call)
+        shown = {VAR_FIELDS[n]: v for n, v in changed.items() if VAR_FIELDS.get(n) in _POP_FIELDS}
+        if target is None or not (shown or ticket):
+            return
+        info: dict[str, Any] = {"call_id": call.linkedid, "event": "info", **shown}
+        if ticket:
+            info["ticket"] = {"id": ticket}
+        if "line" in shown:
+            info["line_name"] = self.line_names.get(shown["line"] or "")
+        await self._publish(call, target, "update", info)
 
     def _keep_early(self, call_id: str, at: dt.datetime, data: dict[str, Any]) -> None:
         now = time.monotonic()

@@ -29,15 +29,12 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from ivr.ami.agent_id import agent_id
-from ivr.ami.callbook import CallBook, Event, Notice, Publish, _float, _number
-from ivr.ami.callstate import VAR_FIELDS, CallState
+from ivr.ami.callbook import ROUTED, CallBook, Event, Notice, Publish, _float, _number
+from ivr.ami.callstate import CallState
 from ivr.storage import repo
 from ivr.storage.store import Store
 
 log = logging.getLogger(__name__)
-# Plan variables whose change is worth showing on an open screen-pop.
-_POP_FIELDS = ("dialed", "line", "department", "mode", "queue")
-ROUTED = "routed"  # a Notice carrying the route handler's variables (CallTracker.routed)
 
 
 def _queue_id(name: object) -> str | None:
@@ -204,41 +201,6 @@ class CallTracker(CallBook):
         if call is not None and not call.internal:
             await self._set_vars(call, {name: str(ev.get("Value", "")).strip() or None}, at)
 
-    async def _set_vars(self, call: CallState, values: dict[str, str | None], at: dt.datetime,
-                        routed: bool = False) -> None:
-        """HOTLINE_* values on the call: stored, and shown on an open screen-pop.
-
-        A VarSet is recorded as a `var` event; the route handler's whole set as one `route` event."""
-        changed = {}
-        for name, value in values.items():
-            key = VAR_FIELDS.get(name, name)
-            if key not in call.fields or call.fields[key] != value:  # inherited copies repeat values
-                call.fields[key] = changed[name] = value
-        if not changed:
-            return
-        if routed:
-            self._record(call, at, "route", {"variables": changed})
-        else:
-            for name, value in changed.items():
-                self._record(call, at, "var", {"name": name, "value": value})
-        saved = {VAR_FIELDS[n]: v for n, v in changed.items() if n in VAR_FIELDS}
-        if saved:
-            self._save(call, saved)
-        ticket = changed.get("HOTLINE_TICKET")
-        if ticket:
-            self.store.submit(repo.ensure_ticket, ticket, call.linkedid)
-            self._read(call, ticket=True)  # queued after ensure_ticket: sees it
-        target = self._target(call)
-        shown = {VAR_FIELDS[n]: v for n, v in changed.items() if VAR_FIELDS.get(n) in _POP_FIELDS}
-        if target is None or not (shown or ticket):
-            return
-        info: dict[str, Any] = {"call_id": call.linkedid, "event": "info", **shown}
-        if ticket:
-            info["ticket"] = {"id": ticket}
-        if "line" in shown:
-            info["line_name"] = self.line_names.get(shown["line"] or "")
-        await self._publish(call, target, "update", info)
-
     def routed(self, call_id: str, variables: dict[str, str]) -> None:
         """The plan's variables, from the route handler that set them on call `call_id`'s channel.
 
@@ -250,17 +212,6 @@ class CallTracker(CallBook):
             return
         self._enqueue(Notice(call_id, {"event": ROUTED, "variables": values}, dt.datetime.now(dt.timezone.utc),
                              asyncio.get_running_loop().create_future()))
-
-    async def _notice(self, call_id: str, data: dict[str, Any], at: dt.datetime) -> str | None:
-        if data.get("event") != ROUTED:
-            return await super()._notice(call_id, data, at)
-        call = self.calls.get(call_id)
-        if call is None:
-            if call_id not in self._ended:
-                self._keep_early(call_id, at, data)
-        elif not call.internal:
-            await self._set_vars(call, data["variables"], at, routed=True)
-        return None
 
     async def _queue_join(self, ev: Event, at: dt.datetime) -> None:
         call = self._call_for(ev, at)
