@@ -68,6 +68,8 @@ async def test_worker_routes_tells_the_tracker_and_is_replaced(center, center_am
         assert isinstance(worker, AgiWorker) and worker.listening and worker.port == agi_port
         first_pid = worker._proc.pid
         assert first_pid != os.getpid()
+        # The call path's process runs ahead of the server's (fastagi.nice, -10 by default; tests run as root).
+        assert os.getpriority(os.PRIO_PROCESS, first_pid) == os.getpriority(os.PRIO_PROCESS, 0) - 10
         assert await server.services.ami.wait_connected(10)
 
         since = len(center_ami.events)
