@@ -275,7 +275,7 @@ def _set_priority(nice: int) -> None:
 
     Without it, on a loaded machine the worker's wake-ups queue behind Asterisk's
     and the server's threads (benchmarks/routing.py: routed/static 0.67-0.83 at
-    nice 0, 0.76-0.91 at -10)."""
+    nice 0, 0.74-0.91 at -10)."""
     if not nice:
         return
     try:
