@@ -10,7 +10,7 @@ in its worker process; in a child process so the load driver does not share
 its event loop). Server CPU is both processes'.
 
 routed  `Local/<n>@hotline-inbound`: the generated plan, `AGI(route)` asks the
-        server (decision, ticket id from the database, the HOTLINE_* channel
+        server (decision, a ticket id handed out from memory, the HOTLINE_* channel
         variables), then `hotline-act-<action>` carries it out.
 static  `Local/<n>@bench-static`: generated here from the same decisions: the
         same Set()s with the same values (a fixed ticket id: a static plan has

@@ -112,7 +112,7 @@ class HotlineServer:
         if c.database.url.startswith("sqlite:///"):
             Path(c.database.url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
         s.store = Store.open(c.database.url)
-        s.ticket_ids = TicketIds(s.store, c.hotline.timezone)
+        s.ticket_ids = TicketIds.for_store(s.store, c.hotline.timezone)
         log.info("database %s ready", redacted(c.database.url))
         a = c.asterisk.ami
         secret = self._ami_secret if self._ami_secret is not None else embedded.ami_secret(c)

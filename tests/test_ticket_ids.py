@@ -16,11 +16,11 @@ async def test_ids_continue_the_day_restart_and_roll_over_at_local_midnight(tmp_
         # 15:59 UTC is 23:59 in Shanghai; 16:00 UTC is the next local day
         late = dt.datetime(2026, 11, 21, 15, 59, tzinfo=UTC)
         store.run_sync(repo.new_ticket, at=late)  # an earlier ticket of that day: T20261121-0001
-        ids = TicketIds(store, "Asia/Shanghai")
+        ids = TicketIds.for_store(store, "Asia/Shanghai")
         assert [await ids.next(late) for _ in range(2)] == ["T20261121-0002", "T20261121-0003"]
         assert await ids.next(late + dt.timedelta(minutes=1)) == "T20261122-0001"
         await store.flush()
-        again = TicketIds(store, "Asia/Shanghai")  # a restarted server reads where it left off
+        again = TicketIds.for_store(store, "Asia/Shanghai")  # a restarted server reads where it left off
         assert await again.next(late) == "T20261121-0004"
         assert store.run_sync(repo.last_ticket_seq, "T20261122-") == 1  # reserved rows are stored
     finally:

@@ -12,11 +12,12 @@ never a call wait):
     worker -> server  ["listening", port]              after start-up
                       ["routed", linkedid, variables]  the route's variables, for the tracker
                       ["ticket_seq", n, prefix]        the day's last ticket number, please
+                      ["reserve", ticket_id]           write this new ticket's row
     server -> worker  ["ticket_seq", n, seq]           the answer
                       ["stop"]                         finish running calls and exit
 
-Ticket ids are handed out here (the server reserves each id's row when the
-route reports it). If the worker dies the server starts a new one; meanwhile
+Ticket ids are handed out here by the same TicketIds as in the server, its
+storage reached over the socket. If the worker dies the server starts a new one; meanwhile
 Asterisk cannot connect and the dialplan's fail-safe takes the calls.
 """
 from __future__ import annotations
@@ -32,11 +33,12 @@ import signal
 import socket
 from types import SimpleNamespace
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from ivr.agi.server import FastAgiServer
 from ivr.config.model import Config
 from ivr.plan.decide import Plan
+from ivr.storage.repo import last_ticket_seq
+from ivr.storage.ticket_ids import TicketIds, reserve
 
 log = logging.getLogger("ivr.agi.worker")
 START_TIMEOUT = 30.0
@@ -116,6 +118,7 @@ class AgiWorker:
         try:
             await asyncio.wait_for(asyncio.shield(self._started), START_TIMEOUT)
         except TimeoutError:
+            self._proc.kill()  # alive but not listening: no use, and it must not linger
             raise RuntimeError(f"the FastAGI worker did not start within {START_TIMEOUT:g}s") from None
         log.info("FastAGI worker (pid %d) listening on %s:%d", self._proc.pid, self.config.fastagi.host, self.port)
 
@@ -142,18 +145,16 @@ class AgiWorker:
             except Exception:  # a message we cannot use: that one only
                 log.exception("bad message from the FastAGI worker")
         if channel is self._channel:
-            self._gone()
+            await self._gone()
 
     def _handle(self, msg: list) -> None:
         kind = msg[0] if msg else None
         if kind == "routed":
-            _, linkedid, variables = msg
-            ticket = variables.get("HOTLINE_TICKET")
-            if ticket and self.services.store is not None:
-                from ivr.storage.ticket_ids import reserve
-                self.services.store.submit(reserve, ticket)
             if self.services.tracker is not None:
-                self.services.tracker.routed(linkedid, variables)
+                self.services.tracker.routed(msg[1], msg[2])
+        elif kind == "reserve":
+            if self.services.store is not None:
+                self.services.store.submit(reserve, msg[1])
         elif kind == "ticket_seq":
             task = asyncio.create_task(self._ticket_seq(msg[1], msg[2]))
             self._tasks.add(task)
@@ -165,7 +166,6 @@ class AgiWorker:
                 self._started.set_result(None)
 
     async def _ticket_seq(self, request: int, prefix: str) -> None:
-        from ivr.storage.repo import last_ticket_seq
         seq = await self.services.store.run(last_ticket_seq, prefix) if self.services.store is not None else 0
         if self._channel is not None:
             self._channel.send("ticket_seq", request, seq)
@@ -176,21 +176,20 @@ class AgiWorker:
             self._channel = None
         self.port = None
 
-    def _gone(self) -> None:
+    async def _gone(self) -> None:
         self._close()
-        if self._stopping:
+        proc = self._proc
+        if self._stopping or proc is None:
             return
-        if self._proc is not None:
-            self._proc.join(1)  # it closed its end: it is exiting
-        code = self._proc.exitcode if self._proc is not None else None
+        await asyncio.get_running_loop().run_in_executor(None, proc.join, 1)  # it closed its end: exiting
         if self._started is not None and not self._started.done():  # it never came up: start() says why
             self._started.set_exception(RuntimeError(
-                f"the FastAGI worker exited while starting (code {code}; its error is logged above)"))
+                f"the FastAGI worker exited while starting (code {proc.exitcode}; its error is logged above)"))
             return
         delay = RESTART_DELAYS[min(self._restarts, len(RESTART_DELAYS) - 1)]
         self._restarts += 1
         log.error("FastAGI worker exited (code %s): restarting in %gs; calls take the dialplan's fail-safe meanwhile",
-                  code, delay)
+                  proc.exitcode, delay)
         self._restart_task = asyncio.create_task(self._restart(delay))
 
     async def _restart(self, delay: float) -> None:
@@ -199,7 +198,7 @@ class AgiWorker:
             await self.start()
         except Exception:
             log.exception("FastAGI worker could not be restarted")
-            self._gone()
+            await self._gone()
 
 
 # -- in the worker ------------------------------------------------------------------
@@ -214,6 +213,9 @@ class _Server:
 
     def routed(self, linkedid: str, variables: dict[str, str]) -> None:
         self.channel.send("routed", linkedid, variables)
+
+    def reserve(self, ticket_id: str) -> None:
+        self.channel.send("reserve", ticket_id)
 
     async def ticket_seq(self, prefix: str) -> int:
         self._next += 1
@@ -242,25 +244,14 @@ class _Context:
         self.plan = Plan(config)
         self.tracker = server
         self.speech = SimpleNamespace(live=True, address=intake) if intake else None
-        self._server = server
-        self._tz = ZoneInfo(config.hotline.timezone)
-        self._prefix, self._seq = "", 0
-        self._lock = asyncio.Lock()
+        self._ticket_ids = TicketIds(config.hotline.timezone, server.ticket_seq, server.reserve)
 
     @staticmethod
     def clock() -> dt.datetime:
         return dt.datetime.now(dt.timezone.utc)
 
     async def new_ticket_id(self) -> str:
-        """As ivr.storage.ticket_ids.TicketIds: the day's last number asked once, then from memory."""
-        prefix = f"T{self.clock().astimezone(self._tz):%Y%m%d}-"
-        if prefix != self._prefix:
-            async with self._lock:
-                if prefix != self._prefix:
-                    self._seq = await self._server.ticket_seq(prefix)
-                    self._prefix = prefix
-        self._seq += 1
-        return f"{prefix}{self._seq:04d}"
+        return await self._ticket_ids.next(self.clock())
 
 
 def worker_main(config: Config, sock: socket.socket, intake: str | None, log_level: int) -> None:

@@ -27,11 +27,11 @@ from ivr.storage.store import Store
 log = logging.getLogger(__name__)
 Event = Mapping[str, Any]
 ENDED_MEMORY = 5000  # linkedids of ended calls remembered, so late events are ignored
-# notify() for a call whose first AMI event has not come yet (the speech service
-# can be quicker than the AMI socket): kept this long, for this many calls.
 # Plan variables whose change is worth showing on an open screen-pop.
 _POP_FIELDS = ("dialed", "line", "department", "mode", "queue")
 ROUTED = "routed"  # a Notice carrying the route handler's variables (CallTracker.routed)
+# notify() for a call whose first AMI event has not come yet (the speech service
+# can be quicker than the AMI socket): kept this long, for this many calls.
 EARLY_TTL_S = 60.0
 EARLY_CALLS = 1000
 EARLY_PER_CALL = 200

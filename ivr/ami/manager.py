@@ -17,9 +17,8 @@ import asyncio
 import logging
 from typing import TYPE_CHECKING, Any
 
-from panoramisk import Manager
+from panoramisk import Manager, utils
 from panoramisk.ami_protocol import AMIProtocol
-from panoramisk import utils
 from panoramisk.message import Message
 
 if TYPE_CHECKING:

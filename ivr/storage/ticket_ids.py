@@ -3,13 +3,15 @@
 The route handler needs an id the moment a call arrives (it travels with
 transfers), and a call must never wait behind queued database writes. The
 day's last number is read once, then ids come from memory; each id's row is
-written in the background, in order. One server process allocates ids, as
-for `repo.new_ticket`.
+written in the background, in order. One process allocates ids, as for
+`repo.new_ticket`: the server's, or its FastAGI worker, which asks the server
+for the day's last number and has it write the rows (ivr.agi.worker).
 """
 from __future__ import annotations
 
 import asyncio
 import datetime as dt
+from collections.abc import Awaitable, Callable
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
@@ -26,21 +28,28 @@ def reserve(session: Session, ticket_id: str) -> None:
 
 
 class TicketIds:
-    def __init__(self, store: Store, tz: str) -> None:
-        self.store = store
+    """`last_seq(prefix)`: the day's last number stored; `save(ticket_id)`: write its row, not waiting."""
+
+    def __init__(self, tz: str, last_seq: Callable[[str], Awaitable[int]], save: Callable[[str], None]) -> None:
         self.tz = ZoneInfo(tz)
+        self._last_seq, self._save = last_seq, save
         self._prefix = ""
         self._seq = 0
         self._lock = asyncio.Lock()
+
+    @classmethod
+    def for_store(cls, store: Store, tz: str) -> TicketIds:
+        return cls(tz, lambda prefix: store.run(last_ticket_seq, prefix),
+                   lambda ticket_id: store.submit(reserve, ticket_id))
 
     async def next(self, now: dt.datetime) -> str:
         prefix = f"T{now.astimezone(self.tz):%Y%m%d}-"
         if prefix != self._prefix:
             async with self._lock:  # once a day: calls arriving meanwhile wait for the same read
                 if prefix != self._prefix:
-                    self._seq = await self.store.run(last_ticket_seq, prefix)
+                    self._seq = await self._last_seq(prefix)
                     self._prefix = prefix
         self._seq += 1
         ticket_id = f"{prefix}{self._seq:04d}"
-        self.store.submit(reserve, ticket_id)
+        self._save(ticket_id)
         return ticket_id
