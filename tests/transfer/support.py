@@ -12,7 +12,7 @@ import math
 import shutil
 import subprocess
 from array import array
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import aiohttp
@@ -201,6 +201,24 @@ class Lab:
         """Wait until `agent` (a sim agent) has answered `call`; returns its SimAgent event."""
         return await self.ami.wait_for(lambda e: e.get("UserEvent") == "SimAgent" and e.get("Agent") == agent
                                        and e.get("Linkedid") == call.call_id, timeout=timeout)
+
+    async def connected_call(self, agent: str = "g1", *, owned: bool = False):
+        """A 12345 caller answered by `agent` (logged in first): (call, its SimAgent event, its legs).
+
+        `owned`: also wait until the agent owns the call (what the HTTP API checks)."""
+        await self.login(agent)
+        call = await self.place("12345")
+        sim = await self.answered_by(call, agent)
+        if owned:
+            await self.owned_by(call, agent)
+        legs = self.transfers.index.get(call.call_id)
+        assert legs is not None and legs.agent, "the service did not see the agent answer"
+        return call, sim, replace(legs)  # a snapshot: the index forgets the agent when it leaves
+
+    def hangup_index(self, channel: str, since: int) -> int | None:
+        """Index in the center's AMI events of `channel`'s Hangup after `since`; None: still up."""
+        return next((i for i, e in enumerate(self.ami.events[since:], since)
+                     if e.get("Event") == "Hangup" and e.get("Channel") == channel), None)
 
     async def owned_by(self, call: LabCall, agent: str, timeout: float = 10) -> None:
         """Until the web hub shows `agent` as the call's owner (the API's permission check)."""

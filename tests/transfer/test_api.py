@@ -6,7 +6,6 @@ import asyncio
 import os
 import subprocess
 import sys
-from dataclasses import replace
 
 import pytest
 
@@ -16,18 +15,10 @@ from tests.transfer.support import CALLER_HZ, tone_flowing
 pytestmark = pytest.mark.asterisk
 
 
-async def _answered_call(lab):
-    await lab.login("g1")
-    call = await lab.place("12345")
-    sim = await lab.answered_by(call, "g1")
-    await lab.owned_by(call, "g1")
-    return call, sim, replace(lab.transfers.index.get(call.call_id))
-
-
 async def test_cancel_while_ringing_and_refusals(xlab):
     lab = xlab
     await lab.set_subcenter(SIM_MODE="noanswer")
-    call, sim, legs = await _answered_call(lab)
+    call, sim, legs = await lab.connected_call(owned=True)
     base = f"/api/calls/{call.call_id}/transfer"
     async with lab.http("g2") as other:
         resp = await other.post(base, json={"kind": "subcenter", "target": "tax"})

@@ -4,7 +4,6 @@ the agent is told on screen, and the attempt is recorded."""
 from __future__ import annotations
 
 import time
-from dataclasses import replace
 
 import pytest
 
@@ -12,19 +11,6 @@ from ivr.storage import repo
 from tests.transfer.support import CALLER_HZ, tone_flowing
 
 pytestmark = pytest.mark.asterisk
-
-
-async def _connected_call(lab, agent: str = "g1"):
-    await lab.login(agent)
-    call = await lab.place("12345")
-    sim = await lab.answered_by(call, agent)
-    legs = lab.transfers.index.get(call.call_id)
-    assert legs is not None and legs.agent, "the service did not see the agent answer"
-    return call, sim, replace(legs)  # a snapshot: the index forgets the agent when it leaves
-
-
-def _caller_hung_up(lab, caller: str, since: int) -> bool:
-    return any(e.get("Event") == "Hangup" and e.get("Channel") == caller for e in lab.ami.events[since:])
 
 
 async def _still_with_agent(lab, legs, sim) -> None:
@@ -52,7 +38,7 @@ async def test_failure_leaves_caller_with_agent(xlab, case, target, status):
     lab = xlab
     if case in ("busy", "noanswer"):
         await lab.set_subcenter(SIM_MODE=case)
-    call, sim, legs = await _connected_call(lab)
+    call, sim, legs = await lab.connected_call()
     if case == "instance_stopped":
         lab.sub.stop()
     since, hub_since = len(lab.ami.events), lab.services.hub.last_id
@@ -70,7 +56,7 @@ async def test_failure_leaves_caller_with_agent(xlab, case, target, status):
     if case == "noanswer":  # the sub-center's answer_timeout (4 s in the lab)
         assert 3.5 < elapsed < 8, elapsed
     await _still_with_agent(lab, legs, sim)
-    assert not _caller_hung_up(lab, legs.caller, since)
+    assert lab.hangup_index(legs.caller, since) is None
     notices = await _notices(lab.services.hub, "g1", hub_since)
     assert notices and "来电人仍与您通话" in notices[-1]["message"]
     rows = await lab.services.store.run(repo.transfers, call.call_id)
@@ -83,7 +69,7 @@ async def test_agent_leg_fails_while_subcenter_rings_then_no_answer(xlab):
     the caller goes back to the 12345 pool and another agent gets them."""
     lab = xlab
     await lab.set_subcenter(SIM_MODE="noanswer")
-    call, sim, legs = await _connected_call(lab)
+    call, sim, legs = await lab.connected_call()
     since = len(lab.ami.events)
     result = await lab.transfers.transfer(call.call_id, "subcenter", "tax", "threeway", agent="g1")
     await lab.ami.wait_for(lambda e: e.get("Event") == "BridgeEnter" and e.get("Uniqueid") == f"{result['id']}-1",
@@ -93,7 +79,7 @@ async def test_agent_leg_fails_while_subcenter_rings_then_no_answer(xlab):
     xfer = await lab.transfers.wait(result["id"], timeout=20)
     assert xfer.state == "failed" and xfer.rescued
     sim2 = await lab.answered_by(call, "g2")
-    assert not _caller_hung_up(lab, legs.caller, since)
+    assert lab.hangup_index(legs.caller, since) is None
     assert await tone_flowing(lab.agent_recording(sim2), CALLER_HZ) > 0.5
     rows = await lab.services.store.run(repo.transfers, call.call_id)
     assert rows[-1]["result"] == "failed" and rows[-1]["detail"]["rescued"] is True
@@ -104,7 +90,7 @@ async def test_agent_leg_fails_while_subcenter_rings_then_answer(xlab):
     lab = xlab
     await lab.set_subcenter(SIM_MODE="answer")
     await lab.set_subcenter(SIM_DELAY="2")
-    call, sim, legs = await _connected_call(lab)
+    call, sim, legs = await lab.connected_call()
     since, sub_since = len(lab.ami.events), len(lab.sub_ami.events)
     result = await lab.transfers.transfer(call.call_id, "subcenter", "tax", "threeway", agent="g1")
     await lab.ami.wait_for(lambda e: e.get("Event") == "BridgeEnter" and e.get("Uniqueid") == f"{result['id']}-1",
@@ -113,5 +99,5 @@ async def test_agent_leg_fails_while_subcenter_rings_then_answer(xlab):
     sub = await lab.subcenter_answer(since=sub_since)
     xfer = await lab.transfers.wait(result["id"], timeout=20)
     assert xfer.state == "completed"
-    assert not _caller_hung_up(lab, legs.caller, since)
+    assert lab.hangup_index(legs.caller, since) is None
     assert await tone_flowing(lab.subcenter_heard(sub), CALLER_HZ) > 0.5

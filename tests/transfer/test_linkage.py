@@ -1,7 +1,6 @@
 """Emergency, utility and provincial linkage: through the configured trunk, keeping the caller's number."""
 from __future__ import annotations
 
-from dataclasses import replace
 
 import pytest
 
@@ -22,11 +21,7 @@ def _outside(number: str):
 ])
 async def test_linkage_over_local_trunk_keeps_caller_number(xlab, kind, target, number):
     lab = xlab
-    await lab.login("g1")
-    call = await lab.place("12345")
-    await lab.answered_by(call, "g1")
-    await lab.owned_by(call, "g1")
-    legs = replace(lab.transfers.index.get(call.call_id))
+    call, _, legs = await lab.connected_call(owned=True)
     since = len(lab.ami.events)
     async with lab.http("g1") as http:
         resp = await http.post(f"/api/calls/{call.call_id}/transfer", json={"kind": kind, "target": target})
@@ -37,7 +32,7 @@ async def test_linkage_over_local_trunk_keeps_caller_number(xlab, kind, target, 
     await lab.transfers.complete(call.call_id, agent="g1")
     recording = lab.recordings() / f"outside-{number}-{far['Uniqueid']}.wav"
     assert await tone_flowing(recording, CALLER_HZ) > 0.5
-    assert not any(e.get("Event") == "Hangup" and e.get("Channel") == legs.caller for e in lab.ami.events[since:])
+    assert lab.hangup_index(legs.caller, since) is None
 
 
 async def test_utility_over_pjsip_trunk_keeps_caller_number(xlab):

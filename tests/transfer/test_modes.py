@@ -1,7 +1,6 @@
 """Blind and attended variants of the sub-center transfer."""
 from __future__ import annotations
 
-from dataclasses import replace
 
 import pytest
 
@@ -11,23 +10,10 @@ from tests.transfer.support import CALLER_HZ, SUBCENTER_HZ, pcm, tone_flowing, t
 pytestmark = pytest.mark.asterisk
 
 
-async def _call_with(lab, agent: str = "g1"):
-    await lab.login(agent)
-    call = await lab.place("12345")
-    sim = await lab.answered_by(call, agent)
-    legs = lab.transfers.index.get(call.call_id)
-    return call, sim, replace(legs)  # a snapshot: the index forgets the agent when it leaves
-
-
-def _hangup_index(lab, channel: str, since: int) -> int | None:
-    return next((i for i, e in enumerate(lab.ami.events[since:], since)
-                 if e.get("Event") == "Hangup" and e.get("Channel") == channel), None)
-
-
 async def test_blind_transfer_frees_the_agent_before_the_subcenter_answers(xlab):
     lab = xlab
     await lab.set_subcenter(SIM_DELAY="2")
-    call, sim, legs = await _call_with(lab)
+    call, sim, legs = await lab.connected_call()
     since, sub_since = len(lab.ami.events), len(lab.sub_ami.events)
     result = await lab.transfers.transfer(call.call_id, "subcenter", "tax", "blind", agent="g1")
     await lab.ami.wait_for(lambda e: e.get("Event") == "Hangup" and e.get("Channel") == legs.agent, since=since,
@@ -37,7 +23,7 @@ async def test_blind_transfer_frees_the_agent_before_the_subcenter_answers(xlab)
     sub = await lab.subcenter_answer(since=sub_since)
     xfer = await lab.transfers.wait(result["id"], timeout=10)
     assert xfer.state == "completed"
-    assert _hangup_index(lab, legs.caller, since) is None
+    assert lab.hangup_index(legs.caller, since) is None
     assert await tone_flowing(lab.subcenter_heard(sub), CALLER_HZ) > 0.5
     rows = await lab.services.store.run(repo.transfers, call.call_id)
     assert [(r["kind"], r["result"]) for r in rows] == [("blind", "completed")]
@@ -46,20 +32,20 @@ async def test_blind_transfer_frees_the_agent_before_the_subcenter_answers(xlab)
 async def test_blind_transfer_failure_puts_caller_back_in_the_pool(xlab):
     lab = xlab
     await lab.set_subcenter(SIM_MODE="busy")
-    call, sim, legs = await _call_with(lab)
+    call, sim, legs = await lab.connected_call()
     await lab.login("g2")
     since = len(lab.ami.events)
     result = await lab.transfers.transfer(call.call_id, "subcenter", "tax", "blind", agent="g1")
     xfer = await lab.transfers.wait(result["id"], timeout=10)
     assert xfer.state == "failed" and xfer.reason == "BUSY" and xfer.rescued
     sim2 = await lab.answered_by(call, "g2")
-    assert _hangup_index(lab, legs.caller, since) is None
+    assert lab.hangup_index(legs.caller, since) is None
     assert await tone_flowing(lab.agent_recording(sim2), CALLER_HZ) > 0.5
 
 
 async def test_attended_transfer_consults_privately_then_hands_over(xlab):
     lab = xlab
-    call, sim, legs = await _call_with(lab)
+    call, sim, legs = await lab.connected_call()
     since, sub_since = len(lab.ami.events), len(lab.sub_ami.events)
     result = await lab.transfers.transfer(call.call_id, "subcenter", "tax", "attended", agent="g1")
     sub = await lab.subcenter_answer(since=sub_since)
@@ -71,14 +57,14 @@ async def test_attended_transfer_consults_privately_then_hands_over(xlab):
     await lab.transfers.complete(call.call_id, agent="g1")
     await lab.ami.wait_for(lambda e: e.get("Event") == "Hangup" and e.get("Channel") == legs.agent, since=since)
     assert await tone_flowing(lab.subcenter_heard(sub), CALLER_HZ) > 0.5
-    assert _hangup_index(lab, legs.caller, since) is None
+    assert lab.hangup_index(legs.caller, since) is None
     xfer = await lab.transfers.wait(result["id"], timeout=5)
     assert xfer.state == "completed"
 
 
 async def test_attended_transfer_cancelled_returns_caller_to_agent(xlab):
     lab = xlab
-    call, sim, legs = await _call_with(lab)
+    call, sim, legs = await lab.connected_call()
     since, sub_since = len(lab.ami.events), len(lab.sub_ami.events)
     result = await lab.transfers.transfer(call.call_id, "subcenter", "tax", "attended", agent="g1")
     sub = await lab.subcenter_answer(since=sub_since)
@@ -89,4 +75,4 @@ async def test_attended_transfer_cancelled_returns_caller_to_agent(xlab):
     xfer = await lab.transfers.wait(result["id"], timeout=5)
     assert xfer.state == "cancelled"
     assert await tone_flowing(lab.agent_recording(sim), CALLER_HZ) > 0.5, "caller still muted"
-    assert _hangup_index(lab, legs.caller, since) is None
+    assert lab.hangup_index(legs.caller, since) is None

@@ -4,7 +4,6 @@ pull an expert into the call (three-way) and leave."""
 from __future__ import annotations
 
 import time
-from dataclasses import replace
 
 import pytest
 
@@ -49,11 +48,8 @@ async def test_expert_answers_within_the_wait(xlab):
 
 async def test_general_agent_pulls_expert_into_call_and_leaves(xlab):
     lab = xlab
-    await lab.login("g1")
     await lab.login("e1", "hrss-expert")
-    call = await lab.place("12345")
-    await lab.answered_by(call, "g1")
-    legs = replace(lab.transfers.index.get(call.call_id))
+    call, _, legs = await lab.connected_call()
     since = len(lab.ami.events)
     result = await lab.transfers.transfer(call.call_id, "expert", "hrss-expert", "threeway", agent="g1")
     expert = await lab.ami.wait_for(lambda e: e.get("UserEvent") == "SimAgent" and e.get("Agent") == "e1",
@@ -62,7 +58,7 @@ async def test_general_agent_pulls_expert_into_call_and_leaves(xlab):
     await lab.transfers.complete(call.call_id, agent="g1")
     await lab.ami.wait_for(lambda e: e.get("Event") == "Hangup" and e.get("Channel") == legs.agent, since=since)
     assert await tone_flowing(lab.agent_recording(expert), CALLER_HZ) > 0.5
-    assert not any(e.get("Event") == "Hangup" and e.get("Channel") == legs.caller for e in lab.ami.events[since:])
+    assert lab.hangup_index(legs.caller, since) is None
     # the expert is the call's agent now
     assert lab.transfers.index.get(call.call_id).agent_id == "e1"
     rows = await lab.services.store.run(repo.transfers, call.call_id)
@@ -73,12 +69,8 @@ async def test_general_agent_pulls_expert_into_call_and_leaves(xlab):
 async def test_blind_transfer_to_expert_queue_over_http(xlab):
     """The console's default for an expert queue is blind: the agent is free at once."""
     lab = xlab
-    await lab.login("g1")
     await lab.login("e1", "hrss-expert")
-    call = await lab.place("12345")
-    await lab.answered_by(call, "g1")
-    await lab.owned_by(call, "g1")
-    legs = replace(lab.transfers.index.get(call.call_id))
+    call, _, legs = await lab.connected_call(owned=True)
     since = len(lab.ami.events)
     async with lab.http("g1") as http:
         resp = await http.post(f"/api/calls/{call.call_id}/transfer", json={"kind": "expert", "target": "hrss-expert"})
@@ -88,4 +80,4 @@ async def test_blind_transfer_to_expert_queue_over_http(xlab):
     expert = await lab.ami.wait_for(lambda e: e.get("UserEvent") == "SimAgent" and e.get("Agent") == "e1",
                                     since=since)
     assert await tone_flowing(lab.agent_recording(expert), CALLER_HZ) > 0.5
-    assert not any(e.get("Event") == "Hangup" and e.get("Channel") == legs.caller for e in lab.ami.events[since:])
+    assert lab.hangup_index(legs.caller, since) is None
