@@ -16,6 +16,16 @@ def read_wav(path: Path) -> tuple[np.ndarray, int]:
         return data, w.getframerate()
 
 
+def write_wav(path: Path, data: bytes, rate: int) -> Path:
+    """16-bit mono PCM `data` as a WAV file at `rate`."""
+    with wave.open(str(path), "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(rate)
+        w.writeframes(data)
+    return path
+
+
 def best_match(recording: np.ndarray, needle: np.ndarray) -> float:
     """Highest normalised cross-correlation of `needle` anywhere in `recording` (0..1)."""
     if len(recording) < len(needle) or not needle.any():

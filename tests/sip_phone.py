@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import AsyncIterator
 
 from tests.asterisk_harness import free_port
+from tests.audio import write_wav
 
 BARESIP = "baresip"
 MODULES = "/usr/lib/baresip/modules"
@@ -64,12 +65,7 @@ def write_voice(path: Path, seconds: float, say: Path | None = None) -> Path:
             assert shape == (RATE, 1, 2), f"{say}: not 8 kHz mono 16-bit"
             frames = w.readframes(w.getnframes())
     frames += b"\0\0" * max(0, int(seconds * RATE) - len(frames) // 2)
-    with wave.open(str(path), "wb") as w:
-        w.setnchannels(1)
-        w.setsampwidth(2)
-        w.setframerate(RATE)
-        w.writeframes(frames)
-    return path
+    return write_wav(path, frames, RATE)
 
 
 def write_config(folder: Path, caller: str, voice: Path) -> None:

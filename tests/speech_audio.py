@@ -23,6 +23,7 @@ import pytest
 
 from ivr.speech import model as vmodel
 from ivr.speech.decoder import blocks
+from tests.audio import write_wav
 from ivr.speech.resample import resample
 
 # Three sentences a caller might say (in Korean, for the Korean test model).
@@ -94,15 +95,6 @@ def phone_call_wav(folder: Path, pause: float = 1.5) -> Path:
 def pcm(path: Path) -> bytes:
     with wave.open(str(path), "rb") as w:
         return w.readframes(w.getnframes())
-
-
-def write_wav(path: Path, data: bytes, rate: int) -> Path:
-    with wave.open(str(path), "wb") as w:
-        w.setnchannels(1)
-        w.setsampwidth(2)
-        w.setframerate(rate)
-        w.writeframes(data)
-    return path
 
 
 def decode_file_directly(path: Path, model_dir: Path) -> str:
