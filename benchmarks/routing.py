@@ -1,13 +1,13 @@
 """Calls per second Asterisk completes through the FastAGI-routed inbound context
 vs. the same calls through a static dialplan with the same outcome.
 
-    .venv/bin/python benchmarks/routing.py [--calls 2000] [--concurrency 30]
+    .venv/bin/python benchmarks/routing.py [--calls 4000] [--concurrency 30]
 
 One run, one Asterisk: the benchmark starts its own embedded center instance
 (ports chosen free, 127.0.0.1 only) and its own HotlineServer exactly as
 `hotline serve` runs it (AMI, tracker, web and SQLite in one process, FastAGI
 in its worker process; in a child process so the load driver does not share
-its event loop). Server CPU is both processes'.
+its event loop). Server CPU is both processes' (and the floor responder's).
 
 routed  `Local/<n>@hotline-inbound`: the generated plan, `AGI(route)` asks the
         server (decision, a ticket id handed out from memory, the HOTLINE_* channel
@@ -15,8 +15,13 @@ routed  `Local/<n>@hotline-inbound`: the generated plan, `AGI(route)` asks the
 static  `Local/<n>@bench-static`: generated here from the same decisions: the
         same Set()s with the same values (a fixed ticket id: a static plan has
         no database), then the same `hotline-act-<action>` context.
+floor   the routed calls again, with Asterisk's HOTLINE_AGI pointed at
+        benchmarks/floor_agi.py: a bare responder sending each number's MSet
+        computed in advance (no tracker, no ticket ids, no logging). Not the
+        target: the best any FastAGI server could do on this machine, so what
+        is Asterisk's own AGI cost and what is ours can be told apart.
 
-The outcome must end quickly and identically on both paths: the shipped plan's
+The outcome must end quickly and identically on all paths: the shipped plan's
 full-merge lines, set to end the call after the prompt (`during: hangup`), with
 their dates moved so that today is inside their transition (the server runs
 on the real clock, as in production): Answer, Playback of the merged prompt,
@@ -24,12 +29,12 @@ Hangup.
 The prompt sounds are replaced by 20 ms of silence: what is measured is
 routing, not playback. Before the timed run one call per number and path is
 followed event by event: HOTLINE_* variables and the steps run after the
-decision must be identical on both paths (ticket ids aside).
+decision must be identical on all paths (ticket ids aside).
 
 Load: AMI Originate of Local channels (the caller half just waits), at most
 `--concurrency` in flight, completions counted from the caller halves' Hangup
-events. Static and routed slices alternate so background load hits both alike;
-after each slice the server may finish its AMI backlog, which counts as that
+events. Static, routed and floor slices take turns so background load hits all
+alike; after each slice the server may finish its AMI backlog, which counts as that
 slice's CPU (read from /proc for Asterisk and the server).
 
 Last line: one JSON object with the figures, the target and "pass".
@@ -77,7 +82,7 @@ ROOT = Path(os.environ.get("HOTLINE_ASTERISK_ROOT", "/var/lib/hotline/asterisk-r
 STATIC_CONTEXT = "bench-static"
 STATIC_TICKET = "T00000000-0000"
 CALLER_WAIT = 10  # the caller half's Wait(): bounds a call that would not end
-SLICES = 4        # per path, alternating
+SLICES = 8        # per path, taking turns
 PHASE_LIMIT = 60  # seconds: a slice that has not finished by then is cut short
 
 
@@ -165,6 +170,16 @@ def start_server(config_path: Path, secret: str, log: Path) -> subprocess.Popen:
         proc.kill()
         raise SystemExit(f"the server did not start; see {log}")
     return proc
+
+
+def start_floor(config_path: Path, log: Path) -> tuple[subprocess.Popen, int]:
+    proc = subprocess.Popen([sys.executable, str(Path(__file__).with_name("floor_agi.py")), str(config_path)],
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log.open("ab"), text=True)
+    port = proc.stdout.readline().strip()  # type: ignore[union-attr]
+    if not port.isdigit():
+        proc.kill()
+        raise SystemExit(f"the floor responder did not start; see {log}")
+    return proc, int(port)
 
 
 def cpu_seconds(pid: int) -> float:
@@ -292,16 +307,23 @@ async def outcome(ami: AmiClient, events: list[dict], context: str, number: str)
     return variables, steps
 
 
-async def same_outcome(ami: AmiClient, numbers: list[str]) -> list[str]:
-    """Differences between the routed and the static path, number by number (empty: identical)."""
+async def use_agi(ami: AmiClient, url: str) -> None:
+    """Point the inbound context's AGI() at `url` (the global HOTLINE_AGI): our server or the floor."""
+    await ami.action({"Action": "Setvar", "Variable": "HOTLINE_AGI", "Value": url})
+
+
+async def same_outcome(ami: AmiClient, numbers: list[str], agi: dict[str, str]) -> list[str]:
+    """Differences between each AGI path and the static one, number by number (empty: identical)."""
     events: list[dict] = []
     ami.on("*", lambda e: events.append(dict(e)))
     problems = []
-    for number in numbers:
-        routed = await outcome(ami, events, "hotline-inbound", number)
-        static = await outcome(ami, events, STATIC_CONTEXT, number)
-        if routed != static or not routed[1] or not routed[1][-1].endswith("Hangup()"):
-            problems.append(f"{number}: routed {routed} vs static {static}")
+    for path, url in agi.items():
+        await use_agi(ami, url)
+        for number in numbers:
+            routed = await outcome(ami, events, "hotline-inbound", number)
+            static = await outcome(ami, events, STATIC_CONTEXT, number)
+            if routed != static or not routed[1] or not routed[1][-1].endswith("Hangup()"):
+                problems.append(f"{number}: {path} {routed} vs static {static}")
     return problems
 
 
@@ -318,8 +340,8 @@ def summary(name: str, completed: int, elapsed: float, lat: list[float], cpu: di
             "server_cpu_ms_per_call": round(cpu["server"] / max(1, completed) * 1e3, 2)}
 
 
-async def measure(config: Config, inst: Instance, server: subprocess.Popen, calls: int,
-                  concurrency: int) -> tuple[dict, list[str], list[float], Driver]:
+async def measure(config: Config, inst: Instance, procs: dict[str, subprocess.Popen], floor_port: int, calls: int,
+                  concurrency: int) -> tuple[dict, list[str], dict[str, list[float]], Driver]:
     a = config.asterisk.ami
     check = AmiClient(a.host, a.port, a.username, inst.ami_secret)
     driver_ami = AmiClient(a.host, a.port, a.username, inst.ami_secret)
@@ -327,34 +349,42 @@ async def measure(config: Config, inst: Instance, server: subprocess.Popen, call
         if not (await check.connect(10) and await driver_ami.connect(10)):
             raise SystemExit("no AMI login to the benchmark's Asterisk")
         numbers = bench_numbers(config)
-        problems = await same_outcome(check, numbers)
+        agi = {"routed": f"agi://{config.fastagi.host}:{config.fastagi.port}", "floor": f"agi://127.0.0.1:{floor_port}"}
+        problems = await same_outcome(check, numbers, agi)
         await check.close()
         await filter_events(driver_ami)
         driver = Driver(driver_ami, concurrency)
-        pids = {"asterisk": inst.pid() or 0, "server": server.pid}
-        acc = {p: {"completed": 0, "elapsed": 0.0, "lat": [], "cpu": defaultdict(float)} for p in ("static", "routed")}
-        contexts = {"static": STATIC_CONTEXT, "routed": "hotline-inbound"}
+        # Server CPU: ours (server and worker) plus the floor responder, idle outside its own slices.
+        pids = {"asterisk": inst.pid() or 0, **{name: p.pid for name, p in procs.items()}}
+        paths = ("static", "routed", "floor")
+        acc = {p: {"completed": 0, "elapsed": 0.0, "lat": [], "cpu": defaultdict(float)} for p in paths}
+        await use_agi(driver_ami, agi["routed"])
         await driver.run("hotline-inbound", numbers, 2 * concurrency, 0)  # warm-up: threads, DB, caches
         await driver.run(STATIC_CONTEXT, numbers, 2 * concurrency, 10**6)
-        pair_ratios, serial = [], 2 * 10**6
+        slice_ratios: dict[str, list[float]] = {"routed": [], "floor": []}
+        serial = 2 * 10**6
         per_slice = max(1, calls // SLICES)
         for i in range(SLICES):
             rates = {}
-            for path in (("static", "routed") if i % 2 == 0 else ("routed", "static")):
+            for path in paths[i % 3:] + paths[:i % 3]:
+                if path in agi:
+                    await use_agi(driver_ami, agi[path])
                 cpu0 = {k: cpu_seconds(pid) for k, pid in pids.items()}
-                completed, elapsed, lat = await driver.run(contexts[path], numbers, per_slice, serial)
+                context = STATIC_CONTEXT if path == "static" else "hotline-inbound"
+                completed, elapsed, lat = await driver.run(context, numbers, per_slice, serial)
                 serial += per_slice
                 await settle(pids)  # the server's AMI backlog of this slice is this slice's cost, not the next one's
                 r = acc[path]
                 for k, pid in pids.items():
-                    r["cpu"][k] += cpu_seconds(pid) - cpu0[k]
+                    r["cpu"]["asterisk" if k == "asterisk" else "server"] += cpu_seconds(pid) - cpu0[k]
                 r["completed"] += completed
                 r["elapsed"] += elapsed
                 r["lat"] += lat
                 rates[path] = completed / elapsed
-            pair_ratios.append(rates["routed"] / max(rates["static"], 1e-9))
+            for path in slice_ratios:
+                slice_ratios[path].append(rates[path] / max(rates["static"], 1e-9))
         results = {p: summary(p, r["completed"], r["elapsed"], r["lat"], r["cpu"]) for p, r in acc.items()}
-        return results, problems, pair_ratios, driver
+        return results, problems, slice_ratios, driver
     finally:
         await check.close()
         await driver_ami.close()
@@ -363,7 +393,7 @@ async def measure(config: Config, inst: Instance, server: subprocess.Popen, call
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--serve", metavar="CONFIG", help=argparse.SUPPRESS)
-    ap.add_argument("--calls", type=int, default=2000, help="calls per path (default 2000)")
+    ap.add_argument("--calls", type=int, default=4000, help="calls per path (default 4000)")
     ap.add_argument("--concurrency", type=int, default=30, help="calls in flight at most (default 30)")
     args = ap.parse_args()
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
@@ -381,56 +411,62 @@ def main() -> int:
         config = load_config(config_path, env={})
         numbers = bench_numbers(config)
         inst = start_center(config, numbers, secret=secret, **ports)
-        server = None
+        procs: dict[str, subprocess.Popen] = {}
         try:
-            server = start_server(config_path, secret, folder / "server.log")
-            results, problems, pair_ratios, driver = asyncio.run(measure(config, inst, server, args.calls,
-                                                                         args.concurrency))
+            procs["server"] = start_server(config_path, secret, folder / "server.log")
+            procs["floor"], floor_port = start_floor(config_path, folder / "floor.log")
+            results, problems, slice_ratios, driver = asyncio.run(measure(config, inst, procs, floor_port,
+                                                                          args.calls, args.concurrency))
         finally:
-            if server is not None:
-                server.stdin.close()  # type: ignore[union-attr]
+            for proc in procs.values():
+                proc.stdin.close()  # type: ignore[union-attr]
                 try:
-                    server.wait(15)
+                    proc.wait(15)
                 except subprocess.TimeoutExpired:
-                    server.send_signal(signal.SIGKILL)
-                    server.wait()
+                    proc.send_signal(signal.SIGKILL)
+                    proc.wait()
             inst.remove()
 
-    static, routed = results["static"], results["routed"]
+    static, routed, floor = results["static"], results["routed"], results["floor"]
     ratio = routed["calls_per_s"] / max(static["calls_per_s"], 1e-9)
+    floor_ratio = floor["calls_per_s"] / max(static["calls_per_s"], 1e-9)
     load = os.getloadavg()[0]
     print(f"{len(numbers)} numbers ({', '.join(numbers)}) at {MOMENT.isoformat()}: prompt_then_hangup; "
-          f"{args.concurrency} calls in flight; {SLICES} alternating slices per path")
-    print(f"outcome check (variables and steps, routed vs static): {'identical' if not problems else 'DIFFERENT'}")
+          f"{args.concurrency} calls in flight; {SLICES} slices per path, taking turns")
+    print("outcome check (variables and steps, routed and floor vs static): "
+          + ("identical" if not problems else "DIFFERENT"))
     for p in problems:
         print(f"  {p}")
     print(f"{'path':<8} {'calls':>6} {'seconds':>8} {'calls/s':>8} {'p50 ms':>7} {'p99 ms':>7} "
           f"{'asterisk cpu ms/call':>21} {'server cpu ms/call':>19}")
-    for r in (static, routed):
+    for r in (static, routed, floor):
         print(f"{r['path']:<8} {r['calls']:>6} {r['seconds']:>8.2f} {r['calls_per_s']:>8.1f} {r['p50_ms']:>7.1f} "
               f"{r['p99_ms']:>7.1f} {r['asterisk_cpu_ms_per_call']:>21.2f} {r['server_cpu_ms_per_call']:>19.2f}")
-    cpu = {r["path"]: r["asterisk_cpu_ms_per_call"] + r["server_cpu_ms_per_call"] for r in (static, routed)}
-    cpu_ratio = cpu["static"] / max(cpu["routed"], 1e-9)
-    print(f"CPU per call, Asterisk + server: static {cpu['static']:.2f} ms, routed {cpu['routed']:.2f} ms "
-          f"(static/routed {cpu_ratio:.2f}: the ratio if both were only CPU-bound; diagnostic, not the target)")
-    ast_ratio = static["asterisk_cpu_ms_per_call"] / max(routed["asterisk_cpu_ms_per_call"], 1e-9)
-    print(f"Asterisk alone, CPU per call static/routed {ast_ratio:.2f}: its own cost of the AGI (connect, one write "
-          "per header line, AGIExec events); with the server on cores of its own, Asterisk-bound calls/s could not "
-          "exceed this ratio")
-    print(f"ratio routed/static calls/s: {ratio:.3f} (target >= {TARGET_RATIO}); per slice pair: "
-          + ", ".join(f"{r:.2f}" for r in pair_ratios) + f"; fail-safe calls: {driver.fallbacks}, "
-          f"originate failures: {driver.failed}; load average {load:.2f}; run {time.monotonic() - started:.0f} s")
+    ast_ratio = {r["path"]: static["asterisk_cpu_ms_per_call"] / max(r["asterisk_cpu_ms_per_call"], 1e-9)
+                 for r in (routed, floor)}
+    print(f"Asterisk alone, CPU per call static/routed {ast_ratio['routed']:.2f}, static/floor "
+          f"{ast_ratio['floor']:.2f}: its own cost of the AGI (connect, one write per header line, reading the "
+          "command, AGIExec events); with the server on cores of its own, Asterisk-bound calls/s could not exceed it")
+    print(f"floor/static calls/s: {floor_ratio:.3f}: the best any FastAGI server could do here, on "
+          f"{os.cpu_count()} cores shared by Asterisk, server and load; per slice: "
+          + ", ".join(f"{r:.2f}" for r in slice_ratios["floor"]))
+    print(f"ratio routed/static calls/s: {ratio:.3f} (target >= {TARGET_RATIO}); routed/floor "
+          f"{ratio / max(floor_ratio, 1e-9):.3f}; per slice: " + ", ".join(f"{r:.2f}" for r in slice_ratios["routed"])
+          + f"; fail-safe calls: {driver.fallbacks}, originate failures: {driver.failed}; "
+          f"load average {load:.2f}; run {time.monotonic() - started:.0f} s")
     expected = SLICES * max(1, args.calls // SLICES)
     ok = (ratio >= TARGET_RATIO and not problems and driver.fallbacks == 0 and driver.failed == 0
-          and static["calls"] == routed["calls"] == expected)
+          and static["calls"] == routed["calls"] == floor["calls"] == expected)
     print(json.dumps({
         "benchmark": "routing", "ratio_routed_over_static": round(ratio, 3),
-        "ratio_median_of_slice_pairs": round(statistics.median(pair_ratios), 3),
-        "cpu_per_call_ratio_static_over_routed": round(cpu_ratio, 3),
-        "asterisk_cpu_per_call_ratio_static_over_routed": round(ast_ratio, 3),
-        "routed": routed, "static": static, "concurrency": args.concurrency, "numbers": numbers,
-        "outcome_identical": not problems, "fallbacks": driver.fallbacks, "originate_failures": driver.failed,
-        "loadavg_1min": round(load, 2),
+        "ratio_median_of_slices": round(statistics.median(slice_ratios["routed"]), 3),
+        "ratio_floor_over_static": round(floor_ratio, 3),
+        "ratio_routed_over_floor": round(ratio / max(floor_ratio, 1e-9), 3),
+        "asterisk_cpu_per_call_ratio_static_over_routed": round(ast_ratio["routed"], 3),
+        "asterisk_cpu_per_call_ratio_static_over_floor": round(ast_ratio["floor"], 3),
+        "routed": routed, "static": static, "floor": floor, "concurrency": args.concurrency, "numbers": numbers,
+        "cpu_count": os.cpu_count(), "outcome_identical": not problems, "fallbacks": driver.fallbacks,
+        "originate_failures": driver.failed, "loadavg_1min": round(load, 2),
         "targets": {"ratio_min": TARGET_RATIO, "outcome_identical": True, "fallbacks": 0,
                     "calls_per_path": expected},
         "pass": ok,

@@ -97,17 +97,20 @@ class AgiCall:
         return result
 
     def send_last(self, text: str) -> None:
-        """Send a route's last command without waiting for its reply.
+        """Send a route's last command without waiting for its reply, and end the AGI.
 
-        The server closes the connection as the route returns; Asterisk reads
-        and runs the command before it sees the close, then ends the AGI with
-        AGISTATUS=SUCCESS (its reply goes nowhere). One wake-up of each side
-        less per call than `command()`, for a command whose failure the
-        dialplan catches anyway (an unset HOTLINE_ACTION takes the fail-safe).
+        The command is followed at once by the end of our stream (FIN), so
+        Asterisk reads both together: it runs the command, sees the end, and
+        ends the AGI with AGISTATUS=SUCCESS (its reply goes nowhere). One
+        wake-up of each side less per call than `command()` and a close, for a
+        command whose failure the dialplan catches anyway (an unset
+        HOTLINE_ACTION takes the fail-safe). No command can follow it.
         """
         if self.hung_up or self._transport.is_closing():
             raise AgiHangup("caller already hung up")
         self._transport.write(encode_command(text))
+        self._transport.write_eof()
+        self.hung_up = True  # for us the AGI is over: a later command() raises AgiHangup
 
     async def set_variable(self, name: str, value: object, *, timeout: float | None = None) -> None:
         await self.command(f"SET VARIABLE {check_variable_name(name)} {quote(str(value))}", timeout=timeout)

@@ -47,10 +47,14 @@ MAX_LINE = 1 << 20
 
 
 class Channel:
-    """One end of the socket pair: JSON arrays, one per line; `send` never blocks."""
+    """One end of the socket pair: JSON arrays, one per line; `send` never blocks.
+
+    Messages sent in one turn of the event loop leave in one write: a routed
+    call's variables and its ticket row cost one system call, not two."""
 
     def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         self.reader, self.writer = reader, writer
+        self._outbox: list[str] = []
 
     @classmethod
     async def open(cls, sock: socket.socket) -> Channel:
@@ -59,8 +63,16 @@ class Channel:
         return cls(reader, writer)
 
     def send(self, *msg: Any) -> None:
-        if not self.writer.is_closing():
-            self.writer.write(json.dumps(msg, ensure_ascii=False).encode() + b"\n")
+        if self.writer.is_closing():
+            return
+        if not self._outbox:
+            asyncio.get_running_loop().call_soon(self._flush)
+        self._outbox.append(json.dumps(msg, ensure_ascii=False))
+
+    def _flush(self) -> None:
+        if self._outbox and not self.writer.is_closing():
+            self.writer.write(("\n".join(self._outbox) + "\n").encode())
+        self._outbox.clear()
 
     async def receive(self) -> list | None:
         """The next message; None when the other side is gone."""
@@ -78,6 +90,7 @@ class Channel:
         return msg if isinstance(msg, list) else []
 
     def close(self) -> None:
+        self._flush()
         self.writer.close()
 
 

@@ -32,24 +32,30 @@ log = logging.getLogger("ivr.agi.route")
 # MSet splits its argument on "," and counts ( ) [ ] even inside quotes;
 # a backslash makes the next character literal (and is removed).
 _MSET_SPECIAL = re.compile(r'([\\",()\[\]])')
+_MSET_SPECIAL_CHARS = frozenset('\\",()[]')
 _MSET_MAX_PAIRS = 24  # pbx_builtin_setvar_multiple's argument array
 
 
 def _mset_escape(value: str) -> str:
-    return _MSET_SPECIAL.sub(r"\\\1", value)
+    return _MSET_SPECIAL.sub(r"\\\1", value) if not _MSET_SPECIAL_CHARS.isdisjoint(value) else value
 
 
 def mset_arguments(variables: dict[str, str]) -> list[str]:
     """MSet argument strings setting `variables` in order, each fitting one AGI command line."""
+    # An escaped pair has no '"' or '\\' left unescaped, so quote() adds exactly
+    # one backslash per '"' and '\\' in it, plus the command's fixed text.
+    overhead = len(b'EXEC MSet ""\n')
     chunks: list[list[str]] = [[]]
+    size = overhead
     for name, value in variables.items():
         pair = f"{name}={_mset_escape(str(value))}"
-        candidate = chunks[-1] + [pair]
-        line = f"EXEC MSet {quote(','.join(candidate))}\n".encode()
-        if chunks[-1] and (len(line) > MAX_COMMAND_BYTES or len(candidate) > _MSET_MAX_PAIRS):
-            chunks.append([pair])
-        else:
-            chunks[-1] = candidate
+        cost = len(pair.encode()) + pair.count('"') + pair.count("\\") + (1 if chunks[-1] else 0)
+        if chunks[-1] and (size + cost > MAX_COMMAND_BYTES or len(chunks[-1]) >= _MSET_MAX_PAIRS):
+            chunks.append([])
+            size = overhead
+            cost -= 1
+        chunks[-1].append(pair)
+        size += cost
     return [",".join(chunk) for chunk in chunks if chunk]
 
 
