@@ -42,6 +42,16 @@ async def twostep(call: AgiCall) -> None:
         raise
 
 
+@routes.route("last")
+async def last(call: AgiCall) -> None:
+    # No wait at all: runs in the callback that read the header (_start_eagerly).
+    call.send_last('SET VARIABLE HOTLINE_ACTION "queue"')
+    try:
+        await call.set_variable("TOO", "late")
+    except AgiHangup:
+        seen.append(("after last", call.headers["uniqueid"]))
+
+
 @routes.route("boom")
 async def boom(call: AgiCall) -> None:
     await call.set_variable("HOTLINE_ACTION", "forward")
@@ -223,6 +233,17 @@ async def test_hangup_line_before_first_command(server):
     assert await peer.closed()
     peer.close()
     assert seen == [("hangup", "early.1")] and server.hangups == 1
+
+
+async def test_send_last_ends_the_stream_without_waiting(server):
+    seen.clear()
+    peer = await Peer.call(server.port, "last", uniqueid="last.1")
+    assert await peer.command() == b'SET VARIABLE HOTLINE_ACTION "queue"\n'
+    assert await peer.closed()  # the end of the stream follows, with no reply awaited
+    peer.close()
+    assert seen == [("after last", "last.1")]
+    assert (server.calls_served, server.errors) == (1, 0)
+    await normal_call(server.port)
 
 
 async def test_unknown_route_gets_fallback(server, caplog):

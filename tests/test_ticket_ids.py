@@ -4,9 +4,11 @@ from __future__ import annotations
 import datetime as dt
 
 from ivr.storage import repo
+from ivr.storage.models import Ticket
 from ivr.storage.store import Store
-from ivr.storage.ticket_ids import TicketIds
+from ivr.storage.ticket_ids import TicketIds, reserve
 
+pytest_plugins = ["tests.pg_server"]
 UTC = dt.timezone.utc
 
 
@@ -25,3 +27,13 @@ async def test_ids_continue_the_day_restart_and_roll_over_at_local_midnight(tmp_
         assert store.run_sync(repo.last_ticket_seq, "T20261122-") == 1  # reserved rows are stored
     finally:
         store.close()
+
+
+def test_reserve_writes_an_empty_draft_once(db_store):
+    db_store.run_sync(reserve, "T20261121-0007")
+    db_store.run_sync(reserve, "T20261121-0007")  # again, e.g. a retried batch: no error, no second row
+
+    def rows(session):
+        return [(t.id, t.status, t.extra, t.created_at is not None) for t in session.query(Ticket)]
+
+    assert db_store.run_sync(rows) == [("T20261121-0007", "draft", {}, True)]
