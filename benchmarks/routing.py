@@ -1,7 +1,7 @@
 """Calls per second Asterisk completes through the FastAGI-routed inbound context
 vs. the same calls through a static dialplan with the same outcome.
 
-    .venv/bin/python benchmarks/routing.py [--calls 4000] [--concurrency 30]
+    .venv/bin/python benchmarks/routing.py [--calls 8000] [--concurrency 30]
 
 One run, one Asterisk: the benchmark starts its own embedded center instance
 (ports chosen free, 127.0.0.1 only) and its own HotlineServer exactly as
@@ -82,7 +82,7 @@ ROOT = Path(os.environ.get("HOTLINE_ASTERISK_ROOT", "/var/lib/hotline/asterisk-r
 STATIC_CONTEXT = "bench-static"
 STATIC_TICKET = "T00000000-0000"
 CALLER_WAIT = 10  # the caller half's Wait(): bounds a call that would not end
-SLICES = 8        # per path, taking turns
+SLICES = 16       # per path, taking turns (500 calls each by default)
 PHASE_LIMIT = 60  # seconds: a slice that has not finished by then is cut short
 
 
@@ -393,7 +393,7 @@ async def measure(config: Config, inst: Instance, procs: dict[str, subprocess.Po
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--serve", metavar="CONFIG", help=argparse.SUPPRESS)
-    ap.add_argument("--calls", type=int, default=4000, help="calls per path (default 4000)")
+    ap.add_argument("--calls", type=int, default=8000, help="calls per path (default 8000)")
     ap.add_argument("--concurrency", type=int, default=30, help="calls in flight at most (default 30)")
     args = ap.parse_args()
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")

@@ -284,9 +284,10 @@ async def test_caller_number_learned_late_and_abandon_after_hangup(tracked):
     assert kinds[-2:] == ["hangup", "abandon"]
 
 
-async def test_route_handler_variables_arrive_before_or_after_the_call(tracked):
+async def test_route_handler_variables_arrive_before_or_after_the_call(tracked, caplog):
     """CallTracker.routed: the route handler's variables (its VarSets never reach the
     server's AMI session) apply in turn, even when they come before the call's first event."""
+    caplog.set_level(logging.INFO, logger="ivr.ami")
     tracker, rec, store = tracked
     early = A.Chan("PJSIP/gateway-00000050", "1795225100.80", "1795225100.80", cid="13700137000", exten="12315")
     late = A.Chan("PJSIP/gateway-00000051", "1795225200.90", "1795225200.90", cid="13800138000", exten="12328")
@@ -307,5 +308,9 @@ async def test_route_handler_variables_arrive_before_or_after_the_call(tracked):
     assert events[0]["data"]["variables"]["HOTLINE_LINE"] == "amr-12315"
     second = store.run_sync(repo.get_call, late.lid)
     assert (second["dialed"], second["action"], second["queue"]) == ("12328", "queue", "general")
+    # the operator's line per routed call: written by the server, caller masked
+    assert f"call {early.lid} from 137****7000 to 12315: full_merge/None -> prompt_then_hangup" in caplog.text
+    assert f"call {late.lid} from 138****8000 to 12328: None/None -> queue" in caplog.text
+    assert "13700137000" not in caplog.text and "13800138000" not in caplog.text
     tracker.routed("gone-call", {"HOTLINE_DIALED": "12345"})  # a call never seen: kept a while, then dropped
     await tracker.drain()

@@ -21,6 +21,7 @@ from zoneinfo import ZoneInfo
 from ivr.ami.agent_id import agent_id
 from ivr.ami.callstate import VAR_FIELDS, CallState
 from ivr.ami.popdata import PopData, Publish
+from ivr.privacy import mask_number
 from ivr.storage import repo
 from ivr.storage.store import Store
 
@@ -97,6 +98,7 @@ class CallBook(PopData):
         call = self.calls.get(call_id)
         if kind == ROUTED and call is not None:
             if not call.internal:
+                _log_route(call, data["variables"])
                 await self._set_vars(call, data["variables"], at, routed=True)
             return None
         if call is None:
@@ -327,3 +329,11 @@ class CallBook(PopData):
             members.discard(uid)
             if not members:
                 del self._bridges[bridge]
+
+
+def _log_route(call: CallState, v: Mapping[str, str | None]) -> None:
+    """The operator's line per routed call, written here rather than by the FastAGI worker,
+    which every routed call waits on (benchmarks/routing.py)."""
+    log.info("call %s from %s to %s: %s/%s -> %s %s", call.linkedid, mask_number(call.caller),
+             v.get("HOTLINE_DIALED"), v.get("HOTLINE_MODE"), v.get("HOTLINE_PHASE"), v.get("HOTLINE_ACTION"),
+             v.get("HOTLINE_TARGET") or "")

@@ -42,13 +42,17 @@ def _mset_escape(value: str) -> str:
 
 def mset_arguments(variables: dict[str, str]) -> list[str]:
     """MSet argument strings setting `variables` in order, each fitting one AGI command line."""
+    pairs = [f"{name}={_mset_escape(str(value))}" for name, value in variables.items()]
     # An escaped pair has no '"' or '\\' left unescaped, so quote() adds exactly
     # one backslash per '"' and '\\' in it, plus the command's fixed text.
     overhead = len(b'EXEC MSet ""\n')
+    joined = ",".join(pairs)
+    if len(pairs) <= _MSET_MAX_PAIRS and (
+            overhead + len(joined.encode()) + joined.count('"') + joined.count("\\") <= MAX_COMMAND_BYTES):
+        return [joined] if pairs else []  # the usual case: one command
     chunks: list[list[str]] = [[]]
     size = overhead
-    for name, value in variables.items():
-        pair = f"{name}={_mset_escape(str(value))}"
+    for pair in pairs:
         cost = len(pair.encode()) + pair.count('"') + pair.count("\\") + (1 if chunks[-1] else 0)
         if chunks[-1] and (size + cost > MAX_COMMAND_BYTES or len(chunks[-1]) >= _MSET_MAX_PAIRS):
             chunks.append([])
@@ -78,8 +82,10 @@ async def route_call(call: AgiCall) -> None:
         await call.exec("MSet", args)
     call.send_last(f"EXEC MSet {quote(last)}")
     tell_tracker(call, variables)
-    log.info("call from %s to %s: %s/%s -> %s %s", mask_number(caller), dialed, decision.mode,
-             decision.phase, decision.action, decision.target or "")
+    # The server's tracker logs the route at INFO (ivr.ami.callbook): not here, on the call's path.
+    if log.isEnabledFor(logging.DEBUG):
+        log.debug("call from %s to %s: %s/%s -> %s %s", mask_number(caller), dialed, decision.mode,
+                  decision.phase, decision.action, decision.target or "")
 
 
 def _intake(services, decision) -> str:
