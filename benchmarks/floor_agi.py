@@ -22,7 +22,7 @@ from pathlib import Path
 
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
 
-from ivr.agi.handlers.route import mset_arguments  # noqa: E402
+from ivr.agi.handlers.route import route_mset  # noqa: E402
 from ivr.agi.protocol import quote  # noqa: E402
 from ivr.config.loader import load_config  # noqa: E402
 from ivr.plan.decide import Plan  # noqa: E402
@@ -40,9 +40,7 @@ def answers(config_path: str):
         if dialed not in cache:
             variables = plan.decide(dialed.decode(), now).channel_vars()
             variables["HOTLINE_TICKET"] = TICKET
-            variables["HOTLINE_ACTION"] = variables.pop("HOTLINE_ACTION")  # last, as the route sends it
-            cache[dialed] = "".join(f"EXEC MSet {quote(args)}\n" for args in mset_arguments(
-                {f"__{k}": v for k, v in variables.items()})).encode()
+            cache[dialed] = "".join(f"EXEC MSet {quote(args)}\n" for args in route_mset(variables)).encode()
         return cache[dialed]
 
     return answer

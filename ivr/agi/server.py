@@ -252,7 +252,7 @@ def _start_eagerly(coro: Coroutine[Any, Any, None], loop: asyncio.AbstractEventL
         waiting = coro.send(None)
     except StopIteration:
         return
-    except BaseException:  # _serve handles its handler's errors: this is a bug of ours
+    except Exception:  # _serve handles its handler's errors: this is a bug of ours
         log.exception("AGI call failed: %s", conn.call.describe() if conn.call else "?")
         conn.transport.abort()
         return

@@ -43,24 +43,37 @@ def _mset_escape(value: str) -> str:
 def mset_arguments(variables: dict[str, str]) -> list[str]:
     """MSet argument strings setting `variables` in order, each fitting one AGI command line."""
     pairs = [f"{name}={_mset_escape(str(value))}" for name, value in variables.items()]
-    # An escaped pair has no '"' or '\\' left unescaped, so quote() adds exactly
-    # one backslash per '"' and '\\' in it, plus the command's fixed text.
-    overhead = len(b'EXEC MSet ""\n')
     joined = ",".join(pairs)
-    if len(pairs) <= _MSET_MAX_PAIRS and (
-            overhead + len(joined.encode()) + joined.count('"') + joined.count("\\") <= MAX_COMMAND_BYTES):
+    if len(pairs) <= _MSET_MAX_PAIRS and _MSET_LINE + _quoted_bytes(joined) <= MAX_COMMAND_BYTES:
         return [joined] if pairs else []  # the usual case: one command
     chunks: list[list[str]] = [[]]
-    size = overhead
+    size = _MSET_LINE
     for pair in pairs:
-        cost = len(pair.encode()) + pair.count('"') + pair.count("\\") + (1 if chunks[-1] else 0)
+        cost = _quoted_bytes(pair) + (1 if chunks[-1] else 0)  # and its comma
         if chunks[-1] and (size + cost > MAX_COMMAND_BYTES or len(chunks[-1]) >= _MSET_MAX_PAIRS):
             chunks.append([])
-            size = overhead
+            size = _MSET_LINE
             cost -= 1
         chunks[-1].append(pair)
         size += cost
     return [",".join(chunk) for chunk in chunks if chunk]
+
+
+_MSET_LINE = len(b'EXEC MSet ""\n')  # the command line around its quoted argument
+
+
+def _quoted_bytes(text: str) -> int:
+    """Bytes `text` takes once quote()d: an escaped pair has no '"' or '\\' left
+    unescaped, so quote() adds exactly one backslash before each."""
+    return len(text.encode()) + text.count('"') + text.count("\\")
+
+
+def route_mset(variables: dict[str, str]) -> list[str]:
+    """The route's MSet arguments: every variable inheritable (`__`), HOTLINE_ACTION
+    last (until it is set the dialplan would take the fail-safe)."""
+    ordered = {f"__{name}": value for name, value in variables.items() if name != "HOTLINE_ACTION"}
+    ordered["__HOTLINE_ACTION"] = variables["HOTLINE_ACTION"]
+    return mset_arguments(ordered)
 
 
 @route("route")
@@ -75,9 +88,7 @@ async def route_call(call: AgiCall) -> None:
     intake = _intake(services, decision)
     if intake:  # the dialplan treats unset like empty: one variable less on most calls
         variables["HOTLINE_INTAKE"] = intake
-    # HOTLINE_ACTION last: until it is set the dialplan would take the fail-safe.
-    variables["HOTLINE_ACTION"] = variables.pop("HOTLINE_ACTION")
-    *first, last = mset_arguments({f"__{name}": value for name, value in variables.items()})
+    *first, last = route_mset(variables)
     for args in first:
         await call.exec("MSet", args)
     call.send_last(f"EXEC MSet {quote(last)}")
