@@ -18,14 +18,11 @@ import datetime as dt
 import select
 import socket
 import sys
-from pathlib import Path
 
-sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
-
-from ivr.agi.handlers.route import route_mset  # noqa: E402
-from ivr.agi.protocol import quote  # noqa: E402
-from ivr.config.loader import load_config  # noqa: E402
-from ivr.plan.decide import Plan  # noqa: E402
+from ivr.agi.handlers.route import route_mset
+from ivr.agi.protocol import quote
+from ivr.config.loader import load_config
+from ivr.plan.decide import Plan
 
 TICKET = "T00000000-0000"  # as the static dialplan's: no database here
 MAX_HEADER = 64 * 1024

@@ -59,9 +59,6 @@ import uuid
 from collections import defaultdict
 from pathlib import Path
 
-# Run as a script, benchmarks/ comes first on sys.path, and its transfer.py would
-# shadow the `transfer` package the server imports.
-sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
 
 import yaml  # noqa: E402
 from pydub import AudioSegment  # noqa: E402

@@ -44,8 +44,7 @@ from types import SimpleNamespace
 import aiohttp
 from aiohttp import web
 
-# The repository root, not this folder, comes first: benchmarks/transfer.py would
-# otherwise shadow the `transfer` package that the web app imports.
+# The repository root comes first: the PostgreSQL run uses the tests' server helper.
 sys.path[0] = str(Path(__file__).resolve().parents[1])
 
 TARGET_P99_MS = 50.0

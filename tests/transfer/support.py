@@ -3,7 +3,7 @@ instances on fresh loopback ports, joined by a PJSIP trunk), the real server
 parts (FastAGI plan, AMI tracker, SQLite store, web hub and API, the transfer
 service), callers that speak a known tone pattern, and audio checks.
 
-Used by tests/transfer/ and by benchmarks/transfer.py.
+Used by tests/transfer/ and by benchmarks/transfers.py.
 """
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
 """Sub-center three-way transfer: how fast the sub-center hears the caller, and
 how many three-way calls one center instance holds.
 
-    python benchmarks/transfer.py [--transfers 60] [--max-calls 200]
+    python benchmarks/transfers.py [--transfers 60] [--max-calls 200]
 
 Runs on the transfer lab of the tests (tests/transfer/support.py): a real
 12345 center and a real sub-center (two embedded Asterisk instances on
