@@ -1,4 +1,4 @@
-"""`hotline plan route NUMBER` (what happens to a call) and `hotline plan import FILE.csv`."""
+"""`hotline plan route NUMBER` (what happens to a call) and `hotline plan import FILE` (csv/tsv/xlsx)."""
 from __future__ import annotations
 
 import argparse
@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 from ivr.commands._common import add_config_arg, load_or_exit
 from ivr.config.loader import ConfigError, load_config
 from ivr.plan import Plan, PlanError
-from ivr.plan.importer import import_merge_list, numbered, render_yaml
+from ivr.plan.importer import import_file, numbered, render_yaml
 from ivr.plan.merge_list import MergeListError
 from ivr.privacy import mask_number
 
@@ -32,8 +32,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     add_config_arg(route)
     route.set_defaults(func=_route)
 
-    imp = sub.add_parser("import", help="turn a city's merge list CSV into a config.yaml")
-    imp.add_argument("csv", metavar="FILE.csv")
+    imp = sub.add_parser("import", help="turn a city's merge list (CSV/TSV/XLSX as published) into a config.yaml")
+    imp.add_argument("csv", metavar="FILE", help="归并清单: .csv/.tsv (UTF-8 or GB18030) or .xlsx")
     imp.add_argument("--effective-from", required=True, type=_date, metavar="DATE",
                      help="date the merge takes effect (YYYY-MM-DD)")
     imp.add_argument("--transition-days", required=True, type=_days, metavar="N",
@@ -84,23 +84,13 @@ def _route(args: argparse.Namespace) -> int:
     return 0
 
 
-def read_text(path: Path) -> str:
-    """CSV text; Excel in China often saves GB18030, so try that after UTF-8."""
-    raw = path.read_bytes()
-    try:
-        return raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        return raw.decode("gb18030")
-
-
 def _import(args: argparse.Namespace) -> int:
     source = Path(args.csv)
     try:
-        text = read_text(source)
-        result = import_merge_list(text, effective_from=args.effective_from, transition_days=args.transition_days,
-                                   city=args.city, source=source.name)
+        result = import_file(source, effective_from=args.effective_from, transition_days=args.transition_days,
+                             city=args.city, progress=lambda text: print(text, file=sys.stderr, flush=True))
     except (OSError, UnicodeDecodeError) as exc:
-        print(f"{source}: cannot read: {exc}", file=sys.stderr)
+        print(f"{source}: 无法读取 (cannot read): {exc}", file=sys.stderr)
         return 2
     except (MergeListError, ValueError) as exc:
         print(f"{source}: {exc}", file=sys.stderr)

@@ -13,6 +13,7 @@ import re
 from dataclasses import dataclass, field
 
 from ivr.config.model import NUMBER_RE
+from ivr.plan.cells import CellError, clean_cell
 
 COLUMNS = ("mode", "seq", "name", "number", "department", "levels", "note")
 MODES = {"整体并入": "full_merge", "双号并行": "dual_number", "设分中心": "sub_center"}
@@ -47,6 +48,24 @@ class Row:
     levels: str
     note_text: str
     note: Note = field(default_factory=Note)
+    place: str = ""                     # "FILE 工作表「S」第 N 行" for published tables
+    extra_numbers: tuple[str, ...] = ()  # 「、」 lists and continuation rows (merged cells)
+
+    @property
+    def where(self) -> str:
+        return self.place or f"CSV line {self.line_no}"
+
+    @property
+    def numbers(self) -> tuple[str, ...]:
+        return (self.number, *self.extra_numbers)
+
+
+def mode_of(text: str) -> str | None:
+    """The mode a cell or section title names (「一、整体并入（9 条）」 → full_merge), else None."""
+    for word, mode in MODES.items():
+        if word in text:
+            return mode
+    return "sub_center" if "分中心" in text else None
 
 
 def parse_note(text: str) -> Note:
@@ -94,7 +113,10 @@ def read_rows(text: str) -> list[Row]:
 
 
 def _row(line_no: int, cells: list[str]) -> Row | None:
-    cells = [c.strip() for c in cells]
+    try:
+        cells = [clean_cell(c) for c in cells]
+    except CellError as exc:
+        raise MergeListError(f"CSV line {line_no}: {exc}") from None
     if not any(cells):
         return None  # blank line
     if len(cells) != len(COLUMNS):
