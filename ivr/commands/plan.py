@@ -15,6 +15,7 @@ from ivr.config.loader import ConfigError, load_config
 from ivr.plan import Plan, PlanError
 from ivr.plan.importer import import_file, numbered, render_yaml
 from ivr.plan.merge_list import MergeListError
+from ivr.plan.notes import BUILTIN, LexiconError, load_phrases
 from ivr.privacy import mask_number
 
 log = logging.getLogger("ivr.plan")
@@ -40,6 +41,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                      help="length of the full-merge transition in days (0: none)")
     imp.add_argument("-o", "--output", metavar="FILE", help="write the config here (default: stdout)")
     imp.add_argument("--city", default="", help="city name, e.g. 盐城")
+    imp.add_argument("--phrases", metavar="FILE.yaml",
+                     help="the city's own note phrases (YAML list of {effect, pattern, meaning}), read before "
+                          "the built-in lexicon; see docs/plan.md")
     imp.set_defaults(func=_import)
 
 
@@ -87,8 +91,14 @@ def _route(args: argparse.Namespace) -> int:
 def _import(args: argparse.Namespace) -> int:
     source = Path(args.csv)
     try:
+        phrases = load_phrases(Path(args.phrases)) + BUILTIN if args.phrases else BUILTIN
+    except (OSError, LexiconError) as exc:
+        print(f"--phrases: {exc}", file=sys.stderr)
+        return 2
+    try:
         result = import_file(source, effective_from=args.effective_from, transition_days=args.transition_days,
-                             city=args.city, progress=lambda text: print(text, file=sys.stderr, flush=True))
+                             city=args.city, progress=lambda text: print(text, file=sys.stderr, flush=True),
+                             phrases=phrases)
     except (OSError, UnicodeDecodeError) as exc:
         print(f"{source}: 无法读取 (cannot read): {exc}", file=sys.stderr)
         return 2
@@ -105,6 +115,8 @@ def _import(args: argparse.Namespace) -> int:
         Path(args.output).write_text(output, encoding="utf-8")
     else:
         sys.stdout.write(output)
+    if result.readings:
+        print(f"从备注读出 READ FROM NOTES ({len(result.readings)}):\n" + "\n".join(result.readings), file=sys.stderr)
     print(f"NEEDS A HUMAN DECISION ({len(result.decisions)}):\n{numbered(result.decisions)}", file=sys.stderr)
     return 0
 

@@ -2,8 +2,8 @@
 
 Columns: mode, seq, name, number, department, levels, note. A malformed row is
 an error naming its CSV line: an operator fixes the file, nothing is guessed.
-Notes are read into flags (座席并入, 保留座席, 设专家座席, 设立分中心, 已整合…);
-note parts we do not understand are kept for the human-decision list.
+Notes are read by `ivr.plan.notes` (the phrase lexicon); note parts we do not
+understand are kept for the human-decision list.
 """
 from __future__ import annotations
 
@@ -14,26 +14,14 @@ from dataclasses import dataclass, field
 
 from ivr.config.model import NUMBER_RE
 from ivr.plan.cells import CellError, clean_cell
+from ivr.plan.notes import Note, parse_note
 
 COLUMNS = ("mode", "seq", "name", "number", "department", "levels", "note")
 MODES = {"整体并入": "full_merge", "双号并行": "dual_number", "设分中心": "sub_center"}
 
-_ALIASES = re.compile(r"已整合\s*((?:\d[\d-]*\s*[、，,和及]?\s*)+)")
-_EXPERT = re.compile(r"^设(置)?专家[座坐]席$")
-_SPLIT = re.compile(r"[，,；;。\s]+")
-
 
 class MergeListError(ValueError):
     """The CSV cannot be read; the message names the CSV line."""
-
-
-@dataclass(frozen=True)
-class Note:
-    seats: str | None = None            # pooled | retained | None (not said)
-    expert: bool = False                # 设专家座席: an expert queue in 12345
-    sub_center: bool = False            # 设立分中心
-    aliases: tuple[str, ...] = ()       # 已整合12312、12330…
-    unknown: tuple[str, ...] = ()       # parts nobody taught us
 
 
 @dataclass(frozen=True)
@@ -66,26 +54,6 @@ def mode_of(text: str) -> str | None:
         if word in text:
             return mode
     return "sub_center" if "分中心" in text else None
-
-
-def parse_note(text: str) -> Note:
-    aliases: list[str] = []
-    for m in _ALIASES.finditer(text):
-        aliases += re.findall(r"\d[\d-]*\d|\d", m.group(1))
-    rest = _ALIASES.sub(" ", text)
-    seats, expert, sub_center, unknown = None, False, False, []
-    for part in filter(None, _SPLIT.split(rest)):
-        if part in ("座席并入", "坐席并入"):
-            seats = "pooled"
-        elif part in ("保留座席", "保留坐席"):
-            seats = "retained"
-        elif _EXPERT.match(part):
-            expert = True
-        elif part in ("设立分中心", "设分中心"):
-            sub_center = True
-        else:
-            unknown.append(part)
-    return Note(seats, expert, sub_center, tuple(aliases), tuple(unknown))
 
 
 def read_rows(text: str) -> list[Row]:
