@@ -1,4 +1,4 @@
-"""`hotline plan route NUMBER` (what happens to a call) and `hotline plan import FILE` (csv/tsv/xlsx)."""
+"""`hotline plan route NUMBER`, `plan import FILE` (csv/tsv/xlsx), `plan timeline`, `plan diff OLD NEW`."""
 from __future__ import annotations
 
 import argparse
@@ -16,6 +16,7 @@ from ivr.plan import Plan, PlanError
 from ivr.plan.importer import import_file, numbered, render_yaml
 from ivr.plan.merge_list import MergeListError
 from ivr.plan.notes import BUILTIN, LexiconError, load_phrases
+from ivr.plan.timeline import diff, timeline
 from ivr.privacy import mask_number
 
 log = logging.getLogger("ivr.plan")
@@ -46,6 +47,18 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                           "the built-in lexicon; see docs/plan.md")
     imp.set_defaults(func=_import)
 
+    tl = sub.add_parser("timeline", help="every number's phase changes in date order (review what changes when)")
+    tl.add_argument("--from", dest="start", metavar="WHEN", help="only changes from then (date or ISO 8601)")
+    tl.add_argument("--to", dest="end", metavar="WHEN", help="only changes before then (date or ISO 8601)")
+    add_config_arg(tl)
+    tl.set_defaults(func=_timeline)
+
+    df = sub.add_parser("diff", help="for each number, what a caller gets under OLD and NEW config")
+    df.add_argument("old", metavar="OLD.yaml")
+    df.add_argument("new", metavar="NEW.yaml")
+    df.add_argument("--at", help="when (ISO 8601; default now)")
+    df.set_defaults(func=_diff)
+
 
 def _date(text: str) -> dt.date:
     try:
@@ -66,6 +79,46 @@ def parse_at(text: str | None, tz: ZoneInfo) -> dt.datetime:
         return dt.datetime.now(dt.timezone.utc)
     at = dt.datetime.fromisoformat(text.strip())
     return at if at.tzinfo is not None else at.replace(tzinfo=tz)
+
+
+def _plan_or_exit(path: str | None) -> Plan:
+    try:
+        return Plan(load_or_exit(path))
+    except PlanError as exc:
+        print(f"config: {exc}", file=sys.stderr)
+        raise SystemExit(2) from None
+
+
+def _when_or_exit(option: str, text: str | None, plan: Plan) -> dt.datetime | None:
+    if text is None:
+        return None
+    try:
+        return parse_at(text, plan.tz)
+    except ValueError:
+        print(f"{option}: not an ISO 8601 date/time: {text!r} (e.g. 2021-12-01 or 2021-12-01T10:00)",
+              file=sys.stderr)
+        raise SystemExit(2) from None
+
+
+def _timeline(args: argparse.Namespace) -> int:
+    plan = _plan_or_exit(args.config)
+    start, end = _when_or_exit("--from", args.start, plan), _when_or_exit("--to", args.end, plan)
+    changes = timeline(plan, start, end)
+    for change in changes:
+        print(change.text())
+    print(f"{len(changes)} 项变化 (changes)", file=sys.stderr)
+    return 0
+
+
+def _diff(args: argparse.Namespace) -> int:
+    old, new = _plan_or_exit(args.old), _plan_or_exit(args.new)
+    at = _when_or_exit("--at", args.at, new) or parse_at(None, new.tz)
+    differences = diff(old, new, at)
+    for d in differences:
+        print(f"{d.number:<12} 旧 OLD: {d.old}\n{'':<12} 新 NEW: {d.new}")
+    print(f"{len(differences)} 个号码不同 (numbers differ) at {at.astimezone(new.tz).isoformat(timespec='minutes')}",
+          file=sys.stderr)
+    return 0
 
 
 def _route(args: argparse.Namespace) -> int:
