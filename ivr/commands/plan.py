@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 from ivr.commands._common import add_config_arg, load_or_exit
 from ivr.config.loader import ConfigError, load_config
 from ivr.plan import Plan, PlanError
+from ivr.plan.cells import CellError, clean_cell
 from ivr.plan.importer import import_file, numbered, render_yaml
 from ivr.plan.merge_list import MergeListError
 from ivr.plan.notes import BUILTIN, LexiconError, load_phrases
@@ -143,6 +144,12 @@ def _route(args: argparse.Namespace) -> int:
 
 def _import(args: argparse.Namespace) -> int:
     source = Path(args.csv)
+    try:
+        if clean_cell(args.city) != args.city:
+            raise CellError("line breaks or leading/trailing spaces")
+    except CellError as exc:
+        print(f"--city: {exc}", file=sys.stderr)
+        return 2
     try:
         phrases = load_phrases(Path(args.phrases)) + BUILTIN if args.phrases else BUILTIN
     except (OSError, LexiconError) as exc:

@@ -128,8 +128,10 @@ class _Builder:
             if row.mode is None and row.note.mode:
                 row = dataclasses.replace(row, mode=row.note.mode)
             if row.mode is None and not row.note.sub_center:
-                self.problems.append(f"{where}: unknown mode {row.mode_text!r} (expected 整体并入, 双号并行 or "
-                                     "设分中心): row NOT imported, add the line by hand")
+                said = f"unknown mode {row.mode_text!r}" if row.mode_text else \
+                    "no mode (no section row such as 「一、整体并入」, no 归并方式 column, no mode in the note)"
+                self.problems.append(f"{where}: {said} (expected 整体并入, 双号并行 or 设分中心): row NOT imported, "
+                                     "add the line by hand")
             elif row.number in EMERGENCY_NUMBERS or row.number == "12345":
                 self.problems.append(f"{where}: {row.number} is an emergency number or 12345 itself and is "
                                      "never merged: row NOT imported")

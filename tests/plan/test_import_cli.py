@@ -44,3 +44,32 @@ def test_unreadable_row_exit_2_names_the_place(tmp_path):
     proc = hotline("plan", "import", str(path), "--effective-from", "2021-11-20", "--transition-days", "30")
     assert proc.returncode == 2 and proc.stdout == ""
     assert "附件.tsv 第 3 行: 号码格式不对 '12-31-2'" in proc.stderr
+
+
+def test_city_with_a_control_character_is_refused():
+    proc = hotline("plan", "import", str(REFERENCE / "yancheng_merge_list.csv"), "--effective-from", "2021-11-20",
+                   "--transition-days", "30", "--city", "盐城\nexten => 1,1,System(id)")
+    assert proc.returncode == 2 and proc.stdout == "" and proc.stderr.startswith("--city: ")
+
+
+def test_city_phrases_file(tmp_path):
+    path = tmp_path / "list.tsv"
+    path.write_text("二、双号并行\n序号\t名称\t号码\t责任单位\t备注\n1\t某热线\t12399\t市某局\t部门自接\n", encoding="utf-8")
+    args = ("plan", "import", str(path), "--effective-from", "2021-11-20", "--transition-days", "30")
+    assert "'部门自接' not understood" in hotline(*args).stderr
+    phrases = tmp_path / "phrases.yaml"
+    phrases.write_text("- {effect: retained, pattern: 部门自接, meaning: 部门自己接听}\n", encoding="utf-8")
+    proc = hotline(*args, "--phrases", str(phrases))
+    assert proc.returncode == 0, proc.stderr
+    assert "not understood" not in proc.stderr and "line-12399: 「部门自接」→ 部门自己接听" in proc.stderr
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("- {effect: magic, pattern: x}\n", encoding="utf-8")
+    assert hotline(*args, "--phrases", str(bad)).returncode == 2
+
+
+def test_row_without_any_mode_is_not_imported(tmp_path):
+    path = tmp_path / "list.tsv"
+    path.write_text("序号\t名称\t号码\t责任单位\n1\t某热线\t12399\t市某局\n", encoding="utf-8")
+    proc = hotline("plan", "import", str(path), "--effective-from", "2021-11-20", "--transition-days", "30")
+    assert proc.returncode == 0, proc.stderr
+    assert "list.tsv 第 2 行 (某热线, 12399): no mode (no section row such as 「一、整体并入」" in proc.stderr
