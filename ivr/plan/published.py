@@ -141,8 +141,9 @@ class _Reader:
             return cells[i] if i is not None and i < len(cells) else ""
 
         numbers = self._numbers(where, cell(cols.fields["number"]))
-        if numbers and not any(cell(i) for i in cols.text_columns):
-            self._continue(where, numbers)
+        own = [i for i in cols.text_columns if cell(i) and (row_no, i) not in self.grid.inherited]
+        if numbers and not own:
+            self._continue(where, numbers)  # its other cells are empty or merged from the line above
             return
         value = {k: cell(i) for k, i in cols.fields.items()}
         for key, label in (("name", "名称"), ("department", "责任单位")):
@@ -151,8 +152,9 @@ class _Reader:
         if not numbers:
             raise MergeListError(f"{where}: 「号码」为空 (column 'number' is empty)")
         note_text = self._note(where, cell, value.get("note", ""))
-        mode_text = value.get("mode") or self.mode_text
-        mode = mode_of(mode_text) if value.get("mode") else self.mode
+        if value.get("mode"):  # a mode column: its value holds for the lines below it until the next one
+            self.mode, self.mode_text = mode_of(value["mode"]), value["mode"]
+        mode, mode_text = self.mode, self.mode_text
         self.out.rows.append(Row(
             line_no=row_no, mode_text=mode_text, mode=mode, seq=value.get("seq", ""), name=value["name"],
             number=numbers[0], department=value["department"], levels=value.get("levels", ""),

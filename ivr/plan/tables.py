@@ -25,6 +25,8 @@ class Grid:
     file: str
     sheet: str
     rows: list[tuple[int, list[str]]]   # (row number as shown by Excel / line in the text file, cells)
+    # (row, column index) of cells that show the value of a vertically merged cell above them
+    inherited: frozenset[tuple[int, int]] = frozenset()
 
     def where(self, row_no: int) -> str:
         sheet = f" 工作表「{self.sheet}」" if self.sheet else ""
@@ -72,14 +74,31 @@ def xlsx_grids(path: Path) -> list[Grid]:
         raise TableError(f"{path.name}: 不是可读的 XLSX 工作簿（{type(exc).__name__}: {exc}）") from exc
     grids = []
     for sheet in book.worksheets:
+        filled = _merged_down(sheet)
         rows = []
         for cells in sheet.iter_rows():
             if not cells:
                 continue
             row_no = cells[0].row
-            rows.append((row_no, _clean([c.value for c in cells], path.name, sheet.title, row_no)))
-        grids.append(Grid(path.name, sheet.title, rows))
+            values = [filled.get((row_no, i), c.value) for i, c in enumerate(cells)]
+            rows.append((row_no, _clean(values, path.name, sheet.title, row_no)))
+        grids.append(Grid(path.name, sheet.title, rows, frozenset(filled)))
     return grids
+
+
+def _merged_down(sheet) -> dict[tuple[int, int], object]:
+    """Values of cells under a merged cell one column wide (责任单位 or 归并方式 spanning several lines).
+
+    Excel keeps the value only in the top cell; a reader needs it on every line.
+    Wider merges (title blocks) are left alone: they are one text row.
+    """
+    filled = {}
+    for rng in sheet.merged_cells.ranges:
+        if rng.min_col == rng.max_col and rng.max_row > rng.min_row:
+            value = sheet.cell(rng.min_row, rng.min_col).value
+            for row in range(rng.min_row + 1, rng.max_row + 1):
+                filled[(row, rng.min_col - 1)] = value
+    return filled
 
 
 def read_grids(path: Path) -> list[Grid]:

@@ -201,3 +201,26 @@ def test_long_table_reports_progress(tmp_path):
     result = imported(write_table(tmp_path, rows, "xlsx"), progress=messages.append)
     assert len(result.config["lines"]) == 600
     assert messages == ["已读取 清单.xlsx 工作表「附件1」：604 行，共 600 条热线"]
+
+
+def test_merged_department_and_mode_cells(tmp_path):
+    # One 责任单位 and one 归并方式 cell merged over several lines, as printed annexes often do.
+    path = tmp_path / "merged.xlsx"
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append(["序号", "名称", "号码", "责任单位", "归并方式", "备注"])
+    sheet.append([1, "全国统一知识产权维权援助公益服务电话", 12330, "市市场监管局", "整体并入", None])
+    sheet.append([2, "全国统一食品药品监督举报服务电话", 12331, None, None, None])
+    sheet.append([3, "全国价格投诉举报统一电话", 12358, None, None, None])
+    sheet.append([4, "全国交通运输服务监督电话", 12328, "市交通运输局", "双号并行", "座席并入"])
+    sheet.append([None, None, 96196, None, None, None])
+    sheet.merge_cells("D2:D4")
+    sheet.merge_cells("E2:E4")
+    for col in "ABDEF":
+        sheet.merge_cells(f"{col}5:{col}6")
+    book.save(path)
+    lines = imported(path).config["lines"]
+    assert [(ln["numbers"], ln["department"], ln["mode"]) for ln in lines] == [
+        (["12330"], "市市场监管局", "full_merge"), (["12331"], "市市场监管局", "full_merge"),
+        (["12358"], "市市场监管局", "full_merge"), (["12328", "96196"], "市交通运输局", "dual_number")]
+    assert lines[3]["notes"] == "座席并入"
