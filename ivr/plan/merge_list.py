@@ -94,10 +94,11 @@ def _row(line_no: int, cells: list[str]) -> Row | None:
     for col in ("mode", "name", "number", "department"):
         if not values[col]:
             raise MergeListError(f"CSV line {line_no}: column {col!r} is empty")
-    number = re.sub(r"\s+", "", values["number"])
-    if not NUMBER_RE.match(number):
+    # 「、」 separates several numbers of one line; spaces inside one number are typing noise.
+    numbers = [re.sub(r"\s+", "", n) for n in re.split(r"[、，；;/／]", values["number"]) if n.strip()]
+    if not numbers or not all(NUMBER_RE.match(n) for n in numbers):
         raise MergeListError(f"CSV line {line_no}: malformed number {values['number']!r} "
-                             "(digits, optionally '-ext', e.g. 88348666-1)")
+                             "(digits, optionally '-ext', e.g. 88348666-1; several separated by 、)")
     return Row(line_no=line_no, mode_text=values["mode"], mode=MODES.get(values["mode"]), seq=values["seq"],
-               name=values["name"], number=number, department=values["department"], levels=values["levels"],
-               note_text=values["note"], note=parse_note(values["note"]))
+               name=values["name"], number=numbers[0], department=values["department"], levels=values["levels"],
+               note_text=values["note"], note=parse_note(values["note"]), extra_numbers=tuple(numbers[1:]))

@@ -188,6 +188,16 @@ def test_wrapped_note_and_name_in_our_own_csv_layout(tmp_path):
     assert lines[1]["name"] == "Traffic hotline"
 
 
+def test_number_lists_in_our_own_csv_layout(tmp_path):
+    path = tmp_path / "list.csv"
+    path.write_text("mode,seq,name,number,department,levels,note\n"
+                    "整体并入,1,旅游服务电话,88348666-1、88348667,市文广旅局,,\n"
+                    "整体并入,2,民政服务电话,12349、110,市民政局,,\n", encoding="utf-8")
+    result = imported(path)
+    assert [ln["numbers"] for ln in result.config["lines"]] == [["88348666-1", "88348667"], ["12349"]]
+    assert any(d.startswith("CSV line 3 (民政服务电话, 110): 110 is an emergency number") for d in result.decisions)
+
+
 def test_not_a_workbook(tmp_path):
     path = tmp_path / "x.xlsx"
     path.write_bytes(b"not a zip")
