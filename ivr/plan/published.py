@@ -93,6 +93,7 @@ class _Reader:
         self.mode: str | None = None
         self.mode_text = ""
         self.in_footnote = False
+        self.continuable = False  # a number-only row may continue the last line read (same sheet and section)
 
     def read(self) -> None:
         for row_no, cells in self.grid.rows:
@@ -110,8 +111,7 @@ class _Reader:
                 self.in_footnote = False
                 self._data_row(row_no, cells)
         if self.columns is None and any(any(c) for _, c in self.grid.rows):
-            where = f"{self.grid.file}" + (f" 工作表「{self.grid.sheet}」" if self.grid.sheet else "")
-            self.out.reported.append(f"{where}: 没有找到表头（需要「名称」和「号码」列），此表未导入 (no header found)")
+            self.out.reported.append(f"{self.grid.label}: 没有找到表头（需要「名称」和「号码」列），此表未导入 (no header found)")
 
     def _only_number(self, col: int) -> bool:
         return self.columns is not None and self.columns.fields.get("number") == col
@@ -125,6 +125,7 @@ class _Reader:
         self.in_footnote = False
         mode = mode_of(text)
         if mode is not None or (_NUMBERED.match(text) and self.columns is not None):
+            self.continuable = False
             self.mode, self.mode_text = mode, re.sub(r"[（(].*?[）)]\s*$", "", _NUMBERED.sub("", text)).strip()
             if mode is None:
                 self.out.reported.append(f"{where}: 分节「{text}」不是已知的归并方式（整体并入/双号并行/设分中心），"
@@ -159,6 +160,7 @@ class _Reader:
             line_no=row_no, mode_text=mode_text, mode=mode, seq=value.get("seq", ""), name=value["name"],
             number=numbers[0], department=value["department"], levels=value.get("levels", ""),
             note_text=note_text, note=parse_note(note_text), place=where, extra_numbers=tuple(numbers[1:])))
+        self.continuable = True
 
     def _note(self, where: str, cell: Callable[[int | None], str], note: str) -> str:
         plans = [(rank, cell(i), header) for rank, i, header in self.columns.plans if cell(i)]
@@ -181,7 +183,7 @@ class _Reader:
 
     def _continue(self, where: str, numbers: list[str]) -> None:
         rows = self.out.rows
-        if not rows or rows[-1].place.split(" 第 ")[0] != where.split(" 第 ")[0]:
+        if not self.continuable:
             raise MergeListError(f"{where}: 只有号码的行上面没有热线 (a number-only row continues the line "
                                  "above, but there is none)")
         rows[-1] = dataclasses.replace(rows[-1], extra_numbers=rows[-1].extra_numbers + tuple(numbers))
@@ -190,13 +192,10 @@ class _Reader:
 def read_published(grids: list[Grid], progress: Callable[[str], None] | None = None) -> Reading:
     """Rows and reported items of every sheet; MergeListError (with FILE/sheet/row) on an unreadable row."""
     reading = Reading()
-    total = 0
     for grid in grids:
         _Reader(grid, reading).read()
-        total += len(grid.rows)
         if progress and len(grid.rows) >= PROGRESS_EVERY:
-            progress(f"已读取 {grid.where(len(grid.rows)).rsplit(' 第 ', 1)[0]}：{len(grid.rows)} 行，"
-                     f"共 {len(reading.rows)} 条热线")
+            progress(f"已读取 {grid.label}：{len(grid.rows)} 行，共 {len(reading.rows)} 条热线")
     if not reading.rows:
         raise MergeListError(f"{grids[0].file if grids else '?'}: 没有找到任何热线行 (no rows found)")
     return reading

@@ -28,9 +28,12 @@ class Grid:
     # (row, column index) of cells that show the value of a vertically merged cell above them
     inherited: frozenset[tuple[int, int]] = frozenset()
 
+    @property
+    def label(self) -> str:
+        return f"{self.file} 工作表「{self.sheet}」" if self.sheet else self.file
+
     def where(self, row_no: int) -> str:
-        sheet = f" 工作表「{self.sheet}」" if self.sheet else ""
-        return f"{self.file}{sheet} 第 {row_no} 行"
+        return f"{self.label} 第 {row_no} 行"
 
 
 def decode(raw: bytes) -> str:

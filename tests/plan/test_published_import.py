@@ -169,6 +169,12 @@ def test_unreadable_row_names_file_sheet_and_row(fmt, bad, message, tmp_path):
     assert str(exc.value).startswith(f"{path.name}{sheet} 第 {shown_row(6, fmt)} 行: {message}")
 
 
+def test_number_only_row_right_after_a_section_is_an_error(tmp_path):
+    path = write_table(tmp_path, QUIRKS[:5] + [["（四）其他"] + [""] * 7, ["", "", "12398"] + [""] * 5], "utf8.tsv")
+    with pytest.raises(MergeListError, match=r"^清单.tsv 第 7 行: 只有号码的行上面没有热线"):
+        imported(path)
+
+
 def test_control_character_is_refused_with_its_place(tmp_path):
     rows = QUIRKS[:4] + [["1", "民政\x1b[2J热线", "12349", "市民政局", "", "", "", ""]]
     path = write_table(tmp_path, rows, "utf8.tsv")
