@@ -170,8 +170,9 @@ def test_unreadable_row_names_file_sheet_and_row(fmt, bad, message, tmp_path):
 
 
 def test_number_only_row_right_after_a_section_is_an_error(tmp_path):
+    # row 7 of the table; line 8 of the file (row 5 has a wrapped name)
     path = write_table(tmp_path, QUIRKS[:5] + [["（四）其他"] + [""] * 7, ["", "", "12398"] + [""] * 5], "utf8.tsv")
-    with pytest.raises(MergeListError, match=r"^清单.tsv 第 7 行: 只有号码的行上面没有热线"):
+    with pytest.raises(MergeListError, match=r"^清单.tsv 第 8 行: 只有号码的行上面没有热线"):
         imported(path)
 
 
