@@ -32,6 +32,8 @@ EFFECTIVE = dt.date(2021, 11, 20)
     ("过渡期30天", {"transition": (0, 30)}),
     ("撤销号码、座席", {"withdrawn": True}),
     ("已呼叫转移至12345", {"forwarded": True, "seats": None}),
+    ("已归并12345", {"forwarded": True}),
+    ("座席已撤销，取消号码", {"withdrawn": True, "cancel_number": True}),
     ("已整合12320、12321，座席并入", {"aliases": ("12320", "12321"), "seats": "pooled"}),
     ("设立分中心", {"sub_center": True}),
 ])
