@@ -18,8 +18,8 @@ from typing import Callable
 from ivr.config.model import EMERGENCY_NUMBERS
 from ivr.plan.merge_list import Row, read_rows
 from ivr.plan.notes import BUILTIN, Phrase, parse_note
-from ivr.plan.render import numbered, render_yaml
 from ivr.plan.published import is_own_layout, read_published
+from ivr.plan.render import numbered, render_yaml
 from ivr.plan.tables import decode, delimiter, read_grids, text_grid
 
 PSTN = "pstn"
@@ -127,6 +127,10 @@ class _Builder:
             where = f"{row.where} ({row.name}, {row.number})"
             if row.mode is None and row.note.mode:
                 row = dataclasses.replace(row, mode=row.note.mode)
+                self.readings.append(f"{line_id(row.number)}: mode {row.mode}（备注写明，表中没有归并方式）")
+            elif row.note.mode and row.note.mode != row.mode:
+                self.problems.append(f"{where}: the note names mode {row.note.mode} but the table says "
+                                     f"{row.mode_text!r}: the table's mode was imported, confirm")
             if row.mode is None and not row.note.sub_center:
                 said = f"unknown mode {row.mode_text!r}" if row.mode_text else \
                     "no mode (no section row such as 「一、整体并入」, no 归并方式 column, no mode in the note)"

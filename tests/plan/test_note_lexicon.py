@@ -77,6 +77,9 @@ NOTES = [
     ["6", "丑热线", "12318", "丑局", "已整合12320、12321，座席并入"],
     ["7", "寅热线", "12319", "寅局", "按季度评估"],
     ["8", "卯热线", "12322", "卯局", "半年过渡期"],
+    ["9", "辰热线", "12323", "辰局", "整体并入，座席并入"],
+    ["四、其他", "", "", "", ""],
+    ["1", "巳热线", "12324", "巳局", "双号并行，座席并入"],
 ]
 
 
@@ -108,6 +111,9 @@ def test_expected_decision_per_number(notes_import):
     assert "(卯热线, 12322): note says 过渡期 but the mode is dual_number" in decisions
     assert "(子热线, 12317): dual number without 座席并入/保留座席" in decisions  # 设置专家座 says nothing of seats
     assert "queue line-12304-expert is a remote expert queue" in decisions
+    assert "(辰热线, 12323): the note names mode full_merge but the table says '双号并行'" in decisions
+    assert (lines["12323"]["mode"], lines["12324"]["mode"]) == ("dual_number", "dual_number")
+    assert "line-12324: mode dual_number（备注写明" in "\n".join(result.readings)
     for number in ("12301", "12302", "12303", "12304", "12305", "12311", "12313", "12314", "12316", "12318"):
         assert f"{number}): " not in decisions.replace("line-", ""), number  # understood: no row-level item
     readings = "\n".join(result.readings)
