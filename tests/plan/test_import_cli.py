@@ -8,8 +8,8 @@ from pathlib import Path
 
 from ivr.config.loader import load_config
 
-REFERENCE = Path("/work/shared/reference")
 ROOT = Path(__file__).resolve().parents[2]
+PUBLISHED = ROOT / "tests" / "plan" / "data"
 
 
 def hotline(*args: str) -> subprocess.CompletedProcess:
@@ -20,7 +20,7 @@ def hotline(*args: str) -> subprocess.CompletedProcess:
 
 def test_import_published_workbook(tmp_path):
     out = tmp_path / "config.yaml"
-    proc = hotline("plan", "import", str(REFERENCE / "baiyin_published.xlsx"), "--effective-from", "2021-09-01",
+    proc = hotline("plan", "import", str(PUBLISHED / "baiyin_published.xlsx"), "--effective-from", "2021-09-01",
                    "--transition-days", "30", "--city", "白银", "-o", str(out))
     assert proc.returncode == 0, proc.stderr
     assert "NEEDS A HUMAN DECISION" in proc.stderr
@@ -31,7 +31,7 @@ def test_import_published_workbook(tmp_path):
 
 
 def test_import_published_tsv_reports_the_footnote():
-    proc = hotline("plan", "import", str(REFERENCE / "yancheng_published.tsv"), "--effective-from", "2021-11-20",
+    proc = hotline("plan", "import", str(PUBLISHED / "yancheng_published.tsv"), "--effective-from", "2021-11-20",
                    "--transition-days", "30")
     assert proc.returncode == 0, proc.stderr
     assert "yancheng_published.tsv 第 37 行: 脚注未导入" in proc.stderr
@@ -47,7 +47,7 @@ def test_unreadable_row_exit_2_names_the_place(tmp_path):
 
 
 def test_city_with_a_control_character_is_refused():
-    proc = hotline("plan", "import", str(REFERENCE / "yancheng_merge_list.csv"), "--effective-from", "2021-11-20",
+    proc = hotline("plan", "import", str(ROOT / "tests" / "data" / "yancheng_merge_list.csv"), "--effective-from", "2021-11-20",
                    "--transition-days", "30", "--city", "盐城\nexten => 1,1,System(id)")
     assert proc.returncode == 2 and proc.stdout == "" and proc.stderr.startswith("--city: ")
 

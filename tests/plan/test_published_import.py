@@ -14,7 +14,9 @@ from ivr.plan import Plan
 from ivr.plan.importer import import_file, render_yaml
 from ivr.plan.merge_list import MergeListError
 
-REFERENCE = Path("/work/shared/reference")
+# The two annexes as published (copies of ../shared/reference/*_published.*) and our CSV versions of them.
+PUBLISHED = Path(__file__).parent / "data"
+OURS = Path(__file__).resolve().parents[1] / "data"
 SH = ZoneInfo("Asia/Shanghai")
 EFFECTIVE = dt.date(2021, 11, 20)
 
@@ -39,7 +41,7 @@ def without_place(text: str) -> str:
     ("yancheng_published.tsv", "yancheng_merge_list.csv", ["注：热线号码在一些地区已经取消的，原则上不再恢复。"]),
 ])
 def test_published_annex_imports_like_our_csv(published, ours, footnotes, tmp_path):
-    pub, csv = imported(REFERENCE / published), imported(REFERENCE / ours)
+    pub, csv = imported(PUBLISHED / published), imported(OURS / ours)
     assert pub.config == csv.config  # same lines, numbers, modes, seats, queues, dates, names, notes
     reported = [d for d in pub.decisions if "footnote" in d]
     assert [d.split("「", 1)[1].rstrip("」") for d in reported] == footnotes
@@ -54,7 +56,7 @@ def test_published_annex_imports_like_our_csv(published, ours, footnotes, tmp_pa
 
 
 def test_baiyin_workbook_details():
-    result = imported(REFERENCE / "baiyin_published.xlsx")
+    result = imported(PUBLISHED / "baiyin_published.xlsx")
     lines = {ln["id"]: ln for ln in result.config["lines"]}
     assert len(lines) == 17
     # Wrapped cells fold: no line break, no stray space between Chinese characters.
@@ -67,7 +69,7 @@ def test_baiyin_workbook_details():
 
 
 def test_yancheng_repeated_header_and_sections():
-    result = imported(REFERENCE / "yancheng_published.tsv")
+    result = imported(PUBLISHED / "yancheng_published.tsv")
     modes = [(ln["numbers"][0], ln["mode"]) for ln in result.config["lines"]]
     assert len(modes) == 30 and modes[17] == ("88880110", "full_merge")  # the row after the repeated header
     assert modes[-1] == ("12366", "sub_center")
