@@ -2,8 +2,8 @@
 
 Columns: mode, seq, name, number, department, levels, note. A malformed row is
 an error naming its CSV line: an operator fixes the file, nothing is guessed.
-Notes are read into flags (座席并入, 保留座席, 设专家座席, 设立分中心, 已整合…);
-note parts we do not understand are kept for the human-decision list.
+Notes are read by `ivr.plan.notes` (the phrase lexicon); note parts we do not
+understand are kept for the human-decision list.
 """
 from __future__ import annotations
 
@@ -13,26 +13,15 @@ import re
 from dataclasses import dataclass, field
 
 from ivr.config.model import NUMBER_RE
+from ivr.plan.cells import CellError, clean_cell
+from ivr.plan.notes import Note, parse_note
 
 COLUMNS = ("mode", "seq", "name", "number", "department", "levels", "note")
 MODES = {"整体并入": "full_merge", "双号并行": "dual_number", "设分中心": "sub_center"}
 
-_ALIASES = re.compile(r"已整合\s*((?:\d[\d-]*\s*[、，,和及]?\s*)+)")
-_EXPERT = re.compile(r"^设(置)?专家[座坐]席$")
-_SPLIT = re.compile(r"[，,；;。\s]+")
-
 
 class MergeListError(ValueError):
     """The CSV cannot be read; the message names the CSV line."""
-
-
-@dataclass(frozen=True)
-class Note:
-    seats: str | None = None            # pooled | retained | None (not said)
-    expert: bool = False                # 设专家座席: an expert queue in 12345
-    sub_center: bool = False            # 设立分中心
-    aliases: tuple[str, ...] = ()       # 已整合12312、12330…
-    unknown: tuple[str, ...] = ()       # parts nobody taught us
 
 
 @dataclass(frozen=True)
@@ -47,26 +36,24 @@ class Row:
     levels: str
     note_text: str
     note: Note = field(default_factory=Note)
+    place: str = ""                     # "FILE 工作表「S」第 N 行" for published tables
+    extra_numbers: tuple[str, ...] = ()  # 「、」 lists and continuation rows (merged cells)
+
+    @property
+    def where(self) -> str:
+        return self.place or f"CSV line {self.line_no}"
+
+    @property
+    def numbers(self) -> tuple[str, ...]:
+        return (self.number, *self.extra_numbers)
 
 
-def parse_note(text: str) -> Note:
-    aliases: list[str] = []
-    for m in _ALIASES.finditer(text):
-        aliases += re.findall(r"\d[\d-]*\d|\d", m.group(1))
-    rest = _ALIASES.sub(" ", text)
-    seats, expert, sub_center, unknown = None, False, False, []
-    for part in filter(None, _SPLIT.split(rest)):
-        if part in ("座席并入", "坐席并入"):
-            seats = "pooled"
-        elif part in ("保留座席", "保留坐席"):
-            seats = "retained"
-        elif _EXPERT.match(part):
-            expert = True
-        elif part in ("设立分中心", "设分中心"):
-            sub_center = True
-        else:
-            unknown.append(part)
-    return Note(seats, expert, sub_center, tuple(aliases), tuple(unknown))
+def mode_of(text: str) -> str | None:
+    """The mode a cell or section title names (「一、整体并入（9 条）」 → full_merge), else None."""
+    for word, mode in MODES.items():
+        if word in text:
+            return mode
+    return "sub_center" if "分中心" in text else None
 
 
 def read_rows(text: str) -> list[Row]:
@@ -94,7 +81,10 @@ def read_rows(text: str) -> list[Row]:
 
 
 def _row(line_no: int, cells: list[str]) -> Row | None:
-    cells = [c.strip() for c in cells]
+    try:
+        cells = [clean_cell(c) for c in cells]
+    except CellError as exc:
+        raise MergeListError(f"CSV line {line_no}: {exc}") from None
     if not any(cells):
         return None  # blank line
     if len(cells) != len(COLUMNS):
@@ -104,10 +94,11 @@ def _row(line_no: int, cells: list[str]) -> Row | None:
     for col in ("mode", "name", "number", "department"):
         if not values[col]:
             raise MergeListError(f"CSV line {line_no}: column {col!r} is empty")
-    number = re.sub(r"\s+", "", values["number"])
-    if not NUMBER_RE.match(number):
+    # 「、」 separates several numbers of one line; spaces inside one number are typing noise.
+    numbers = [re.sub(r"\s+", "", n) for n in re.split(r"[、，；;/／]", values["number"]) if n.strip()]
+    if not numbers or not all(NUMBER_RE.match(n) for n in numbers):
         raise MergeListError(f"CSV line {line_no}: malformed number {values['number']!r} "
-                             "(digits, optionally '-ext', e.g. 88348666-1)")
+                             "(digits, optionally '-ext', e.g. 88348666-1; several separated by 、)")
     return Row(line_no=line_no, mode_text=values["mode"], mode=MODES.get(values["mode"]), seq=values["seq"],
-               name=values["name"], number=number, department=values["department"], levels=values["levels"],
-               note_text=values["note"], note=parse_note(values["note"]))
+               name=values["name"], number=numbers[0], department=values["department"], levels=values["levels"],
+               note_text=values["note"], note=parse_note(values["note"]), extra_numbers=tuple(numbers[1:]))
