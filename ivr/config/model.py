@@ -16,6 +16,8 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 # Digits, optionally "-ext" (88348666-1). Nothing else reaches a dialplan.
 NUMBER_RE = re.compile(r"^\d{3,15}(-\d{1,6})?$")
 EMERGENCY_NUMBERS = ("110", "119", "120", "122")
+# A word a city adds to the speech lexicons (matched literally, never as a regex).
+_WORD_RE = re.compile(r"^[\u3400-\u9fffA-Za-z0-9]{1,12}$")
 
 DEFAULT_MERGED_PROMPT = "您好，欢迎您的来电，此号码热线功能已并入12345，业务咨询及投诉，请拨打12345热线"
 DEFAULT_NOT_IN_SERVICE_PROMPT = "您拨打的号码已停止使用，业务咨询及投诉，请拨打12345热线"
@@ -233,6 +235,33 @@ class Speech(Strict):
     # "Please state your matter" step before the queue (hotline.entry.speech_intake).
     intake_seconds: int = Field(8, ge=1, le=60)
     intake_prompt: str = "请在提示音后简要说明您要反映的问题，说完请稍候。"
+    # Ticket drafting: the city's own words (docs/tickets.md, "A city's own words").
+    dialect: dict[str, str] = Field(default_factory=dict)                 # dialect word -> Mandarin
+    fillers: list[str] = Field(default_factory=list)                      # said to fill a pause
+    emergency_words: dict[str, list[str]] = Field(default_factory=dict)   # taxonomy group -> words
+    topic_words: dict[str, dict[str, int]] = Field(default_factory=dict)  # department kind -> word -> weight
+
+    @field_validator("dialect", "fillers", "emergency_words", "topic_words")
+    @classmethod
+    def _words(cls, v, info):
+        from ivr.speech.emergency_lexicon import GROUPS  # plain data, no imports of its own
+        from ivr.speech.lexicon import KIND_DEPARTMENTS
+
+        known = {"emergency_words": GROUPS, "topic_words": KIND_DEPARTMENTS}.get(info.field_name)
+        for key in v:
+            if known is not None and key not in known:
+                raise ValueError(f"unknown {'group' if info.field_name == 'emergency_words' else 'kind'} "
+                                 f"{key!r}; known: {', '.join(known)}")
+        words = [*v, *v.values()] if info.field_name == "dialect" else list(v) if info.field_name == "fillers" \
+            else [w for ws in v.values() for w in ws]
+        for w in words:
+            if not _WORD_RE.match(w):
+                raise ValueError(f"{w!r} is not a word: 1-12 Chinese characters, letters or digits")
+        for ws in v.values() if info.field_name == "topic_words" else ():
+            for w, weight in ws.items():
+                if not 1 <= weight <= 5:
+                    raise ValueError(f"{w!r}: weight {weight} must be 1-5")
+        return v
 
 
 class Config(Strict):

@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-from ivr.speech.numerals import compact, spoken_digits
+from ivr.speech.numerals import compact, digit_runs_to_arabic
 
 # Said to fill a pause; they carry no meaning. Longest first.
 FILLERS: tuple[str, ...] = (
@@ -44,9 +44,6 @@ DIALECT: dict[str, str] = {
 }
 
 
-_DIGIT_RUN = re.compile("[零〇洞幺一二两三四五六七八九]{3,}")
-
-
 def _pattern(words) -> re.Pattern | None:
     words = sorted({w for w in words if w}, key=len, reverse=True)
     return re.compile("|".join(re.escape(w) for w in words)) if words else None
@@ -70,4 +67,4 @@ def normalize(text: str, dialect: dict[str, str] | None = None, fillers: tuple[s
         out = fill.sub("", out)
     for rx, mandarin in rules:
         out = rx.sub(mandarin, out)
-    return _DIGIT_RUN.sub(lambda m: spoken_digits(m.group(0)), out)
+    return digit_runs_to_arabic(out, min_len=3)
