@@ -77,12 +77,15 @@ def _live(text: str, start: int, end: int, hazard: bool) -> bool:
     return not _CANCEL_AFTER.match(text[end:])
 
 
-def _candidates(text: str, rx: re.Pattern, sounds: SoundIndex):
-    for m in rx.finditer(text):
-        if m.end() > m.start():
-            yield m.start(), m.end(), m.group(0), None
+def _candidates(text: str, rx: re.Pattern, sounds: SoundIndex, by_sound: bool):
+    if not by_sound:
+        for m in rx.finditer(text):
+            if m.end() > m.start():
+                yield m.start(), m.end(), m.group(0), None
+        return
     for s in sounds.find(text):
-        yield s.start, s.end, s.heard, s.word
+        if s.heard != s.word:
+            yield s.start, s.end, s.heard, s.word
 
 
 def detect_emergency(text: str, city: CityWords | None = None) -> dict | None:
@@ -96,13 +99,16 @@ def detect_emergency(text: str, city: CityWords | None = None) -> dict | None:
     if not text:
         return None
     norm = normalize(text, dict((city or CityWords()).dialect), (city or CityWords()).fillers)
-    for name, group, rx, sounds in _tables(city or CityWords()):
-        for start, end, phrase, heard_as in sorted(_candidates(norm, rx, sounds), key=lambda c: c[:2]):
+    # Words as written first, in every group, then words by sound: 上掉 may be
+    # a misheard 上吊, but 被电着了 in the same sentence is certain.
+    tables = _tables(city or CityWords())
+    for by_sound, (name, group, rx, sounds) in ((b, t) for b in (False, True) for t in tables):
+        for start, end, phrase, heard_as in sorted(_candidates(norm, rx, sounds, by_sound), key=lambda c: c[:2]):
             if not _live(norm, start, end, group.hazard):
                 continue
             also = [n for n in group.also if n != group.target and _INJURED.search(norm)]
             found = {"kind": name, "name": NAMES[name], "target": group.target, "also": also, "phrase": phrase}
-            if heard_as and heard_as != phrase:
+            if heard_as:
                 found["heard_as"] = heard_as
             return found
     return None

@@ -73,7 +73,7 @@ class SoundIndex:
             for idx in set(self._by_first.get(ch, ())) | set(self._by_first.get(r, ())):
                 word, sounds = self.words[idx]
                 for end in _match_at(keys, i, sounds):
-                    if set(word) & set(text[i:end]):  # all swapped: another word, not a mishearing
+                    if (set(word) & set(text[i:end])) - FUNCTION_CHARS:  # else another word, not a mishearing
                         out.append(SoundMatch(i, end, word, text[i:end]))
         return out
 

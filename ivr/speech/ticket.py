@@ -31,6 +31,7 @@ __all__ = ["TicketDraft", "draft_ticket", "detect_emergency"]
 
 SUMMARY_MAX = 40
 SEVERE_HAZARD_REPORT = 2  # category weight a fire/gas/mine hazard adds to 举报
+SOUND_PAIR_WEIGHT = 1     # most a two-character word heard by sound only may weigh
 NIGHT_WORKS_WEIGHT = 3    # topic weight night-time construction noise adds to environment
 NO_DEPARTMENT = "未识别到部门关键词，请人工选择承办部门"
 _PLAIN_WORD = re.compile(r"^[\u3400-\u9fff]{2,}$")
@@ -102,6 +103,8 @@ def _matches(text: str, table, negatable: tuple[str, ...] = ()) -> list[tuple[st
     for s in sounds.find(text):
         if s.heard != s.word:
             key, weight = plain[s.word]
+            if len(s.word) == 2:  # 社宝 may be 社保, but 工商 is a word too: a weak hint only
+                weight = min(weight, SOUND_PAIR_WEIGHT)
             found.append((s.start, s.end, key, f"{s.heard}≈{s.word}", weight))
     found.sort(key=lambda f: (-(f[1] - f[0]), f[0]))
     taken: list[tuple[int, int]] = []
