@@ -23,7 +23,7 @@ from pypinyin import Style, pinyin
 DROP_MIN_LEN = 4  # words this long match with one inner character dropped
 # Characters so frequent that one standing where a word's character should be
 # is the sentence's own word, not a mishearing (火是 is not 火势).
-FUNCTION_CHARS = frozenset("是的了在有个这那就也都不和我你他她它们么吗呢啊吧着过得地还又")
+FUNCTION_CHARS = frozenset("是的了在有个这那就也都不和我你他她它们么吗呢啊吧得地还又")
 
 
 def _is_han(ch: str) -> bool:
