@@ -55,13 +55,17 @@ class CityWords:
 
 @lru_cache(maxsize=16)
 def _tables(city: CityWords):
+    """Per group its regex; one regex for any group (most partials hold none);
+    one sound index over every group's words, word -> groups."""
     extra = dict(city.emergency_words)
-    groups = []
+    groups, owners = [], {}
     for name, g in lex.GROUPS.items():
         words = (*g.words, *extra.get(name, ()))
-        rx = re.compile("|".join([*(re.escape(w) for w in words), *(f"(?:{p})" for p in g.patterns)]))
-        groups.append((name, g, rx, SoundIndex(words)))
-    return groups
+        for w in words:
+            owners.setdefault(w, []).append(name)
+        groups.append((name, g, "|".join([*(re.escape(w) for w in words), *(f"(?:{p})" for p in g.patterns)])))
+    anything = re.compile("|".join(f"(?:{rx})" for _, _, rx in groups))
+    return [(n, g, re.compile(rx)) for n, g, rx in groups], anything, SoundIndex(owners), owners
 
 
 def _clause_before(text: str, start: int) -> str:
@@ -77,15 +81,12 @@ def _live(text: str, start: int, end: int, hazard: bool) -> bool:
     return not _CANCEL_AFTER.match(text[end:])
 
 
-def _candidates(text: str, rx: re.Pattern, sounds: SoundIndex, by_sound: bool):
-    if not by_sound:
-        for m in rx.finditer(text):
-            if m.end() > m.start():
-                yield m.start(), m.end(), m.group(0), None
-        return
-    for s in sounds.find(text):
-        if s.heard != s.word:
-            yield s.start, s.end, s.heard, s.word
+def _found(name: str, group: lex.Group, norm: str, phrase: str, heard_as: str | None = None) -> dict:
+    also = [n for n in group.also if n != group.target and _INJURED.search(norm)]
+    found = {"kind": name, "name": NAMES[name], "target": group.target, "also": also, "phrase": phrase}
+    if heard_as:
+        found["heard_as"] = heard_as
+    return found
 
 
 def detect_emergency(text: str, city: CityWords | None = None) -> dict | None:
@@ -99,16 +100,21 @@ def detect_emergency(text: str, city: CityWords | None = None) -> dict | None:
     if not text:
         return None
     norm = normalize(text, dict((city or CityWords()).dialect), (city or CityWords()).fillers)
+    groups, anything, sounds, owners = _tables(city or CityWords())
     # Words as written first, in every group, then words by sound: 上掉 may be
     # a misheard 上吊, but 被电着了 in the same sentence is certain.
-    tables = _tables(city or CityWords())
-    for by_sound, (name, group, rx, sounds) in ((b, t) for b in (False, True) for t in tables):
-        for start, end, phrase, heard_as in sorted(_candidates(norm, rx, sounds, by_sound), key=lambda c: c[:2]):
-            if not _live(norm, start, end, group.hazard):
-                continue
-            also = [n for n in group.also if n != group.target and _INJURED.search(norm)]
-            found = {"kind": name, "name": NAMES[name], "target": group.target, "also": also, "phrase": phrase}
-            if heard_as:
-                found["heard_as"] = heard_as
-            return found
+    if anything.search(norm):
+        for name, group, rx in groups:
+            for m in rx.finditer(norm):
+                if m.end() > m.start() and _live(norm, m.start(), m.end(), group.hazard):
+                    return _found(name, group, norm, m.group(0))
+    by_group: dict[str, list] = {}
+    for s in sounds.find(norm):
+        if s.heard != s.word:
+            for name in owners[s.word]:
+                by_group.setdefault(name, []).append(s)
+    for name, group, _ in groups:
+        for s in sorted(by_group.get(name, ()), key=lambda s: (s.start, s.end)):
+            if _live(norm, s.start, s.end, group.hazard):
+                return _found(name, group, norm, s.heard, s.word)
     return None
