@@ -109,3 +109,20 @@ def test_cheap_enough_for_every_partial():
     per_call = (time.perf_counter() - start) / len(partials)
     print(f"\ndetect_emergency: {per_call * 1e6:.0f} µs per partial transcript")
     assert per_call < 0.002
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "气得我直冒火 他们就是不管",                  # anger, not fire
+        "农村烧火做饭的柴火补贴有没有",
+        "楼上老往楼下扔垃圾",                        # a complaint, not violence
+        "他们说要烧烤摊搬走",
+        "把垃圾拉到车上拉走了",
+        "这个政策我现在还迷糊着呢",
+        "我那个煤气灶打不着火",                      # negated
+        "电热毯插上就冒火星 商家不认",
+    ],
+)
+def test_broad_patterns_stay_out_of_ordinary_talk(text):
+    assert detect_emergency(text) is None

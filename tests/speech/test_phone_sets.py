@@ -1,10 +1,12 @@
 """Ticket drafting on phone speech: the two labelled sets of issue 17, and what an agent sees.
 
 tests/data/phone_holdout.jsonl was written before any tuning and is never
-tuned on; tests/data/phone_tune.jsonl was written after the first version of
-the emergency lexicon, measured once untouched (docs/tickets.md has that
-figure) and then tuned on. Both must keep every emergency (right number) and
-hold the floors below; the test prints the figures and every miss.
+tuned on; tests/data/phone_tune.jsonl and then tests/data/phone_blind.jsonl
+were each written after the code of the time, measured once untouched
+(docs/tickets.md has those figures) and then tuned on. Every set must keep
+every emergency (right number) and hold the floors below; false alarms are
+bounded over the sets together (a set of 25 ordinary matters cannot show
+3 %); the test prints the figures and every miss.
 """
 from __future__ import annotations
 
@@ -28,26 +30,39 @@ FALSE_ALARM_MAX = 0.03   # of ordinary matters (issue 17)
 FLOORS = {"department_accuracy": 0.90, "category_accuracy": 0.90, "out_of_scope_recall": 0.90}
 
 
-@pytest.mark.parametrize("name", ["phone_holdout.jsonl", "phone_tune.jsonl"])
+SETS = ["phone_holdout.jsonl", "phone_tune.jsonl", "phone_blind.jsonl"]
+
+
+@pytest.mark.parametrize("name", SETS)
 def test_phone_set(name):
     rows = load_rows(DATA / name)
-    assert len(rows) >= 50 and sum(bool(r.get("emergency_target")) for r in rows) >= 15
+    assert len(rows) >= 40 and sum(bool(r.get("emergency_target")) for r in rows) >= 15
     result = evaluate(rows, BAIYIN)
     misses = result.pop("misses")
     print(f"\n{name}: {json.dumps(result, ensure_ascii=False)}\n  " + "\n  ".join(misses))
     assert result["emergency_recall"] == 1.0, "every emergency must go to the right number"
-    assert result["false_alarm_rate"] <= FALSE_ALARM_MAX
     low = {k: result[k] for k, floor in FLOORS.items() if result[k] < floor}
     assert not low, f"below floor: {low}"
 
 
+def test_false_alarms_over_all_sets():
+    ordinary = alarms = 0
+    for name in [*SETS, "utterances.jsonl", "utterances_holdout.jsonl", "utterances_blind.jsonl"]:
+        rows = load_rows(DATA / name)
+        result = evaluate(rows, BAIYIN)
+        ordinary += sum(not r.get("emergency_target") for r in rows)
+        alarms += result["false_alarms"]
+    print(f"\nfalse alarms: {alarms}/{ordinary} ordinary matters")
+    assert ordinary >= 400 and alarms / ordinary <= FALSE_ALARM_MAX
+
+
 def test_sets_cover_the_taxonomy_and_the_five_missed():
-    rows = [*load_rows(DATA / "phone_holdout.jsonl"), *load_rows(DATA / "phone_tune.jsonl")]
+    rows = [r for name in SETS for r in load_rows(DATA / name)]
     groups = {r["group"] for r in rows if r.get("emergency_target")}
     assert {"fire", "explosion", "gas_leak", "injury", "unconscious", "not_breathing", "poisoning", "drowning",
             "electrocution", "violence", "weapon", "threat", "domestic_violence", "missing_child", "robbery",
             "suicide", "traffic_injury"} <= groups
-    assert len(rows) >= 100 and sum(bool(r.get("emergency_target")) for r in rows) >= 30
+    assert len(rows) >= 140 and sum(bool(r.get("emergency_target")) for r in rows) >= 50
     assert sum(bool(r.get("out_of_scope")) for r in rows) >= 8
     assert sum(bool(r.get("harmless")) for r in rows) >= 15
 
