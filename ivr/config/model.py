@@ -235,6 +235,8 @@ class Speech(Strict):
     # "Please state your matter" step before the queue (hotline.entry.speech_intake).
     intake_seconds: int = Field(8, ge=1, le=60)
     intake_prompt: str = "请在提示音后简要说明您要反映的问题，说完请稍候。"
+    # Our own end of utterance after this much silence (0 = Vosk's own, 0.5-2 s); see docs/tickets.md.
+    endpoint_seconds: float = Field(0.0, ge=0, le=2)
     # Ticket drafting: the city's own words (docs/tickets.md, "A city's own words").
     dialect: dict[str, str] = Field(default_factory=dict)                 # dialect word -> Mandarin
     fillers: list[str] = Field(default_factory=list)                      # said to fill a pause
