@@ -23,6 +23,18 @@ DEFAULT_MERGED_PROMPT = "您好，欢迎您的来电，此号码热线功能已�
 DEFAULT_NOT_IN_SERVICE_PROMPT = "您拨打的号码已停止使用，业务咨询及投诉，请拨打12345热线"
 
 
+def _words(words) -> None:
+    for w in words:
+        if not _WORD_RE.match(w):
+            raise ValueError(f"{w!r} is not a word: 1-12 Chinese characters, letters or digits")
+
+
+def _known(what: str, keys, known) -> None:
+    for key in keys:
+        if key not in known:
+            raise ValueError(f"unknown {what} {key!r}; known: {', '.join(known)}")
+
+
 class Strict(BaseModel):
     # Unknown keys are typos in a city's plan: reject them instead of ignoring.
     model_config = ConfigDict(extra="forbid")
@@ -243,26 +255,37 @@ class Speech(Strict):
     emergency_words: dict[str, list[str]] = Field(default_factory=dict)   # taxonomy group -> words
     topic_words: dict[str, dict[str, int]] = Field(default_factory=dict)  # department kind -> word -> weight
 
-    @field_validator("dialect", "fillers", "emergency_words", "topic_words")
+    @field_validator("dialect")
     @classmethod
-    def _words(cls, v, info):
-        from ivr.speech.emergency_lexicon import GROUPS  # plain data, no imports of its own
-        from ivr.speech.lexicon import KIND_DEPARTMENTS
+    def _dialect(cls, v: dict[str, str]) -> dict[str, str]:
+        _words([*v, *v.values()])
+        return v
 
-        known = {"emergency_words": GROUPS, "topic_words": KIND_DEPARTMENTS}.get(info.field_name)
-        for key in v:
-            if known is not None and key not in known:
-                raise ValueError(f"unknown {'group' if info.field_name == 'emergency_words' else 'kind'} "
-                                 f"{key!r}; known: {', '.join(known)}")
-        words = [*v, *v.values()] if info.field_name == "dialect" else list(v) if info.field_name == "fillers" \
-            else [w for ws in v.values() for w in ws]
-        for w in words:
-            if not _WORD_RE.match(w):
-                raise ValueError(f"{w!r} is not a word: 1-12 Chinese characters, letters or digits")
-        for ws in v.values() if info.field_name == "topic_words" else ():
-            for w, weight in ws.items():
-                if not 1 <= weight <= 5:
-                    raise ValueError(f"{w!r}: weight {weight} must be 1-5")
+    @field_validator("fillers")
+    @classmethod
+    def _fillers(cls, v: list[str]) -> list[str]:
+        _words(v)
+        return v
+
+    @field_validator("emergency_words")
+    @classmethod
+    def _emergency_words(cls, v: dict[str, list[str]]) -> dict[str, list[str]]:
+        from ivr.speech.emergency_lexicon import GROUPS  # plain data, imports nothing of ivr
+
+        _known("group", v, GROUPS)
+        _words([w for ws in v.values() for w in ws])
+        return v
+
+    @field_validator("topic_words")
+    @classmethod
+    def _topic_words(cls, v: dict[str, dict[str, int]]) -> dict[str, dict[str, int]]:
+        from ivr.speech.lexicon import KIND_DEPARTMENTS  # plain data, imports nothing
+
+        _known("kind", v, KIND_DEPARTMENTS)
+        _words([w for ws in v.values() for w in ws])
+        for w, weight in ((w, n) for ws in v.values() for w, n in ws.items()):
+            if not 1 <= weight <= 5:
+                raise ValueError(f"{w!r}: weight {weight} must be 1-5")
         return v
 
 

@@ -112,3 +112,14 @@ def test_eval_command_prints_json_last(capsys):
     last = capsys.readouterr().out.strip().splitlines()[-1]
     figures = json.loads(last)[str(DATA / "phone_holdout.jsonl")]
     assert figures["emergency_recall"] == 1.0 and figures["utterances"] == 50
+
+
+def test_bad_city_words_name_file_and_line(tmp_path, capsys):
+    bad = tmp_path / "city.yaml"
+    bad.write_text(BAIYIN_YAML.read_text(encoding="utf-8") + "speech:\n  emergency_words:\n    flood: [发大水]\n",
+                   encoding="utf-8")
+    lines = bad.read_text(encoding="utf-8").count("\n")
+    with pytest.raises(SystemExit) as exit_:
+        cli_main(["ticket", "draft", "着火了", "--config", str(bad)])
+    assert exit_.value.code == 2
+    assert f"{bad}:{lines - 1}: speech.emergency_words: unknown group 'flood'" in capsys.readouterr().err
