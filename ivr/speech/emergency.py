@@ -25,7 +25,7 @@ NAMES = {
     "domestic_violence": "家暴", "violence": "暴力", "missing_child": "儿童走失", "robbery": "抢劫",
     "suicide": "轻生", "traffic": "交通事故", "trapped": "被困", "drowning": "溺水",
     "electrocution": "触电", "poisoning": "中毒", "not_breathing": "呼吸停止", "unconscious": "昏迷",
-    "injury": "受伤", "medical": "急病",
+    "injury": "受伤", "medical": "急病", "help": "呼救",
 }
 _CLAUSE_END = re.compile(r"[，。！？；,.!?;\n]")
 _WINDOW = 10  # without punctuation (raw ASR) a clause reaches this far back

@@ -115,6 +115,10 @@ GROUPS: dict[str, Group] = {
         r"心脏病(犯|发作)", r"要生了", r"(叫|喊|派|打)(个|辆|一辆)?(120|救护车)", r"(?<!\d)120(?!\d)",
         r"救护车[^，。]{0,4}(还没|没)来",
     )),
+    # A cry for help that names no group: the police take it and send whoever is needed.
+    "help": Group("110", words=("出人命", "快报警", "帮我报警", "快救人", "救人啊", "求救"), patterns=(
+        r"救命(?![钱稻恩粮])", r"(要|会)出(人)?命",
+    )),
 }
 
 # What before a phrase, in its clause, makes it not an emergency now.

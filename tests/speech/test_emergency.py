@@ -39,6 +39,8 @@ from ivr.speech.emergency_lexicon import GROUPS
         ("我们单位有个人婚迷了", "unconscious", "120"),                # recognizer: 婚 for 昏
         ("这有人受伤了 流了好多血", "injury", "120"),
         ("快叫个幺二零", "medical", "120"),                           # 幺二零 read as 120
+        ("救命啊 快来人啊", "help", "110"),                           # a cry that names nothing else
+        ("你们快点 要出人命了", "help", "110"),
     ],
 )
 def test_every_group_recognised(text, kind, target):
