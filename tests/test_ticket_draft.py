@@ -183,10 +183,10 @@ def test_in_scope(text):
         ("隔壁冒黑烟，是不是着火了", "fire", "119"),                # a question is no negation
         ("我家煤气泄漏了，满屋子都是煤气味", "gas_leak", "119"),
         ("前面出车祸了，有人受伤了", "traffic", "122"),              # a crash is 122's even with injuries
-        ("小孩掉到河里了", "rescue", "119"),
-        ("救命啊，有人拿刀砍人", "police", "110"),
-        ("我刚才被人抢劫了，人往北跑了", "police", "110"),          # just now still counts
-        ("我爸突然晕倒了叫不醒", "medical", "120"),
+        ("小孩掉到河里了", "drowning", "120"),                      # drowning is 120's (issue 17 taxonomy)
+        ("救命啊，有人拿刀砍人", "weapon", "110"),
+        ("我刚才被人抢劫了，人往北跑了", "robbery", "110"),         # just now still counts
+        ("我爸突然晕倒了叫不醒", "unconscious", "120"),
     ],
 )
 def test_emergency_detected(text, kind, target):

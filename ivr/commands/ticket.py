@@ -1,4 +1,8 @@
-"""`hotline ticket draft TEXT`: draft a work order from a transcript, as JSON."""
+"""`hotline ticket draft TEXT`: draft a work order from a transcript, as JSON.
+
+`hotline ticket eval FILE...`: score drafting on labelled utterance sets
+(ivr.speech.evaluate): per-set figures and misses, the figures as JSON last.
+"""
 from __future__ import annotations
 
 import argparse
@@ -8,6 +12,7 @@ import sys
 
 from ivr.commands._common import add_config_arg, load_or_exit
 from ivr.speech.deadlines import WorkCalendar
+from ivr.speech.evaluate import evaluate, load_rows
 from ivr.speech.ticket import draft_ticket
 
 
@@ -22,6 +27,11 @@ def register(subparsers) -> None:
     draft.add_argument("--caller", help="the caller's number (kept in the ticket)")
     draft.add_argument("--holidays", metavar="FILE", help="YAML with 'holidays:' and 'workdays:' date lists")
     draft.set_defaults(func=_draft)
+    ev = sub.add_parser("eval", help="score drafting on labelled JSONL sets; figures as JSON on the last line")
+    ev.add_argument("sets", nargs="+", metavar="FILE", help="JSONL: text + emergency_target/department/category/out_of_scope")
+    ev.add_argument("--misses", action="store_true", help="list every miss")
+    add_config_arg(ev)
+    ev.set_defaults(func=_eval)
     parser.set_defaults(func=lambda args: (parser.print_help(), 2)[1])
 
 
@@ -45,4 +55,23 @@ def _draft(args: argparse.Namespace) -> int:
         return 2
     ticket = draft_ticket(text, config, at=at, caller=args.caller, line_id=args.line, calendar=calendar)
     print(json.dumps(ticket.to_dict(), ensure_ascii=False))
+    return 0
+
+
+def _eval(args: argparse.Namespace) -> int:
+    config = load_or_exit(args.config)
+    figures = {}
+    for path in args.sets:
+        try:
+            rows = load_rows(path)
+        except (OSError, ValueError) as exc:
+            print(f"{path}: {exc}", file=sys.stderr)
+            return 2
+        result = evaluate(rows, config)
+        misses = result.pop("misses")
+        figures[path] = result
+        print(f"{path}: " + ", ".join(f"{k} {v}" for k, v in result.items()))
+        for miss in misses if args.misses else ():
+            print(f"  {miss}")
+    print(json.dumps(figures, ensure_ascii=False))
     return 0

@@ -16,9 +16,23 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 # Digits, optionally "-ext" (88348666-1). Nothing else reaches a dialplan.
 NUMBER_RE = re.compile(r"^\d{3,15}(-\d{1,6})?$")
 EMERGENCY_NUMBERS = ("110", "119", "120", "122")
+# A word a city adds to the speech lexicons (matched literally, never as a regex).
+_WORD_RE = re.compile(r"^[\u3400-\u9fffA-Za-z0-9]{1,12}$")
 
 DEFAULT_MERGED_PROMPT = "您好，欢迎您的来电，此号码热线功能已并入12345，业务咨询及投诉，请拨打12345热线"
 DEFAULT_NOT_IN_SERVICE_PROMPT = "您拨打的号码已停止使用，业务咨询及投诉，请拨打12345热线"
+
+
+def _words(words) -> None:
+    for w in words:
+        if not _WORD_RE.match(w):
+            raise ValueError(f"{w!r} is not a word: 1-12 Chinese characters, letters or digits")
+
+
+def _known(what: str, keys, known) -> None:
+    for key in keys:
+        if key not in known:
+            raise ValueError(f"unknown {what} {key!r}; known: {', '.join(known)}")
 
 
 class Strict(BaseModel):
@@ -233,6 +247,46 @@ class Speech(Strict):
     # "Please state your matter" step before the queue (hotline.entry.speech_intake).
     intake_seconds: int = Field(8, ge=1, le=60)
     intake_prompt: str = "请在提示音后简要说明您要反映的问题，说完请稍候。"
+    # Our own end of utterance after this much silence (0 = Vosk's own, 0.5-2 s); see docs/tickets.md.
+    endpoint_seconds: float = Field(0.0, ge=0, le=2)
+    # Ticket drafting: the city's own words (docs/tickets.md, "A city's own words").
+    dialect: dict[str, str] = Field(default_factory=dict)                 # dialect word -> Mandarin
+    fillers: list[str] = Field(default_factory=list)                      # said to fill a pause
+    emergency_words: dict[str, list[str]] = Field(default_factory=dict)   # taxonomy group -> words
+    topic_words: dict[str, dict[str, int]] = Field(default_factory=dict)  # department kind -> word -> weight
+
+    @field_validator("dialect")
+    @classmethod
+    def _dialect(cls, v: dict[str, str]) -> dict[str, str]:
+        _words([*v, *v.values()])
+        return v
+
+    @field_validator("fillers")
+    @classmethod
+    def _fillers(cls, v: list[str]) -> list[str]:
+        _words(v)
+        return v
+
+    @field_validator("emergency_words")
+    @classmethod
+    def _emergency_words(cls, v: dict[str, list[str]]) -> dict[str, list[str]]:
+        from ivr.speech.emergency_lexicon import GROUPS  # plain data, imports nothing of ivr
+
+        _known("group", v, GROUPS)
+        _words([w for ws in v.values() for w in ws])
+        return v
+
+    @field_validator("topic_words")
+    @classmethod
+    def _topic_words(cls, v: dict[str, dict[str, int]]) -> dict[str, dict[str, int]]:
+        from ivr.speech.lexicon import KIND_DEPARTMENTS  # plain data, imports nothing
+
+        _known("kind", v, KIND_DEPARTMENTS)
+        _words([w for ws in v.values() for w in ws])
+        for w, weight in ((w, n) for ws in v.values() for w, n in ws.items()):
+            if not 1 <= weight <= 5:
+                raise ValueError(f"{w!r}: weight {weight} must be 1-5")
+        return v
 
 
 class Config(Strict):

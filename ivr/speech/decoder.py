@@ -42,6 +42,11 @@ class Decoder:
         last = json.loads(self._rec.FinalResult())
         return done + ([last] if last.get("text") else [])
 
+    def cut(self) -> list[dict]:
+        """End the current utterance here (our endpointer heard it end); the next starts fresh."""
+        last = json.loads(self._rec.FinalResult())
+        return [last] if last.get("text") else []
+
     def _feed(self, block: bytes) -> dict | None:
         if self._rec.AcceptWaveform(block):
             result = json.loads(self._rec.Result())

@@ -32,6 +32,7 @@ from typing import Any, Callable
 from ivr.speech import model as vmodel
 from ivr.speech.batch import FileJob, Transcript, write_sidecar
 from ivr.speech.decoder import Decoder
+from ivr.speech.endpoint import Endpointer
 from ivr.speech.errors import SpeechUnavailable
 
 log = logging.getLogger(__name__)
@@ -58,6 +59,7 @@ class Stream:
         self._closing = False
         self._done = threading.Event()
         self._decoder: Decoder | None = None
+        self._endpointer = Endpointer(rate, engine.endpoint_silence) if engine.endpoint_silence else None
         self._since_partial = 0.0
         self._last_partial = ""
         self._finals: list[str] = []
@@ -130,7 +132,7 @@ class Stream:
         if self._decoder is None and not self._done.is_set():
             self._decoder = Decoder(self.engine.model, self.engine.info, self.rate)
         if take and self._decoder is not None:
-            self._decode(b"".join(take), size / (2 * self.rate))
+            self._decode(b"".join(take))
         if finishing and self._decoder is not None:
             self._finish()
         with self._lock:
@@ -139,8 +141,18 @@ class Stream:
             self._scheduled = False
             return False
 
-    def _decode(self, pcm: bytes, seconds: float) -> None:
-        finals = self._decoder.accept(pcm)
+    def _decode(self, pcm: bytes) -> None:
+        start = 0
+        for cut in self._endpointer.push(pcm) if self._endpointer else ():
+            # Our end of utterance: the final text now, not after Vosk's own 0.5-2 s wait.
+            self._accept(pcm[start:cut], (cut - start) / (2 * self.rate))
+            for result in self._decoder.cut():
+                self._final(result["text"])
+            start = cut
+        self._accept(pcm[start:], (len(pcm) - start) / (2 * self.rate))
+
+    def _accept(self, pcm: bytes, seconds: float) -> None:
+        finals = self._decoder.accept(pcm) if pcm else []
         self.decoded_seconds += seconds
         self._since_partial += seconds
         for result in finals:
@@ -224,7 +236,8 @@ class SpeechEngine:
 
     def __init__(self, model_path: str | Path, *, workers: int = 0, backlog_seconds: float = 3.0,
                  spool_dir: str | Path | None = None, slice_seconds: float = 0.2,
-                 partial_interval: float = 0.3, close_timeout: float = 30.0) -> None:
+                 partial_interval: float = 0.3, close_timeout: float = 30.0,
+                 endpoint_silence: float | None = None) -> None:
         self.model_path = model_path
         self.workers = workers or os.cpu_count() or 1
         self.backlog_seconds = backlog_seconds
@@ -232,6 +245,9 @@ class SpeechEngine:
         self.slice_seconds = slice_seconds
         self.partial_interval = partial_interval
         self.close_timeout = close_timeout
+        # Seconds of silence after speech that end an utterance (ivr.speech.endpoint);
+        # None waits for Vosk's own endpoint (0.5-2 s).
+        self.endpoint_silence = endpoint_silence
         self.model: Any = None
         self.info: vmodel.ModelInfo | None = None
         self._queue: queue.PriorityQueue = queue.PriorityQueue()
@@ -245,7 +261,8 @@ class SpeechEngine:
     def from_config(cls, speech: Any, **kw: Any) -> SpeechEngine:
         """Build from `config.speech` (the `Speech` model); keywords override."""
         opts = {"workers": speech.workers, "backlog_seconds": speech.backlog_seconds,
-                "spool_dir": speech.spool_dir or None}
+                "spool_dir": speech.spool_dir or None,
+                "endpoint_silence": getattr(speech, "endpoint_seconds", 0) or None}
         return cls(speech.model, **{**opts, **kw})
 
     def start(self) -> SpeechEngine:

@@ -94,15 +94,16 @@ def cn_to_int(text: str) -> int:
     return total + section
 
 
-def digit_runs_to_arabic(text: str) -> str:
+def digit_runs_to_arabic(text: str, min_len: int = 1) -> str:
     """Rewrite every run of bare spoken digits as Arabic digits (for phone numbers).
 
     Runs with 十/百/千/万 are positional quantities (三十天), never phone digits,
-    and are left alone.
+    and are left alone; so are runs shorter than `min_len` (3 keeps 一下 and
+    两个 words while 幺二零 becomes 120).
     """
     def sub(m: re.Match) -> str:
         run = m.group(0)
-        if any(ch in _RUN_UNITS for ch in run):
+        if any(ch in _RUN_UNITS for ch in run) or len(run) < min_len:
             return run
         # 幺二三三三一直打不通: the last 一 starts the word 一直, it is no digit.
         if len(run) > 1 and run[-1] == "一" and text[m.end():m.end() + 1] in _WORD_AFTER_YI:

@@ -3,27 +3,38 @@
 `draft_ticket` turns a transcript into a `TicketDraft` the agent checks and
 completes: category, the city's department (as named in its config), urgency
 and deadline, address, call-back phone, out-of-scope flag and emergency.
-Everything is rules over `ivr.speech.lexicon`; nothing here does I/O.
+Everything is rules over `ivr.speech.lexicon` (plus the city's own words
+from config), matched on the normalised transcript (ivr.speech.normalize) and,
+for plain words, on sound (ivr.speech.sound). `why` says which words led to
+the department and the category, so an agent sees the reason; when no word
+named a department it says so instead of passing the general pool off as an
+answer. Nothing here does I/O.
 """
 from __future__ import annotations
 
 import datetime as dt
 import re
 from dataclasses import asdict, dataclass, field
+from functools import lru_cache
 
 from ivr.config.model import Config, Line
 from ivr.speech import lexicon
 from ivr.speech.deadlines import WorkCalendar, deadline, local
-from ivr.speech.emergency import detect_emergency
+from ivr.speech.emergency import CityWords, detect_emergency
 from ivr.speech.extract import extract_address, extract_phone
+from ivr.speech.normalize import normalize
 from ivr.speech.numerals import compact, digit_runs_to_arabic
 from ivr.speech.scope import out_of_scope
+from ivr.speech.sound import SoundIndex
 
 __all__ = ["TicketDraft", "draft_ticket", "detect_emergency"]
 
 SUMMARY_MAX = 40
 SEVERE_HAZARD_REPORT = 2  # category weight a fire/gas/mine hazard adds to 举报
+SOUND_PAIR_WEIGHT = 1     # most a two-character word heard by sound only may weigh
 NIGHT_WORKS_WEIGHT = 3    # topic weight night-time construction noise adds to environment
+NO_DEPARTMENT = "未识别到部门关键词，请人工选择承办部门"
+_PLAIN_WORD = re.compile(r"^[\u3400-\u9fff]{2,}$")
 _LEADING_FILLER = re.compile(r"^([，。、,.!?！？\s]|喂|您好|你好|嗯|啊|呃|那个|这个|就是|是12345吗)+")
 
 
@@ -44,16 +55,28 @@ class TicketDraft:
     out_of_scope_reason: str | None
     emergency: dict | None
     keywords: list[str] = field(default_factory=list)
+    # Why: {"department": [...], "department_basis": "words|number|line|none", "category": [...]}
+    why: dict = field(default_factory=dict)
 
     def to_dict(self) -> dict:
         return asdict(self)
 
 
-def _compile(table: dict[str, dict[str, int]]) -> list[tuple[str, re.Pattern, int]]:
-    return [(key, re.compile(p), w) for key, words in table.items() for p, w in words.items()]
+def _compile(table: dict[str, dict[str, int]]):
+    """(key, regex, weight) per entry, and a sound index of the plain words."""
+    compiled = [(key, re.compile(p), w) for key, words in table.items() for p, w in words.items()]
+    plain = {p: (key, w) for key, words in table.items() for p, w in words.items() if _PLAIN_WORD.match(p)}
+    return compiled, plain, SoundIndex(plain)
 
 
-_TOPICS = _compile(lexicon.TOPIC_KEYWORDS)
+@lru_cache(maxsize=16)
+def _topics(extra: tuple[tuple[str, tuple[tuple[str, int], ...]], ...]):
+    table = {k: dict(v) for k, v in lexicon.TOPIC_KEYWORDS.items()}
+    for kind, words in extra:  # a city's words are literal and add to (or reweigh) the defaults
+        table.setdefault(kind, {}).update({re.escape(w): weight for w, weight in words})
+    return _compile(table)
+
+
 _CATEGORIES = _compile(lexicon.CATEGORY_CUES)
 _CATEGORY_ORDER = list(lexicon.CATEGORY_CUES)
 _NEGATED = re.compile(lexicon.NEGATION_BEFORE)
@@ -67,14 +90,22 @@ _ENTERPRISE = re.compile(lexicon.ENTERPRISE)
 _GRIEVANCE = re.compile(lexicon.WORKER_GRIEVANCE)
 
 
-def _matches(text: str, compiled, negatable: tuple[str, ...] = ()) -> list[tuple[str, str, int, int]]:
-    """(key, word, weight, start) for every match; where matches overlap the
-    longest is kept, so 乱停车 is not also counted as 停车."""
+def _matches(text: str, table, negatable: tuple[str, ...] = ()) -> list[tuple[str, str, int, int]]:
+    """(key, word, weight, start) for every match, by characters or by sound
+    (shown as heard≈word); where matches overlap the longest is kept, so 乱停车
+    is not also counted as 停车."""
+    compiled, plain, sounds = table
     found = []
     for key, rx, weight in compiled:
         for m in rx.finditer(text):
             if m.end() > m.start():
                 found.append((m.start(), m.end(), key, m.group(0), weight))
+    for s in sounds.find(text):
+        if s.heard != s.word:
+            key, weight = plain[s.word]
+            if len(s.word) == 2:  # 社宝 may be 社保, but 工商 is a word too: a weak hint only
+                weight = min(weight, SOUND_PAIR_WEIGHT)
+            found.append((s.start, s.end, key, f"{s.heard}≈{s.word}", weight))
     found.sort(key=lambda f: (-(f[1] - f[0]), f[0]))
     taken: list[tuple[int, int]] = []
     kept = []
@@ -102,7 +133,7 @@ def _line_for_kind(kind: str, config: Config) -> Line | None:
 
 
 def _line_by_number(text: str, config: Config) -> tuple[Line, str] | None:
-    digits = digit_runs_to_arabic(text)
+    digits = digit_runs_to_arabic(text, min_len=3)  # already so when text is normalised
     for line in config.lines:
         for number in [*line.numbers, *line.aliases]:
             if re.search(rf"(?<!\d){re.escape(number)}(?!\d)", digits):
@@ -111,17 +142,19 @@ def _line_by_number(text: str, config: Config) -> tuple[Line, str] | None:
 
 
 def _department(
-    text: str, config: Config, line_id: str | None, keywords: list[str], night_works: bool
+    text: str, config: Config, line_id: str | None, keywords: list[str], night_works: bool, why: dict
 ) -> tuple[str, str | None]:
     by_number = _line_by_number(text, config)
     if by_number:
         line, number = by_number
         keywords.append(f"number:{number}")
+        why.update(department=[number], department_basis="number")
         return line.department, line.id
     scores: dict[str, int] = {}
     first: dict[str, int] = {}
     lines: dict[str, str | None] = {}
-    found = _matches(text, _TOPICS, lexicon.NEGATABLE_KINDS)
+    words: dict[str, list[str]] = {}
+    found = _matches(text, _topics(_city_topics(config)), lexicon.NEGATABLE_KINDS)
     if night_works:  # night-time construction noise is the environment department's
         found.append(("environment", "夜间施工", NIGHT_WORKS_WEIGHT, len(text)))
     for kind, word, weight, start in found:
@@ -130,27 +163,40 @@ def _department(
         scores[dept] = scores.get(dept, 0) + weight
         first.setdefault(dept, start)
         lines.setdefault(dept, line.id if line else None)
+        words.setdefault(dept, []).append(f"{word}({weight})")
         keywords.append(f"{kind}:{word}")
     if scores:
         best = max(scores, key=lambda d: (scores[d], -first[d]))
+        why.update(department=words[best], department_basis="words")
         return best, lines[best]
     line = config.line(line_id) if line_id else None
     if line:
         keywords.append(f"line:{line.id}")
+        why.update(department=[f"来电线路 {line.id}"], department_basis="line")
         return line.department, line.id
+    why.update(department=[NO_DEPARTMENT], department_basis="none")
     return lexicon.GENERAL_POOL, None
 
 
-def _category(text: str, emergency: dict | None, urgency: str, keywords: list[str]) -> str:
+def _city_topics(config: Config) -> tuple:
+    return tuple(sorted((k, tuple(sorted(v.items()))) for k, v in config.speech.topic_words.items()))
+
+
+def _category(text: str, emergency: dict | None, urgency: str, keywords: list[str], why: dict) -> str:
     if emergency:
+        why["category"] = [f"紧急情况:{emergency['phrase']}"]
         return "求助"
     scores = dict.fromkeys(_CATEGORY_ORDER, 0)
+    words: dict[str, list[str]] = {c: [] for c in _CATEGORY_ORDER}
     if urgency == "same_day":
         scores["举报"] += SEVERE_HAZARD_REPORT
+        words["举报"].append(f"严重隐患({SEVERE_HAZARD_REPORT})")
     for cat, word, weight, _ in _matches(text, _CATEGORIES):
         scores[cat] += weight
+        words[cat].append(f"{word}({weight})")
         keywords.append(f"{cat}:{word}")
     best = max(_CATEGORY_ORDER, key=lambda c: (scores[c], -_CATEGORY_ORDER.index(c)))
+    why["category"] = words[best] if scores[best] else ["未提出诉求，按投诉"]
     return best if scores[best] else "投诉"
 
 
@@ -200,19 +246,22 @@ def draft_ticket(
     """
     raw = text if isinstance(text, str) else ""
     clean = compact(raw)
+    city = CityWords.from_config(config.speech)
+    said = normalize(raw, dict(city.dialect), city.fillers)  # what the lexicons read
     tz = config.hotline.timezone
     when = local(at, tz)
     keywords: list[str] = []
-    emergency = detect_emergency(clean)
+    why: dict = {}
+    emergency = detect_emergency(raw, city)
     if emergency:
         keywords.append(f"emergency:{emergency['phrase']}")
-    scope = out_of_scope(clean)
+    scope = out_of_scope(said)
     if scope:
         keywords.append(f"out_of_scope:{scope[1]}")
-    urgency = _urgency(clean, emergency, when, keywords)
+    urgency = _urgency(said, emergency, when, keywords)
     night_works = urgency == "immediate" and not emergency
-    department, dept_line = _department(clean, config, line_id, keywords, night_works)
-    category = _category(clean, emergency, urgency, keywords)
+    department, dept_line = _department(said, config, line_id, keywords, night_works, why)
+    category = _category(said, emergency, urgency, keywords, why)
     return TicketDraft(
         text=raw,
         summary=_summary(clean),
@@ -229,4 +278,5 @@ def draft_ticket(
         out_of_scope_reason=scope[0] if scope else None,
         emergency=emergency,
         keywords=list(dict.fromkeys(keywords)),
+        why=why,
     )

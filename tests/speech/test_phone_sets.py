@@ -1,0 +1,125 @@
+"""Ticket drafting on phone speech: the two labelled sets of issue 17, and what an agent sees.
+
+tests/data/phone_holdout.jsonl was written before any tuning and is never
+tuned on; tests/data/phone_tune.jsonl and then tests/data/phone_blind.jsonl
+were each written after the code of the time, measured once untouched
+(docs/tickets.md has those figures) and then tuned on. Every set must keep
+every emergency (right number) and hold the floors below; false alarms are
+bounded over the sets together (a set of 25 ordinary matters cannot show
+3 %); the test prints the figures and every miss.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+
+import pytest
+import yaml
+
+from ivr.cli import main as cli_main
+from ivr.config.model import Config
+from ivr.speech.evaluate import evaluate, load_rows
+from ivr.speech.ticket import NO_DEPARTMENT, draft_ticket
+
+DATA = Path(__file__).resolve().parents[1] / "data"
+BAIYIN_YAML = DATA / "ticket_baiyin.yaml"
+BAIYIN = Config.model_validate(yaml.safe_load(BAIYIN_YAML.read_text(encoding="utf-8")))
+AT = dt.datetime(2024, 11, 20, 10, 0)
+FALSE_ALARM_MAX = 0.03   # of ordinary matters (issue 17)
+FLOORS = {"department_accuracy": 0.90, "category_accuracy": 0.90, "out_of_scope_recall": 0.90}
+
+
+SETS = ["phone_holdout.jsonl", "phone_tune.jsonl", "phone_blind.jsonl"]
+
+
+@pytest.mark.parametrize("name", SETS)
+def test_phone_set(name):
+    rows = load_rows(DATA / name)
+    assert len(rows) >= 40 and sum(bool(r.get("emergency_target")) for r in rows) >= 15
+    result = evaluate(rows, BAIYIN)
+    misses = result.pop("misses")
+    print(f"\n{name}: {json.dumps(result, ensure_ascii=False)}\n  " + "\n  ".join(misses))
+    assert result["emergency_recall"] == 1.0, "every emergency must go to the right number"
+    low = {k: result[k] for k, floor in FLOORS.items() if result[k] < floor}
+    assert not low, f"below floor: {low}"
+
+
+def test_false_alarms_over_all_sets():
+    ordinary = alarms = 0
+    for name in [*SETS, "utterances.jsonl", "utterances_holdout.jsonl", "utterances_blind.jsonl"]:
+        rows = load_rows(DATA / name)
+        result = evaluate(rows, BAIYIN)
+        ordinary += sum(not r.get("emergency_target") for r in rows)
+        alarms += result["false_alarms"]
+    print(f"\nfalse alarms: {alarms}/{ordinary} ordinary matters")
+    assert ordinary >= 400 and alarms / ordinary <= FALSE_ALARM_MAX
+
+
+def test_sets_cover_the_taxonomy_and_the_five_missed():
+    rows = [r for name in SETS for r in load_rows(DATA / name)]
+    groups = {r["group"] for r in rows if r.get("emergency_target")}
+    assert {"fire", "explosion", "gas_leak", "injury", "unconscious", "not_breathing", "poisoning", "drowning",
+            "electrocution", "violence", "weapon", "threat", "domestic_violence", "missing_child", "robbery",
+            "suicide", "traffic_injury"} <= groups
+    assert len(rows) >= 140 and sum(bool(r.get("emergency_target")) for r in rows) >= 50
+    assert sum(bool(r.get("out_of_scope")) for r in rows) >= 8
+    assert sum(bool(r.get("harmless")) for r in rows) >= 15
+
+
+def test_why_names_the_words_and_sound_matches():
+    d = draft_ticket("嗯 那个 我想问一下 公鸡金 提取 要啥材料", BAIYIN, at=AT)
+    assert d.department == "市住房公积金管理中心" and d.category == "咨询"
+    assert d.why["department_basis"] == "words" and any("公鸡金≈公积金" in w for w in d.why["department"])
+    assert d.why["category"]
+
+
+def test_no_department_word_is_said_not_hidden():
+    d = draft_ticket("喂 你好 我想反映个事情", BAIYIN, at=AT)
+    assert d.why == {"department": [NO_DEPARTMENT], "department_basis": "none", "category": d.why["category"]}
+
+
+def test_dialect_is_read_as_mandarin():
+    d = draft_ticket("我克税务局开票 他们说系统坏了 让我明天再克", BAIYIN, at=AT)
+    assert d.department == "市税务局"
+    d = draft_ticket("个税汇算多交了咋退回来", BAIYIN, at=AT)
+    assert d.category == "咨询"                       # 咋 = 怎么, a question
+
+
+def test_city_words_from_config_change_the_draft():
+    raw = yaml.safe_load(BAIYIN_YAML.read_text(encoding="utf-8"))
+    raw["speech"] = {"dialect": {"浪达": "哪里"}, "emergency_words": {"drowning": ["遭水淹"]},
+                     "topic_words": {"housing": {"热力公司": 3}}}
+    city = Config.model_validate(raw)
+    assert draft_ticket("有个娃遭水淹了", city, at=AT).emergency["target"] == "120"
+    assert draft_ticket("有个娃遭水淹了", BAIYIN, at=AT).emergency is None
+    assert draft_ticket("热力公司的电话打不通", city, at=AT).department == "市住建局"
+
+
+@pytest.mark.parametrize("speech, message", [
+    ({"emergency_words": {"flood": ["发大水"]}}, "unknown group 'flood'"),
+    ({"topic_words": {"housing": {"暖气": 9}}}, "weight 9 must be 1-5"),
+    ({"dialect": {"a.*": "哪里"}}, "is not a word"),
+])
+def test_bad_city_words_are_config_errors(speech, message):
+    raw = yaml.safe_load(BAIYIN_YAML.read_text(encoding="utf-8")) | {"speech": speech}
+    with pytest.raises(ValueError, match=message):
+        Config.model_validate(raw)
+
+
+def test_eval_command_prints_json_last(capsys):
+    assert cli_main(["ticket", "eval", "--config", str(BAIYIN_YAML), str(DATA / "phone_holdout.jsonl")]) == 0
+    last = capsys.readouterr().out.strip().splitlines()[-1]
+    figures = json.loads(last)[str(DATA / "phone_holdout.jsonl")]
+    assert figures["emergency_recall"] == 1.0 and figures["utterances"] == 50
+
+
+def test_bad_city_words_name_file_and_line(tmp_path, capsys):
+    bad = tmp_path / "city.yaml"
+    bad.write_text(BAIYIN_YAML.read_text(encoding="utf-8") + "speech:\n  emergency_words:\n    flood: [发大水]\n",
+                   encoding="utf-8")
+    lines = bad.read_text(encoding="utf-8").count("\n")
+    with pytest.raises(SystemExit) as exit_:
+        cli_main(["ticket", "draft", "着火了", "--config", str(bad)])
+    assert exit_.value.code == 2
+    assert f"{bad}:{lines - 1}: speech.emergency_words: unknown group 'flood'" in capsys.readouterr().err
