@@ -15,6 +15,7 @@ from typing import Any
 
 from ivr.config.model import Config
 from ivr.speech.errors import SpeechUnavailable
+from ivr.speech.emergency import CityWords
 from ivr.speech.ticket import detect_emergency, draft_ticket
 from ivr.storage import repo
 
@@ -33,6 +34,7 @@ class SpeechService:
         self.live = None
         self._said: dict[str, list[str]] = {}
         self._handed_over: set[str] = set()
+        self._city = CityWords.from_config(config.speech)  # a city's own emergency words count live too
 
     async def start(self) -> bool:
         """Load the model and listen for EAGI streams; False (logged) if speech is unavailable."""
@@ -67,7 +69,7 @@ class SpeechService:
         if kind == "final":
             self._remember(call_id, text)
         await tracker.notify(call_id, {"event": "transcript", "transcript": {kind: text}})
-        emergency = detect_emergency(text)
+        emergency = detect_emergency(text, self._city)
         if emergency and call_id not in self._handed_over:
             await self._hand_over(call_id, emergency)
         if kind == "final":
@@ -75,7 +77,8 @@ class SpeechService:
 
     async def _hand_over(self, call_id: str, emergency: dict) -> None:
         self._handed_over.add(call_id)
-        message = f"紧急情况「{emergency['phrase']}」：已转 {emergency['target']}"
+        also = "".join(f"（另请通知 {n}）" for n in emergency.get("also") or ())
+        message = f"紧急情况「{emergency['phrase']}」：已转 {emergency['target']}{also}"
         log.warning("emergency phrase on call %s: handing over to %s", call_id, emergency["target"])
         result: dict = {}
         try:
