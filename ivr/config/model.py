@@ -238,6 +238,19 @@ class Asterisk(Strict):
     rtp_timeout: int = Field(30, ge=0, le=3600)
     rtp_timeout_hold: int = Field(300, ge=0, le=86400)
 
+    @field_validator("instance")
+    @classmethod
+    def _instance(cls, v: str) -> str:
+        return safe.check_name(v, "instance")
+
+    @field_validator("sounds_dir")
+    @classmethod
+    def _sounds_dir(cls, v: str) -> str:
+        # becomes part of HOTLINE_PROMPT, i.e. Playback(<sounds_dir>/<prompt>): no ',', '&', '(' ...
+        if not safe.SOUNDS_RE.match(v) or ".." in v:
+            raise ValueError(f"sounds_dir {v!r} may use only letters, digits, '/', '.', '-' and '_'")
+        return v
+
 
 class FastAgi(Strict):
     host: str = "127.0.0.1"

@@ -33,6 +33,8 @@ NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,79}$")
 HOST_RE = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9.-]{0,252})(?::\d{1,5})?$")
 # Queue members: PJSIP/agent1001, Local/1001@agents/n.
 MEMBER_RE = re.compile(r"^[A-Za-z][A-Za-z0-9]*/[A-Za-z0-9_.@-]+(/n)?$")
+# A folder under Asterisk's sounds (it prefixes prompt names in Playback()).
+SOUNDS_RE = re.compile(r"^[A-Za-z0-9_./-]{1,200}$")
 NAME_CHARS = "letters, digits, '.', '-' and '_' (at most 80)"
 
 

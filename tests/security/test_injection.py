@@ -238,3 +238,12 @@ def test_mangled_config_files_give_clean_errors(tmp_path, capsys):
     with capsys.disabled():
         print(f"\nconfig fuzz: {counts['files']} files, {counts['errors']} config errors, {counts['loaded']} loaded")
     assert counts["files"] == 2000 and counts["errors"] > 0
+
+
+@pytest.mark.parametrize("field,value", [("sounds_dir", "hotline&beep"), ("sounds_dir", "hotline,skip"),
+                                         ("sounds_dir", "../../etc"), ("instance", "center\n[x]"),
+                                         ("instance", "a/b")])
+def test_asterisk_names_that_reach_paths_and_prompts_are_strict(field, value):
+    data = {**BASE, "asterisk": {**BASE["asterisk"], field: value}}
+    with pytest.raises(ValidationError, match=field):
+        Config.model_validate(data)
