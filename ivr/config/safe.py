@@ -44,9 +44,8 @@ def control_chars(text: str) -> list[str]:
 
 
 def _is_control(c: str) -> bool:
-    # Cc: C0/C1 controls incl. \n \r \t \x85; Zl/Zp: U+2028/U+2029 line and paragraph separators;
-    # Cf would include invisible format characters (bidi overrides) that disguise a line.
-    return unicodedata.category(c) in ("Cc", "Zl", "Zp", "Cf") and c != "\u200d"
+    # Cc: C0/C1 controls incl. \n \r \t \x85; Zl/Zp: U+2028/U+2029 line and paragraph separators.
+    return unicodedata.category(c) in ("Cc", "Zl", "Zp")
 
 
 def comment(text: object) -> str:
@@ -55,8 +54,10 @@ def comment(text: object) -> str:
     Control and line-break characters become spaces, so the text cannot start a new
     statement; it always follows '; ', so Asterisk reads the rest of the line as a
     comment (a ';--' inside is not a block comment once a line comment has begun).
+    Invisible format characters (Cf: bidi overrides, zero-width) go too, so the
+    comment an operator reads in a diff is the text that is there.
     """
-    flat = "".join(" " if _is_control(c) else c for c in str(text))
+    flat = "".join(" " if _is_control(c) or unicodedata.category(c) == "Cf" else c for c in str(text))
     return f"; {flat.strip()}\n"
 
 
