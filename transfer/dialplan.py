@@ -18,7 +18,8 @@ from __future__ import annotations
 import os
 
 from ivr.config.model import Config
-from ivr.dialplan.build import HEADER, destination_apps
+from ivr.config.safe import comment, control_chars
+from ivr.dialplan.build import destination_apps, header, rtp_options
 
 LEG_CONTEXT = "hotline-xfer-leg"
 JOIN_CONTEXT = "hotline-xfer-join"
@@ -108,7 +109,7 @@ def render_return(config: Config) -> str:
     out.append(f"\n[{RETURN_CONTEXT}-line]\n; Lines with expert seats (专家座席): back to those seats first.\n")
     for line in config.lines:
         if line.queue and config.queue(line.queue):
-            out.append(f"; {line.name}\n")
+            out.append(comment(line.name))
             out.append(_exten(line.id, destination_apps(f"queue:{line.queue}", config)))
     return "".join(out)
 
@@ -126,7 +127,8 @@ def agent_ids(config: Config) -> list[str]:
 
 def _passwords(env: dict[str, str]) -> dict[str, str]:
     pairs = (item.split("=", 1) for item in env.get(PASSWORDS_ENV, "").split(",") if "=" in item)
-    return {k.strip(): v.strip() for k, v in pairs if k.strip() and v.strip()}
+    # A password that could end its line in the auth file is no password.
+    return {k.strip(): v.strip() for k, v in pairs if k.strip() and v.strip() and not control_chars(v)}
 
 
 def render_agents(config: Config, source: str = "config.yaml") -> str:
@@ -136,8 +138,9 @@ def render_agents(config: Config, source: str = "config.yaml") -> str:
     secret-free) file but in pjsip_agents_auth.conf (`hotline agents auth-file`):
     without it nobody can register as that agent.
     """
-    out = [HEADER.format(source=source),
+    out = [header(source),
            "; 12345 agents' phones (座席话机), one per PJSIP queue member.\n"]
+    rtp = rtp_options(config)
     for aid in agent_ids(config):
         auth = f"auth = {aid}-auth\n"
         out.append(f"""
@@ -159,7 +162,7 @@ rtp_symmetric = yes
 force_rport = yes
 rewrite_contact = yes
 dtmf_mode = rfc4733
-""")
+{rtp}""")
     return "".join(out)
 
 
@@ -177,7 +180,7 @@ def render_agent_auth(config: Config, env: dict[str, str] | None = None) -> tupl
 
 
 def render_extensions(config: Config, source: str = "config.yaml") -> str:
-    out = [HEADER.format(source=source), LEGS, render_return(config)]
+    out = [header(source), LEGS, render_return(config)]
     out.append(f"\n[{AGENT_CONTEXT}]\n; What an agent's phone dials: the plan, as any caller would reach it\n"
                "; (sub-center numbers, emergency lines, the 12345 pool).\n")
     out.append(_exten("_X.", ["Goto(hotline-inbound,${EXTEN},1)"]))

@@ -15,13 +15,14 @@ from zoneinfo import ZoneInfo
 
 from pydantic import TypeAdapter, ValidationError
 
+from ivr.config import safe
 from ivr.config.dates import ends_at, starts_at
-from ivr.config.destinations import TRUNK_NAME_RE, DestinationError, parse_destination
+from ivr.config.destinations import DestinationError, parse_destination
+from ivr.config.errors import SECRET_PATHS
 from ivr.config.model import EMERGENCY_NUMBERS, NUMBER_RE, Config
 from ivr.config.problems import Path
 
 GENERAL_QUEUE = "general"
-MEMBER_RE = re.compile(r"^[A-Za-z][A-Za-z0-9]*/\S+$")  # PJSIP/agent1001, Local/1001@agents
 _DATE = TypeAdapter(dt.date | dt.datetime)
 
 
@@ -75,6 +76,8 @@ class _Checker:
         self.found.append(Finding(path, reason, at))
 
     def run(self) -> list[Finding]:
+        for path, reason in safe.control_problems(self.data, SECRET_PATHS):
+            self.add(path, reason)
         for section in ("lines", "queues", "sub_centers"):
             self.duplicate_ids(section)
         if GENERAL_QUEUE not in self.queues:
@@ -261,14 +264,14 @@ class _Checker:
                          at=base + ("overflow_after",))
             members = queue.get("members")
             for j, member in enumerate(members if isinstance(members, list) else []):
-                if isinstance(member, str) and not MEMBER_RE.match(member):
-                    self.add(base + ("members", j), f"member {member!r} is not an interface like PJSIP/agent1001")
+                if isinstance(member, str) and (reason := safe.member_error(member)):
+                    self.add(base + ("members", j), reason)
 
     def trunk_rules(self) -> None:
         trunks = self.data.get("trunks")
         for name, trunk in (trunks.items() if isinstance(trunks, dict) else []):
-            if not TRUNK_NAME_RE.match(name):
-                self.add(("trunks", name), f"trunk name {name!r} may use only letters, digits, '-' and '_'")
+            if reason := safe.trunk_name_error(name):
+                self.add(("trunks", name), reason)
             if isinstance(trunk, dict) and trunk.get("type") == "local" and not trunk.get("context"):
                 self.add(("trunks", name, "context"), "a local trunk needs context: the dialplan context to dial into",
                          at=("trunks", name))

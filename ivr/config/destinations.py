@@ -10,15 +10,11 @@ exists is a whole-file rule in `ivr.config.check`.
 """
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from typing import Literal
 
 from ivr.config.model import NUMBER_RE
-
-# Same rule as ids in the model; trunk names are YAML keys, so allow upper case too.
-ID_RE = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
-TRUNK_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*$")
+from ivr.config.safe import ID_RE, TRUNK_NAME_RE  # trunk names are YAML keys, so upper case too
 
 Kind = Literal["queue", "subcenter", "trunk", "hangup"]
 SYNTAX = "queue:<id>, subcenter:<id>, trunk:<name>/<number> or hangup"

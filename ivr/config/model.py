@@ -9,9 +9,11 @@ from __future__ import annotations
 import datetime as dt
 import re
 from enum import Enum
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
+
+from ivr.config import safe
 
 # Digits, optionally "-ext" (88348666-1). Nothing else reaches a dialplan.
 NUMBER_RE = re.compile(r"^\d{3,15}(-\d{1,6})?$")
@@ -146,11 +148,25 @@ class Line(Strict):
         return None if v is None else str(v)
 
 
+def _reject(check):
+    """A pydantic AfterValidator from one of `ivr.config.safe`'s *_error functions."""
+    def run(value):
+        if (reason := check(value)) is not None:
+            raise ValueError(reason)
+        return value
+    return AfterValidator(run)
+
+
+Member = Annotated[str, _reject(safe.member_error)]
+TrunkName = Annotated[str, _reject(safe.trunk_name_error)]
+Network = Annotated[str, _reject(safe.network_error)]
+
+
 class Queue(Strict):
     id: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]*$")
     name: str
     strategy: Literal["ringall", "leastrecent", "fewestcalls", "random", "rrmemory", "linear"] = "ringall"
-    members: list[str] = Field(default_factory=list)  # agent interfaces, e.g. PJSIP/agent1001
+    members: list[Member] = Field(default_factory=list)  # agent interfaces, e.g. PJSIP/agent1001
     ring_timeout: int = Field(15, ge=1, le=600)
     # Expert queue: after this many seconds unanswered, overflow to `overflow_to`.
     overflow_after: int | None = Field(None, ge=1, le=3600)
@@ -174,6 +190,26 @@ class Trunk(Strict):
     endpoint: str | None = None
     context: str | None = None
     host: str | None = None    # for generated pjsip trunks: "127.0.0.1:5070"
+    # Source addresses (IP or CIDR) whose calls this trunk accepts into the plan
+    # (a PJSIP identify section). Empty: the trunk is outbound only.
+    match: list[Network] = Field(default_factory=list)
+
+    @field_validator("endpoint")
+    @classmethod
+    def _endpoint(cls, v: str | None) -> str | None:
+        return safe.check_name(v, "endpoint")
+
+    @field_validator("context")
+    @classmethod
+    def _context(cls, v: str | None) -> str | None:
+        return safe.check_name(v, "context")
+
+    @field_validator("host")
+    @classmethod
+    def _host(cls, v: str | None) -> str | None:
+        if v is not None and (reason := safe.host_error(v)):
+            raise ValueError(reason)
+        return v
 
 
 class LinkageTarget(Strict):
@@ -198,6 +234,11 @@ class Ami(Strict):
     username: str = "hotline"
     secret: str = Field("", repr=False)  # overridden by HOTLINE_AMI_SECRET
 
+    @field_validator("username")
+    @classmethod
+    def _username(cls, v: str) -> str:
+        return safe.check_name(v, "username")
+
 
 class Asterisk(Strict):
     embedded: bool = True
@@ -206,6 +247,23 @@ class Asterisk(Strict):
     sip_port: int = Field(5060, ge=1, le=65535)
     ami: Ami = Field(default_factory=Ami)
     sounds_dir: str = "hotline"  # where prompts live, relative to Asterisk's sounds
+    # A caller leg that sends no RTP for this long (seconds; on hold: rtp_timeout_hold)
+    # is hung up, so a vanished caller leaves the queue. 0: never.
+    rtp_timeout: int = Field(30, ge=0, le=3600)
+    rtp_timeout_hold: int = Field(300, ge=0, le=86400)
+
+    @field_validator("instance")
+    @classmethod
+    def _instance(cls, v: str) -> str:
+        return safe.check_name(v, "instance")
+
+    @field_validator("sounds_dir")
+    @classmethod
+    def _sounds_dir(cls, v: str) -> str:
+        # becomes part of HOTLINE_PROMPT, i.e. Playback(<sounds_dir>/<prompt>): no ',', '&', '(' ...
+        if not safe.SOUNDS_RE.match(v) or ".." in v:
+            raise ValueError(f"sounds_dir {v!r} may use only letters, digits, '/', '.', '-' and '_'")
+        return v
 
 
 class FastAgi(Strict):
@@ -294,7 +352,7 @@ class Config(Strict):
     lines: list[Line] = Field(default_factory=list)
     queues: list[Queue] = Field(default_factory=list)
     sub_centers: list[SubCenter] = Field(default_factory=list)
-    trunks: dict[str, Trunk] = Field(default_factory=dict)
+    trunks: dict[TrunkName, Trunk] = Field(default_factory=dict)
     emergency: Emergency = Field(default_factory=Emergency)
     utilities: list[LinkageTarget] = Field(default_factory=list)  # water, power, gas, heating
     provincial: LinkageTarget | None = None                       # provincial 12345

@@ -126,8 +126,10 @@ exten => s,1,Goto(hotline-act-forward,s,1)
 """
 
 PJSIP_ANONYMOUS = """
-; Callers on loopback (the embedded demo, test SIP clients) enter the plan.
-; In production the city's gateway endpoint uses context hotline-inbound.
+; Embedded demo only (asterisk.embedded: true; its SIP transport listens on
+; 127.0.0.1): callers on loopback (test SIP clients) enter the plan. Never
+; rendered for production, where only identified trunks (trunks.<name>.match)
+; and authenticated agents reach the plan; anything else gets 401.
 [anonymous]
 type = endpoint
 context = hotline-inbound
@@ -137,9 +139,7 @@ direct_media = no
 rtp_symmetric = yes
 """
 
-PJSIP_TRUNK = """
-; trunk to {host}
-[{endpoint}]
+PJSIP_TRUNK = """[{endpoint}]
 type = aor
 contact = sip:{host}
 
@@ -152,4 +152,13 @@ allow = ulaw,alaw
 direct_media = no
 rtp_symmetric = yes
 send_pai = yes
+; matched by source address only (identify), never by the From user name
+identify_by = ip
+"""
+
+PJSIP_IDENTIFY = """
+; calls from these sources are this trunk's (trunks.<name>.match)
+[{endpoint}-identify]
+type = identify
+endpoint = {endpoint}
 """
