@@ -266,6 +266,8 @@ class Callbacks(Strict):
     workdays: list[dt.date] = Field(default_factory=list)   # more 调休 working days
     do_not_call: list[str] = Field(default_factory=list)
     poll_seconds: float = Field(2.0, gt=0, le=60)
+    survey_prompt: str = "您好，这里是12345热线回访。对本次服务满意请按1，基本满意请按2，不满意请按3。"
+    thanks_prompt: str = "感谢您的评价，再见。"
 
     _v_caller_id = field_validator("caller_id")(lambda cls, v: _number(v))
     _v_dnc = field_validator("do_not_call")(lambda cls, v: [_number(n) for n in v])
