@@ -37,12 +37,26 @@ log = logging.getLogger(__name__)
 OUTBOUND_CONTEXT = "hotline-outbound"
 ACTION_PREFIX = "hotline-cb-"
 CALLABLE_RE = re.compile(r"^\d{3,20}$")
+ID_RE = re.compile(r"^[A-Za-z0-9_.-]{1,32}$")
 SURVEY_ANSWERS = {"1": "满意", "2": "基本满意", "3": "不满意"}
 CAUSE_GRACE_S = 1.0  # how long a failed originate waits for its channel's Hangup cause
 
 
 class CallbackError(ValueError):
     """A task that cannot be created (bad number, unknown flow, refused by policy)."""
+
+
+def check_task(flow: str, number: str, ticket: str | None, campaign: str | None) -> str:
+    """The number to dial, or CallbackError: nothing unchecked reaches a dial string or the dialplan."""
+    number = str(number).strip()
+    if flow not in FLOWS:
+        raise CallbackError(f"unknown flow {flow!r}: one of {', '.join(FLOWS)}")
+    if not CALLABLE_RE.match(number):
+        raise CallbackError("号码格式错误：只能是3到20位数字")
+    for name, value in (("ticket", ticket), ("campaign", campaign)):
+        if value is not None and not ID_RE.match(str(value)):
+            raise CallbackError(f"{name} 格式错误：字母、数字、-_. ，至多32位")
+    return number
 
 
 def utcnow() -> dt.datetime:
@@ -115,14 +129,7 @@ class CallbackEngine:
     async def add(self, flow: str, number: str, *, ticket: str | None = None,
                   campaign: str | None = None) -> tuple[dict, bool]:
         """Create a task (or return the ticket's existing one): (task, created). CallbackError when refused."""
-        number = str(number).strip()
-        if flow not in FLOWS:
-            raise CallbackError(f"unknown flow {flow!r}: one of {', '.join(FLOWS)}")
-        if not CALLABLE_RE.match(number):
-            raise CallbackError("号码格式错误：只能是3到20位数字")
-        for name, value in (("ticket", ticket), ("campaign", campaign)):
-            if value is not None and not re.fullmatch(r"[A-Za-z0-9_.-]{1,32}", str(value)):
-                raise CallbackError(f"{name} 格式错误：字母、数字、-_. ，至多32位")
+        number = check_task(flow, number, ticket, campaign)
         task, created, reason = await self.store.run(repo.add_task, self.policy, self.clock(), flow, number,
                                                      ticket, campaign)
         if task is None:
