@@ -5,7 +5,8 @@ survey (回访) asks one question, 「对本次服务满意请按1，基本满�
 (prompt id callback-survey, from text through the prompts pipeline), reads
 one key (twice at most) and reports it as
 `UserEvent(HotlineCallback, Id: <attempt>, Question: satisfaction, Digit: <key>)`;
-the engine stores it on the task and the ticket. Nothing from outside is
+the engine stores it on the task and the ticket. A missed-call callback
+(漏接回拨) hears why we call and joins the queue as a new caller would. Nothing from outside is
 interpolated here: the only variables are the engine's own attempt id and
 the digit Read() accepted, checked against ^[1-3]$.
 """
@@ -34,6 +35,23 @@ exten => survey,1,Answer()
 """
 
 
+MISSED = """
+; 漏接回拨 (caller-first): the citizen who hung up in the queue hears why we
+; call and joins the queue; the engine placed the call only with an agent free.
+exten => missed,1,Answer()
+ same => n,Set(__HOTLINE_CALLBACK=missed)
+ same => n,Set(__HOTLINE_QUEUE={queue})
+ same => n,Set(HOTLINE_OVERFLOW=)
+ same => n,Playback(hotline/callback-missed)
+ same => n,Goto(hotline-queue,s,1)
+"""
+
+
 def render(config: Config, source: str = "config.yaml") -> dict[str, str]:
-    """extensions_callbacks.conf (always written: a disabled engine never originates into it)."""
-    return {"extensions_callbacks.conf": HEADER.format(source=source) + SURVEY}
+    """extensions_callbacks.conf (always written: a disabled engine never originates into it).
+
+    The missed-call queue id is a config value checked by the model's
+    pattern (lower-case letters, digits, - and _): safe in the dialplan.
+    """
+    missed = MISSED.format(queue=config.callbacks.missed_queue)
+    return {"extensions_callbacks.conf": HEADER.format(source=source) + SURVEY + missed}

@@ -29,6 +29,7 @@ from callbacks import repo
 from callbacks.models import FLOWS, ensure_tables
 from callbacks.policy import Policy, classify
 from ivr.ami.client import AmiError
+from ivr.dialplan.build import asterisk_queue
 from ivr.plan.targets import dial_string
 from ivr.privacy import mask_number
 
@@ -70,10 +71,12 @@ class CallbackEngine:
         trunk = config.trunks.get(cb.trunk)
         if trunk is None:
             raise CallbackError(f"callbacks.trunk: trunk {cb.trunk!r} is not defined in trunks")
+        if cb.missed and config.queue(cb.missed_queue) is None:
+            raise CallbackError(f"callbacks.missed_queue: queue {cb.missed_queue!r} is not defined in queues")
         self.cb, self.store, self.ami, self.clock, self.inbound = cb, store, ami, clock, inbound
         self.policy = Policy.from_config(config)
         self.trunk_name, self.trunk = cb.trunk, trunk
-        self.live: set[str] = set()           # channel ids of attempts on the trunk
+        self.live: dict[str, str] = {}        # channel id -> flow, attempts on the trunk
         self.peak = 0                         # most attempts ever on the trunk at once
         self._causes: dict[str, str] = {}     # channel id -> Q.850 cause from its Hangup
         self._answered: set[str] = set()
@@ -99,6 +102,8 @@ class CallbackEngine:
         self.ami.on("OriginateResponse", self._on_originate)
         self.ami.on("Hangup", self._on_hangup)
         self.ami.on("UserEvent", self._on_user_event)
+        if self.cb.missed:
+            self.ami.on("QueueCallerAbandon", self._on_abandon)
         self._task = asyncio.create_task(self._run(), name="callbacks")
         log.info("callbacks: trunk %s, at most %d outbound channel(s)", self.trunk_name, self.policy.cap)
 
@@ -149,10 +154,12 @@ class CallbackEngine:
             return 0
         if not self._recovered:
             await self._recover()
+        limits = {"missed": await self._free_agents() - sum(f == "missed" for f in self.live.values())} \
+            if self.cb.missed else {"missed": 0}
         claimed = await self.store.run(repo.claim_due, self.policy, self.clock(), self.trunk_name,
-                                       self.inbound(), lambda: f"cb-{uuid.uuid4().hex[:24]}")
+                                       self.inbound(), lambda: f"cb-{uuid.uuid4().hex[:24]}", limits)
         for c in claimed:
-            self.live.add(c["channel_id"])
+            self.live[c["channel_id"]] = c["flow"]
         self.peak = max(self.peak, len(self.live))
         await asyncio.gather(*(self._originate(c) for c in claimed))
         return len(claimed)
@@ -177,6 +184,37 @@ class CallbackEngine:
             ok, error = False, type(exc).__name__
         if not ok:
             await self._finish(cid, "failed", {"error": error})
+
+    async def _free_agents(self) -> int:
+        """Members of the missed-call queue free to take a call now (QueueSummary Available)."""
+        try:
+            reply = await self.ami.action({"Action": "QueueSummary", "Queue": asterisk_queue(self.cb.missed_queue)},
+                                          as_list=True)
+        except (AmiError, OSError, asyncio.TimeoutError):
+            return 0
+        return sum(int(m.get("Available") or 0) for m in (reply if isinstance(reply, list) else [reply])
+                   if m.get("Event") == "QueueSummary")
+
+    # -- 漏接回拨 ------------------------------------------------------------------
+    def _on_abandon(self, ev) -> None:
+        """A caller hung up in a queue: after `missed_after` s of waiting, a callback task."""
+        try:
+            hold = int(ev.get("HoldTime") or 0)
+        except ValueError:
+            return
+        number = str(ev.get("CallerIDNum") or "")
+        if hold < self.cb.missed_after or not CALLABLE_RE.match(number):
+            return
+        origin = {"linkedid": str(ev.get("Linkedid") or "")[:64], "queue": str(ev.get("Queue") or "")[:64],
+                  "hold_s": hold}
+        self._spawn(self._add_missed(number, origin))
+
+    async def _add_missed(self, number: str, origin: dict) -> None:
+        task, created, reason = await self.store.run(repo.add_task, self.policy, self.clock(), "missed", number,
+                                                     None, None, delay_s=self.cb.missed_delay, origin=origin)
+        log.info("callbacks: missed call from %s (waited %ss): %s", mask_number(number), origin["hold_s"],
+                 f"task {task['id']}" if created else reason)
+        self.wake()
 
     # -- Asterisk's answers -------------------------------------------------------
     def _on_originate(self, ev) -> None:
@@ -227,7 +265,7 @@ class CallbackEngine:
 
     async def _finish(self, cid: str, cause: str, detail: dict) -> None:
         task = await self.store.run(repo.finish_attempt, self.policy, cid, cause, detail, self.clock())
-        self.live.discard(cid)
+        self.live.pop(cid, None)
         self._answered.discard(cid)
         self._orphans.discard(cid)
         self._causes.pop(cid, None)
@@ -251,13 +289,13 @@ class CallbackEngine:
                      (reply if isinstance(reply, list) else [reply]) if m.get("Event") == "CoreShowChannel"}
         for cid in open_ids:
             if cid in alive:
-                self.live.add(cid)
+                self.live[cid] = "?"
                 if alive[cid] == "6":  # up: answered, in the outbound dialplan
                     self._answered.add(cid)
                     await self.store.run(repo.attempt_answered, cid, self.clock())
                 else:
                     self._orphans.add(cid)
             else:
-                self.live.add(cid)
+                self.live[cid] = "?"
                 await self._finish(cid, "failed", {"lost": "服务重启时通话已不存在"})
         self._recovered = True

@@ -23,7 +23,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from ivr.storage.models import Base, utcnow
 
-FLOWS = ("survey",)  # flows with an outbound dialplan (callbacks/dialplan.py); more to come
+FLOWS = ("survey", "missed")  # flows with an outbound dialplan (callbacks/dialplan.py)
 STATES = ("pending", "dialing", "done", "refused", "cancelled")
 OPEN_STATES = ("pending", "dialing")
 
@@ -42,6 +42,7 @@ class CallbackTask(Base):
     result: Mapped[str | None] = mapped_column(String(16))     # last attempt's cause
     reason: Mapped[str | None] = mapped_column(Text)           # the policy's last verdict
     answers: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    origin: Mapped[dict[str, Any]] = mapped_column(default=dict)  # e.g. the missed call: linkedid, queue, wait
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 

@@ -16,13 +16,13 @@ from sqlalchemy import func, select, update
 
 from callbacks.models import OPEN_STATES, CallbackAttempt, CallbackTask
 from callbacks.policy import Policy, Verdict, dedupe_key
-from ivr.storage.models import Ticket
+from ivr.storage.models import Call, Ticket
 
 
 def task_dict(t: CallbackTask) -> dict[str, Any]:
     return {"id": t.id, "flow": t.flow, "number": t.number, "ticket": t.ticket_id, "campaign": t.campaign,
             "state": t.state, "attempts": t.attempts, "due_at": t.due_at.isoformat() if t.due_at else None,
-            "result": t.result, "reason": t.reason, "answers": dict(t.answers or {})}
+            "result": t.result, "reason": t.reason, "answers": dict(t.answers or {}), "origin": dict(t.origin or {})}
 
 
 def attempt_dict(a: CallbackAttempt) -> dict[str, Any]:
@@ -33,8 +33,11 @@ def attempt_dict(a: CallbackAttempt) -> dict[str, Any]:
 
 
 def add_task(session, policy: Policy, now: dt.datetime, flow: str, number: str, ticket: str | None,
-             campaign: str | None) -> tuple[dict | None, bool, str]:
-    """(task, created, reason). An existing task for the same ticket is returned as is (idempotent)."""
+             campaign: str | None, *, delay_s: int = 0, origin: dict | None = None) -> tuple[dict | None, bool, str]:
+    """(task, created, reason). An existing task for the same ticket is returned as is (idempotent).
+
+    `delay_s`: not before now + delay (then the next window).
+    """
     if ticket:
         old = session.scalars(select(CallbackTask).where(CallbackTask.flow == flow,
                                                          CallbackTask.ticket_id == ticket)).first()
@@ -45,7 +48,10 @@ def add_task(session, policy: Policy, now: dt.datetime, flow: str, number: str, 
     verdict = policy.admit(flow, number, now, taken)
     if verdict.action == "refuse":
         return None, False, verdict.reason
+    if delay_s:
+        verdict = policy.schedule(now + dt.timedelta(seconds=delay_s), f"{delay_s}秒后回拨")
     task = CallbackTask(flow=flow, number=number, ticket_id=ticket, campaign=campaign, dedupe_key=key,
+                        origin=origin or {},
                         state="pending" if verdict.at else "refused", due_at=verdict.at or now,
                         reason=verdict.reason, created_at=now, updated_at=now)
     session.add(task)
@@ -58,24 +64,34 @@ def active_attempts(session) -> int:
                           .where(CallbackAttempt.ended_at.is_(None))) or 0
 
 
-def claim_due(session, policy: Policy, now: dt.datetime, trunk: str, inbound: int, make_id) -> list[dict]:
+def claim_due(session, policy: Policy, now: dt.datetime, trunk: str, inbound: int, make_id,
+              limits: dict[str, int] | None = None) -> list[dict]:
     """Claim as many due tasks as free channels allow; each gets a new attempt row.
 
     Returns what the engine needs to originate: task and attempt fields.
     Due tasks found outside a window (a window shut since they were
-    scheduled) are moved to the next window instead.
+    scheduled) are moved to the next window instead. `limits`: at most this
+    many new claims of a flow (missed calls: the agents free right now).
+    A missed-call task whose citizen has meanwhile been answered on a call of
+    their own is closed instead of called.
     """
+    limits = dict(limits or {})
     slots, _why = policy.free_slots(active_attempts(session), inbound)
     if slots <= 0:
         return []
     claimed: list[dict] = []
     due = session.scalars(select(CallbackTask).where(CallbackTask.state == "pending", CallbackTask.due_at <= now)
-                          .order_by(CallbackTask.due_at, CallbackTask.id).limit(slots * 2)).all()
+                          .order_by(CallbackTask.due_at, CallbackTask.id).limit(slots * 4 + 20)).all()
     for task in due:
         if len(claimed) >= slots:
             break
         if task.number in policy.do_not_call:
             _close(session, task, "refused", Verdict("refuse", "号码在免打扰名单中（do-not-call）"), now)
+            continue
+        if limits.get(task.flow, 1) <= 0:
+            continue
+        if task.flow == "missed" and _answered_since(session, task):
+            _close(session, task, "done", Verdict("done", "市民已再次来电并接通，无需回拨"), now)
             continue
         verdict = policy.may_start(now)
         if verdict.action != "call":
@@ -86,6 +102,8 @@ def claim_due(session, policy: Policy, now: dt.datetime, trunk: str, inbound: in
                               .execution_options(synchronize_session=False)).rowcount
         if not won:
             continue
+        if task.flow in limits:
+            limits[task.flow] -= 1
         no = task.attempts + 1
         session.expire(task, ["state", "attempts", "updated_at"])  # the UPDATE above changed them
         attempt = CallbackAttempt(task_id=task.id, no=no, channel_id=make_id(), trunk=trunk, started_at=now)
@@ -94,6 +112,11 @@ def claim_due(session, policy: Policy, now: dt.datetime, trunk: str, inbound: in
                         "campaign": task.campaign, "no": no, "channel_id": attempt.channel_id})
     session.flush()
     return claimed
+
+
+def _answered_since(session, task: CallbackTask) -> bool:
+    return session.scalar(select(func.count()).select_from(Call).where(
+        Call.caller == task.number, Call.started_at > task.created_at, Call.disposition == "answered")) > 0
 
 
 def _reschedule(session, task: CallbackTask, verdict: Verdict, now: dt.datetime) -> None:

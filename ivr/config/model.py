@@ -268,6 +268,14 @@ class Callbacks(Strict):
     poll_seconds: float = Field(2.0, gt=0, le=60)
     survey_prompt: str = "您好，这里是12345热线回访。对本次服务满意请按1，基本满意请按2，不满意请按3。"
     thanks_prompt: str = "感谢您的评价，再见。"
+    # 漏接回拨: a caller who hung up after waiting `missed_after` s in a queue is
+    # called back `missed_delay` s later (unless answered on a call of their own
+    # meanwhile), when an agent of `missed_queue` is free.
+    missed: bool = True
+    missed_after: int = Field(10, ge=0, le=3600)
+    missed_delay: int = Field(120, ge=0, le=86400)
+    missed_queue: str = Field("general", pattern=r"^[a-z0-9][a-z0-9_-]*$")
+    missed_prompt: str = "您好，这里是12345热线，您刚才的来电未能接通，现在为您回电，正在为您转接人工服务，请稍候。"
 
     _v_caller_id = field_validator("caller_id")(lambda cls, v: _number(v))
     _v_dnc = field_validator("do_not_call")(lambda cls, v: [_number(n) for n in v])

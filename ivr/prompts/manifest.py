@@ -34,7 +34,9 @@ def config_prompts(config: Config) -> dict[str, str]:
     if config.speech.enabled and entry.speech_intake:
         prompts["intake"] = config.speech.intake_prompt
     if config.callbacks.enabled:
-        prompts |= {"callback-survey": config.callbacks.survey_prompt, "callback-thanks": config.callbacks.thanks_prompt}
+        cb = config.callbacks
+        prompts |= {"callback-survey": cb.survey_prompt, "callback-thanks": cb.thanks_prompt,
+                    "callback-missed": cb.missed_prompt}
     for line in config.lines:
         if line.mode == Mode.full_merge:
             prompts[f"merged-{line.id}"] = line.prompt or DEFAULT_MERGED_PROMPT

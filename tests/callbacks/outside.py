@@ -31,6 +31,8 @@ callbacks:
   max_attempts: 2
   ring_timeout: 5
   poll_seconds: 0.2
+  missed_after: 2
+  missed_delay: 0
   retry_after: {{busy: 1, no_answer: 1, rejected: 1, unreachable: 1, congestion: 1, failed: 1}}
   calendars: []
   windows: {{mon: ["00:00-24:00"], tue: ["00:00-24:00"], wed: ["00:00-24:00"], thu: ["00:00-24:00"],
@@ -49,7 +51,7 @@ rtp_symmetric = yes
 """
 
 # 1390000001x: one behaviour each; 139000001xx: answer and stay 3 s (cap tests);
-# 139000002xx: answer, stay 8 s, then press 1 (restart tests).
+# 139000002xx: answer, stay 8 s, then press 1 (restart tests); 139000003xx: answer, stay 6 s.
 OUTSIDE_DIALPLAN = """
 [outside-world]
 exten => _X.,1,UserEvent(OutsideCall,Number: ${EXTEN},Caller: ${CALLERID(num)})
@@ -78,6 +80,11 @@ exten => _X.,1,Answer()
  same => n,Wait(3)
  same => n,Hangup()
 
+[outside-1390000030]
+exten => _X.,1,Answer()
+ same => n,Wait(6)
+ same => n,Hangup()
+
 [outside-1390000020]
 exten => _X.,1,Answer()
  same => n,Wait(8)
@@ -99,6 +106,7 @@ class CallbackLab:
         self.outside = new_instance("cbout")
         self.center = new_instance("cbcenter", self.agi_port)
         self.ami: Ami | None = None          # test-side view of the outside world
+        self.center_ami: Ami | None = None   # ... and of the center
         self.server: HotlineServer | None = None
 
     def load(self):
@@ -119,6 +127,7 @@ class CallbackLab:
         self.outside.start()
         self.center.start()
         self.ami = await Ami(self.outside).connect()
+        self.center_ami = await Ami(self.center).connect()
         await self.start_server()
 
     async def start_server(self) -> None:
@@ -137,8 +146,9 @@ class CallbackLab:
 
     async def stop(self) -> None:
         await self.stop_server()
-        if self.ami:
-            self.ami.close()
+        for ami in (self.ami, self.center_ami):
+            if ami:
+                ami.close()
         self.center.remove()
         self.outside.remove()
 

@@ -132,3 +132,26 @@ def test_restart_finds_open_attempts_and_a_cancelled_task_stays_cancelled(tmp_pa
         assert store.run_sync(repo.finish_attempt, p, other["channel_id"], "answered", {}, NOW)["state"] == "cancelled"
     finally:
         store.close()
+
+
+def test_missed_call_waits_for_a_free_agent_and_is_dropped_once_the_citizen_got_through(tmp_path):
+    from ivr.storage.models import Call
+
+    p = policy()
+    store = open_store(tmp_path)
+    try:
+        a = store.run_sync(repo.add_task, p, NOW, "missed", "13950000001", None, None, delay_s=120,
+                           origin={"linkedid": "1.1", "queue": "hotline-general", "hold_s": 30})[0]
+        b = store.run_sync(repo.add_task, p, NOW, "missed", "13950000002", None, None, delay_s=120)[0]
+        assert a["due_at"] == (NOW + dt.timedelta(minutes=2)).isoformat() and a["origin"]["hold_s"] == 30
+        later = NOW + dt.timedelta(minutes=3)
+        assert store.run_sync(repo.claim_due, p, later, "pstn", 0, make_id, {"missed": 0}) == []  # nobody free
+        # 13950000002 called again a minute later and reached an agent: no callback.
+        store.run_sync(lambda s: s.add(Call(linkedid="2.2", caller="13950000002", disposition="answered",
+                                            started_at=NOW + dt.timedelta(minutes=1))))
+        [c] = store.run_sync(repo.claim_due, p, later, "pstn", 0, make_id, {"missed": 5})
+        assert c["task"] == a["id"]
+        dropped = store.run_sync(repo.get_task, b["id"])
+        assert dropped["state"] == "done" and "再次来电" in dropped["reason"] and dropped["attempts"] == 0
+    finally:
+        store.close()
