@@ -57,6 +57,38 @@ OUTSIDE_DIALPLAN = """
 exten => _X.,1,UserEvent(OutsideCall,Number: ${EXTEN},Caller: ${CALLERID(num)})
  same => n,Goto(outside-${EXTEN:0:10},${EXTEN},1)
 
+; 1391xxxxxxY (benchmarks/callback.py), by the last digit Y: 0-6 answer and press 1
+; after 1 s, 7-8 busy, 9 rings until the center gives up: 30 % busy or no answer.
+exten => _1391XXXXXXX,1,UserEvent(OutsideCall,Number: ${EXTEN},Caller: ${CALLERID(num)})
+ same => n,Goto(bench-${EXTEN:-1:1},${EXTEN},1)
+
+[bench-0]
+exten => _X.,1,Answer()
+ same => n,Wait(1)
+ same => n,SendDTMF(1)
+ same => n,Wait(10)
+ same => n,Hangup()
+
+[bench-1]
+include => bench-0
+[bench-2]
+include => bench-0
+[bench-3]
+include => bench-0
+[bench-4]
+include => bench-0
+[bench-5]
+include => bench-0
+[bench-6]
+include => bench-0
+[bench-7]
+exten => _X.,1,Hangup(17)
+[bench-8]
+include => bench-7
+[bench-9]
+exten => _X.,1,Ringing()
+ same => n,Wait(60)
+
 [outside-1390000001]
 exten => 13900000011,1,Answer()
  same => n,Wait(2)
@@ -100,8 +132,9 @@ def _tone(path: Path, seconds: float) -> None:
 
 
 class CallbackLab:
-    def __init__(self, workdir: Path) -> None:
+    def __init__(self, workdir: Path, overrides: dict | None = None) -> None:
         self.workdir = workdir
+        self.overrides = dict(overrides or {})  # dotted config paths, e.g. {"callbacks.channels": 12}
         self.agi_port = free_port()
         self.outside = new_instance("cbout")
         self.center = new_instance("cbcenter", self.agi_port)
@@ -116,7 +149,7 @@ class CallbackLab:
             "asterisk.ami.port": self.center.ami_port, "asterisk.ami.username": self.center.ami_user,
             "asterisk.ami.secret": self.center.ami_secret, "fastagi.port": self.agi_port, "web.port": 0,
             "web.tokens": {"tok-workorder-system-0123456789": "wos", "tok-general-agent-g1-0123456789": "g1"},
-            "web.supervisors": ["wos"], "database.url": f"sqlite:///{self.workdir}/hotline.db"})
+            "web.supervisors": ["wos"], "database.url": f"sqlite:///{self.workdir}/hotline.db"} | self.overrides)
 
     async def start(self) -> None:
         self.config = self.load()
