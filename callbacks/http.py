@@ -2,7 +2,7 @@
 
     POST /api/callbacks              {"ticket", "number", "kind": "survey", "campaign"}: a task
                                      (201 new; 200 the ticket's existing task: idempotent by ticket)
-    GET  /api/callbacks[?state=]     the latest tasks
+    GET  /api/callbacks[?state=][&ticket=]  the latest tasks (a ticket's: its 回访 result)
     GET  /api/callbacks/{id}         one task with its attempts and answers (回访结果)
     POST /api/callbacks/{id}/cancel  stop calling
 
@@ -14,7 +14,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from callbacks import repo
-from callbacks.engine import CallbackError
+from callbacks.engine import ID_RE, CallbackError
 from callbacks.models import STATES
 from ivr.web.api import SERVICES
 from ivr.web.auth import principal_of
@@ -59,10 +59,12 @@ async def listing(request: web.Request) -> web.Response:
     engine = _engine(request)
     if isinstance(engine, web.Response):
         return engine
-    state = request.query.get("state")
+    state, ticket = request.query.get("state"), request.query.get("ticket")
     if state is not None and state not in STATES:
         return _error(400, "bad_request", f"state must be one of {', '.join(STATES)}")
-    return web.json_response({"tasks": await engine.store.run(repo.list_tasks, state)})
+    if ticket is not None and not ID_RE.match(ticket):
+        return _error(400, "bad_request", "malformed ticket")
+    return web.json_response({"tasks": await engine.store.run(repo.list_tasks, state, 100, ticket)})
 
 
 def _task_id(request: web.Request) -> int | None:

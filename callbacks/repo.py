@@ -195,10 +195,12 @@ def cancel_task(session, task_id: int, now: dt.datetime) -> dict | None:
     return task_dict(task)
 
 
-def list_tasks(session, state: str | None = None, limit: int = 100) -> list[dict]:
+def list_tasks(session, state: str | None = None, limit: int = 100, ticket: str | None = None) -> list[dict]:
     q = select(CallbackTask).order_by(CallbackTask.id.desc()).limit(limit)
     if state:
         q = q.where(CallbackTask.state == state)
+    if ticket:
+        q = q.where(CallbackTask.ticket_id == ticket)
     return [task_dict(t) for t in session.scalars(q)]
 
 

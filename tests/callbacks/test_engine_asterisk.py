@@ -46,6 +46,11 @@ async def test_survey_answered_with_2_stores_basically_satisfied_on_the_ticket(c
     async with aiohttp.ClientSession(headers=WOS) as http:
         async with http.get(f"{url}/{task['id']}") as r:
             assert (await r.json())["answers"]["satisfaction"]["key"] == "2"
+        async with http.get(url, params={"ticket": "T20261204-0001"}) as r:  # the work-order system fetches
+            [by_ticket] = (await r.json())["tasks"]
+            assert by_ticket["id"] == task["id"] and by_ticket["answers"]["satisfaction"]["text"] == "基本满意"
+        async with http.get(url, params={"ticket": "T1;DROP"}) as r:
+            assert r.status == 400
 
 
 async def test_not_satisfied_flags_the_ticket_for_redo(cblab):
