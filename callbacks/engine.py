@@ -28,6 +28,7 @@ from typing import Any, Callable
 from callbacks import repo
 from callbacks.models import FLOWS, ensure_tables
 from callbacks.policy import Policy, classify
+from callbacks.webhook import ResultPusher
 from ivr.ami.client import AmiError
 from ivr.dialplan.build import asterisk_queue
 from ivr.plan.targets import dial_string
@@ -86,6 +87,7 @@ class CallbackEngine:
         self._stopping = False
         self._task: asyncio.Task | None = None
         self._pending: set[asyncio.Task] = set()
+        self.pusher = ResultPusher(cb.webhook, cb.webhook_token, store, clock) if cb.webhook else None
 
     @classmethod
     def from_services(cls, services: Any) -> CallbackEngine | None:
@@ -122,6 +124,8 @@ class CallbackEngine:
         while not self._stopping:
             try:
                 await self.tick()
+                if self.pusher is not None:
+                    await self.pusher.push()
             except Exception:  # one bad turn must not end the engine
                 log.exception("callbacks: turn failed")
             try:

@@ -45,6 +45,7 @@ class CallbackTask(Base):
     origin: Mapped[dict[str, Any]] = mapped_column(default=dict)  # e.g. the missed call: linkedid, queue, wait
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    notified_at: Mapped[dt.datetime | None]  # when the webhook accepted the result
 
     __table_args__ = (
         UniqueConstraint("flow", "ticket_id", name="uq_callback_flow_ticket"),  # idempotent by ticket

@@ -218,3 +218,15 @@ def stats(session) -> dict[str, Any]:
     by_cause = dict(session.execute(select(CallbackAttempt.cause, func.count())
                                     .where(CallbackAttempt.cause.is_not(None)).group_by(CallbackAttempt.cause)).all())
     return {"tasks": by_state, "attempts": by_cause, "active": active_attempts(session)}
+
+
+def unnotified(session, limit: int = 50) -> list[dict]:
+    """Finished tasks with a ticket whose result the webhook has not yet accepted."""
+    q = (select(CallbackTask).where(CallbackTask.state.in_(("done", "refused", "cancelled")),
+                                    CallbackTask.ticket_id.is_not(None), CallbackTask.notified_at.is_(None))
+         .order_by(CallbackTask.id).limit(limit))
+    return [task_dict(t) for t in session.scalars(q)]
+
+
+def mark_notified(session, task_ids: list[int], now: dt.datetime) -> None:
+    session.execute(update(CallbackTask).where(CallbackTask.id.in_(task_ids)).values(notified_at=now))

@@ -276,6 +276,9 @@ class Callbacks(Strict):
     missed_delay: int = Field(120, ge=0, le=86400)
     missed_queue: str = Field("general", pattern=r"^[a-z0-9][a-z0-9_-]*$")
     missed_prompt: str = "您好，这里是12345热线，您刚才的来电未能接通，现在为您回电，正在为您转接人工服务，请稍候。"
+    # Finished tasks with a ticket are POSTed here (the work-order system), retried until accepted.
+    webhook: str | None = Field(None, pattern=r"^https?://[^\s]+$")
+    webhook_token: str = Field("", repr=False)   # sent as "Authorization: Bearer <token>"
 
     _v_caller_id = field_validator("caller_id")(lambda cls, v: _number(v))
     _v_dnc = field_validator("do_not_call")(lambda cls, v: [_number(n) for n in v])
