@@ -67,14 +67,15 @@ def utcnow() -> dt.datetime:
 
 class CallbackEngine:
     def __init__(self, config, store, ami, *, clock: Callable[[], dt.datetime] = utcnow,
-                 inbound: Callable[[], int] = lambda: 0) -> None:
+                 inbound: Callable[[], int] | None = None) -> None:
         cb = config.callbacks
         trunk = config.trunks.get(cb.trunk)
         if trunk is None:
             raise CallbackError(f"callbacks.trunk: trunk {cb.trunk!r} is not defined in trunks")
         if cb.missed and config.queue(cb.missed_queue) is None:
             raise CallbackError(f"callbacks.missed_queue: queue {cb.missed_queue!r} is not defined in queues")
-        self.cb, self.store, self.ami, self.clock, self.inbound = cb, store, ami, clock, inbound
+        self.cb, self.store, self.ami, self.clock = cb, store, ami, clock
+        self.inbound = inbound or (lambda: len(self._inbound))
         self.policy = Policy.from_config(config)
         self.trunk_name, self.trunk = cb.trunk, trunk
         self.live: dict[str, str] = {}        # channel id -> flow, attempts on the trunk
@@ -87,6 +88,10 @@ class CallbackEngine:
         self._stopping = False
         self._task: asyncio.Task | None = None
         self._pending: set[asyncio.Task] = set()
+        # Inbound calls holding a trunk channel (PJSIP trunks): their channels
+        # are named after the trunk's endpoint and are not ours.
+        self._inbound: set[str] = set()
+        self._trunk_prefix = f"PJSIP/{trunk.endpoint or cb.trunk}-" if trunk.type == "pjsip" else None
         self.pusher = ResultPusher(cb.webhook, cb.webhook_token, store, clock) if cb.webhook else None
 
     @classmethod
@@ -94,8 +99,6 @@ class CallbackEngine:
         config = services.config
         if not config.callbacks.enabled or services.store is None or services.ami is None:
             return None
-        # Inbound calls are not counted yet (inbound=0): the cap alone keeps
-        # `reserve_inbound` channels free, whatever inbound does.
         return cls(config, services.store, services.ami, clock=services.clock)
 
     # -- life ----------------------------------------------------------------------
@@ -103,6 +106,8 @@ class CallbackEngine:
         ensure_tables(self.store.engine)
         self.ami.on("OriginateResponse", self._on_originate)
         self.ami.on("Hangup", self._on_hangup)
+        if self._trunk_prefix:
+            self.ami.on("Newchannel", self._on_newchannel)
         self.ami.on("UserEvent", self._on_user_event)
         if self.cb.missed:
             self.ami.on("QueueCallerAbandon", self._on_abandon)
@@ -248,8 +253,15 @@ class CallbackEngine:
         await self._finish(cid, classify("Failure", reason, hangup),
                            {"originate_reason": str(reason), "hangup_cause": hangup})
 
+    def _on_newchannel(self, ev) -> None:
+        uid = str(ev.get("Uniqueid", ""))
+        if str(ev.get("Channel", "")).startswith(self._trunk_prefix) and uid not in self.live \
+                and not uid.startswith("cb-") and len(self._inbound) < 100_000:
+            self._inbound.add(uid)
+
     def _on_hangup(self, ev) -> None:
         cid = str(ev.get("Uniqueid", ""))
+        self._inbound.discard(cid)
         if cid not in self.live:
             return
         self._causes[cid] = str(ev.get("Cause", ""))

@@ -41,6 +41,19 @@ callbacks:
 """
 
 OUTSIDE_PJSIP = """
+[center]
+type = aor
+contact = sip:127.0.0.1:{center_port}
+
+[center]
+type = endpoint
+context = outside-world
+aors = center
+disallow = all
+allow = ulaw,alaw
+direct_media = no
+rtp_symmetric = yes
+
 [anonymous]
 type = endpoint
 context = outside-world
@@ -50,8 +63,16 @@ direct_media = no
 rtp_symmetric = yes
 """
 
+CENTER_IDENTIFY = """
+[outside-identify]
+type = identify
+endpoint = outside
+match = 127.0.0.1
+"""
+
 # 1390000001x: one behaviour each; 139000001xx: answer and stay 3 s (cap tests);
-# 139000002xx: answer, stay 8 s, then press 1 (restart tests); 139000003xx: answer, stay 6 s.
+# 139000002xx: answer, stay 8 s, then press 1 (restart tests); 139000003xx: answer, stay 6 s;
+# 139000004xx: answer, stay 3 s (inbound tests).
 OUTSIDE_DIALPLAN = """
 [outside-world]
 exten => _X.,1,UserEvent(OutsideCall,Number: ${EXTEN},Caller: ${CALLERID(num)})
@@ -112,6 +133,11 @@ exten => _X.,1,Answer()
  same => n,Wait(3)
  same => n,Hangup()
 
+[outside-1390000040]
+exten => _X.,1,Answer()
+ same => n,Wait(3)
+ same => n,Hangup()
+
 [outside-1390000030]
 exten => _X.,1,Answer()
  same => n,Wait(6)
@@ -153,8 +179,11 @@ class CallbackLab:
 
     async def start(self) -> None:
         self.config = self.load()
-        self.outside.write_config({"pjsip_outside.conf": OUTSIDE_PJSIP, "extensions_outside.conf": OUTSIDE_DIALPLAN})
-        self.center.write_config(instance_files(self.config, "center"))
+        self.outside.write_config({"pjsip_outside.conf": OUTSIDE_PJSIP.format(center_port=self.center.sip_port),
+                                   "extensions_outside.conf": OUTSIDE_DIALPLAN})
+        # Calls from the outside world arrive on the trunk's endpoint (as a
+        # gateway's would, by its address), so they count as inbound on the trunk.
+        self.center.write_config(instance_files(self.config, "center") | {"pjsip_identify.conf": CENTER_IDENTIFY})
         for name, seconds in (("callback-survey", 1.0), ("callback-thanks", 0.3)):
             _tone(self.center.sounds / f"{name}.wav", seconds)
         self.outside.start()
