@@ -34,6 +34,8 @@ from ivr.storage.ticket_ids import TicketIds
 from ivr.web.app import create_app
 from ivr.web.auth import make_runner
 from ivr.web.hub import Hub
+from callbacks import http as callbacks_http
+from callbacks.engine import CallbackEngine
 from transfer import http as transfer_http
 from transfer.service import TransferService
 
@@ -68,6 +70,7 @@ class Services:
     tracker: CallTracker | None = None
     transfers: Any = None
     speech: Any = None
+    callbacks: Any = None  # callbacks.engine.CallbackEngine when callbacks.enabled
     ticket_ids: TicketIds | None = None
     clock: Callable[[], dt.datetime] = utcnow  # tests pin the moment to test a phase
 
@@ -132,6 +135,10 @@ class HotlineServer:
         await s.agi.start()
         app = create_app(c, services=s)
         transfer_http.setup(app)
+        callbacks_http.setup(app)
+        s.callbacks = CallbackEngine.from_services(s)
+        if s.callbacks is not None:
+            await s.callbacks.start()
         self._runner = make_runner(app)
         await self._runner.setup()
         site = web.TCPSite(self._runner, c.web.host, c.web.port)
@@ -146,6 +153,8 @@ class HotlineServer:
         s = self.services
         if s.agi:
             await s.agi.stop()
+        if s.callbacks is not None:
+            await s.callbacks.stop()
         if self._runner:
             await self._runner.cleanup()
         if s.speech is not None:

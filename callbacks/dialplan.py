@@ -1,0 +1,57 @@
+"""The outbound dialplan: where an originated callback goes once the citizen answers.
+
+`hotline-outbound,<flow>,1` (callbacks/engine.py originates into it). The
+survey (回访) asks one question, 「对本次服务满意请按1，基本满意请按2，不满意请按3」
+(prompt id callback-survey, from text through the prompts pipeline), reads
+one key (twice at most) and reports it as
+`UserEvent(HotlineCallback, Id: <attempt>, Question: satisfaction, Digit: <key>)`;
+the engine stores it on the task and the ticket. A missed-call callback
+(漏接回拨) hears why we call and joins the queue as a new caller would. Nothing from outside is
+interpolated here: the only variables are the engine's own attempt id and
+the digit Read() accepted, checked against ^[1-3]$.
+"""
+from __future__ import annotations
+
+from callbacks.engine import OUTBOUND_CONTEXT
+from ivr.config.model import Config
+from ivr.dialplan.build import HEADER
+
+SURVEY = f"""
+[{OUTBOUND_CONTEXT}]
+; Survey (回访): one satisfaction question, answered with one key.
+exten => survey,1,Answer()
+ same => n,Set(TIMEOUT(absolute)=120)
+ same => n,Wait(0.5)
+ same => n,Set(HOTLINE_CB_TRIES=0)
+ same => n(ask),Read(HOTLINE_CB_DIGIT,hotline/callback-survey,1,,1,6)
+ same => n,GotoIf($[${{REGEX("^[1-3]$" ${{HOTLINE_CB_DIGIT}})}}]?got)
+ same => n,Set(HOTLINE_CB_TRIES=$[${{HOTLINE_CB_TRIES}} + 1])
+ same => n,GotoIf($[${{HOTLINE_CB_TRIES}} < 2]?ask)
+ same => n,UserEvent(HotlineCallback,Id: ${{HOTLINE_CB_ID}},Question: satisfaction,Digit: none)
+ same => n,Hangup()
+ same => n(got),UserEvent(HotlineCallback,Id: ${{HOTLINE_CB_ID}},Question: satisfaction,Digit: ${{HOTLINE_CB_DIGIT}})
+ same => n,Playback(hotline/callback-thanks)
+ same => n,Hangup()
+"""
+
+
+MISSED = """
+; 漏接回拨 (caller-first): the citizen who hung up in the queue hears why we
+; call and joins the queue; the engine placed the call only with an agent free.
+exten => missed,1,Answer()
+ same => n,Set(__HOTLINE_CALLBACK=missed)
+ same => n,Set(__HOTLINE_QUEUE={queue})
+ same => n,Set(HOTLINE_OVERFLOW=)
+ same => n,Playback(hotline/callback-missed)
+ same => n,Goto(hotline-queue,s,1)
+"""
+
+
+def render(config: Config, source: str = "config.yaml") -> dict[str, str]:
+    """extensions_callbacks.conf (always written: a disabled engine never originates into it).
+
+    The missed-call queue id is a config value checked by the model's
+    pattern (lower-case letters, digits, - and _): safe in the dialplan.
+    """
+    missed = MISSED.format(queue=config.callbacks.missed_queue)
+    return {"extensions_callbacks.conf": HEADER.format(source=source) + SURVEY + missed}

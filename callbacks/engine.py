@@ -1,0 +1,317 @@
+"""The outbound engine: due tasks become AMI Originates, Asterisk's answers become attempt rows.
+
+One engine per server, used by every flow (survey 回访, missed-call and queue
+callbacks, ratings). Each turn it claims as many due tasks as the trunk cap
+allows (`repo.claim_due`, one transaction) and originates each one
+asynchronously with caller ID 12345 through the configured trunk into
+`hotline-outbound,<flow>,1`. The originated channel's id is chosen here
+(Originate ChannelId) and stored with the attempt first, so every later
+event — OriginateResponse (answered or why not), Hangup (Q.850 cause, end
+of an answered call), UserEvent HotlineCallback (a survey answer) — finds
+its attempt by that id, including after a restart.
+
+Restart: attempts still open in the database are matched against the live
+channels (CoreShowChannels) once AMI is up; those gone are closed as
+`failed` (the policy retries them), those alive are followed to their end.
+Nothing is lost (the task is in the database) and nothing doubles (a task is
+`dialing` until its one open attempt is closed).
+"""
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+import re
+import uuid
+from typing import Any, Callable
+
+from callbacks import repo
+from callbacks.models import FLOWS, ensure_tables
+from callbacks.policy import Policy, classify
+from callbacks.webhook import ResultPusher
+from ivr.ami.client import AmiError
+from ivr.dialplan.build import asterisk_queue
+from ivr.plan.targets import dial_string
+from ivr.privacy import mask_number
+
+log = logging.getLogger(__name__)
+
+OUTBOUND_CONTEXT = "hotline-outbound"
+ACTION_PREFIX = "hotline-cb-"
+CALLABLE_RE = re.compile(r"^\d{3,20}$")
+ID_RE = re.compile(r"^[A-Za-z0-9_.-]{1,32}$")
+SURVEY_ANSWERS = {"1": "满意", "2": "基本满意", "3": "不满意"}
+CAUSE_GRACE_S = 1.0  # how long a failed originate waits for its channel's Hangup cause
+
+
+class CallbackError(ValueError):
+    """A task that cannot be created (bad number, unknown flow, refused by policy)."""
+
+
+def check_task(flow: str, number: str, ticket: str | None, campaign: str | None) -> str:
+    """The number to dial, or CallbackError: nothing unchecked reaches a dial string or the dialplan."""
+    number = str(number).strip()
+    if flow not in FLOWS:
+        raise CallbackError(f"unknown flow {flow!r}: one of {', '.join(FLOWS)}")
+    if not CALLABLE_RE.match(number):
+        raise CallbackError("号码格式错误：只能是3到20位数字")
+    for name, value in (("ticket", ticket), ("campaign", campaign)):
+        if value is not None and not ID_RE.match(str(value)):
+            raise CallbackError(f"{name} 格式错误：字母、数字、-_. ，至多32位")
+    return number
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc)
+
+
+class CallbackEngine:
+    def __init__(self, config, store, ami, *, clock: Callable[[], dt.datetime] = utcnow,
+                 inbound: Callable[[], int] | None = None) -> None:
+        cb = config.callbacks
+        trunk = config.trunks.get(cb.trunk)
+        if trunk is None:
+            raise CallbackError(f"callbacks.trunk: trunk {cb.trunk!r} is not defined in trunks")
+        if cb.missed and config.queue(cb.missed_queue) is None:
+            raise CallbackError(f"callbacks.missed_queue: queue {cb.missed_queue!r} is not defined in queues")
+        self.cb, self.store, self.ami, self.clock = cb, store, ami, clock
+        self.inbound = inbound or (lambda: len(self._inbound))
+        self.policy = Policy.from_config(config)
+        self.trunk_name, self.trunk = cb.trunk, trunk
+        self.live: dict[str, str] = {}        # channel id -> flow, attempts on the trunk
+        self.peak = 0                         # most attempts ever on the trunk at once
+        self._causes: dict[str, str] = {}     # channel id -> Q.850 cause from its Hangup
+        self._answered: set[str] = set()
+        self._orphans: set[str] = set()       # found ringing after a restart: their response was missed
+        self._recovered = False
+        self._wake = asyncio.Event()
+        self._stopping = False
+        self._task: asyncio.Task | None = None
+        self._pending: set[asyncio.Task] = set()
+        # Inbound calls holding a trunk channel (PJSIP trunks): their channels
+        # are named after the trunk's endpoint and are not ours.
+        self._inbound: set[str] = set()
+        self._trunk_prefix = f"PJSIP/{trunk.endpoint or cb.trunk}-" if trunk.type == "pjsip" else None
+        self.pusher = ResultPusher(cb.webhook, cb.webhook_token, store, clock) if cb.webhook else None
+
+    @classmethod
+    def from_services(cls, services: Any) -> CallbackEngine | None:
+        config = services.config
+        if not config.callbacks.enabled or services.store is None or services.ami is None:
+            return None
+        return cls(config, services.store, services.ami, clock=services.clock)
+
+    # -- life ----------------------------------------------------------------------
+    async def start(self) -> None:
+        ensure_tables(self.store.engine)
+        self.ami.on("OriginateResponse", self._on_originate)
+        self.ami.on("Hangup", self._on_hangup)
+        if self._trunk_prefix:
+            self.ami.on("Newchannel", self._on_newchannel)
+        self.ami.on("UserEvent", self._on_user_event)
+        if self.cb.missed:
+            self.ami.on("QueueCallerAbandon", self._on_abandon)
+        self._task = asyncio.create_task(self._run(), name="callbacks")
+        log.info("callbacks: trunk %s, at most %d outbound channel(s)", self.trunk_name, self.policy.cap)
+
+    async def stop(self) -> None:
+        self._stopping = True
+        self._wake.set()
+        tasks = [t for t in (self._task, *self._pending) if t is not None]
+        for t in tasks:
+            t.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    async def _run(self) -> None:
+        while not self._stopping:
+            try:
+                await self.tick()
+                if self.pusher is not None:
+                    await self.pusher.push()
+            except Exception:  # one bad turn must not end the engine
+                log.exception("callbacks: turn failed")
+            try:
+                await asyncio.wait_for(self._wake.wait(), self.cb.poll_seconds)
+            except TimeoutError:
+                pass
+            self._wake.clear()
+
+    # -- tasks -----------------------------------------------------------------------
+    async def add(self, flow: str, number: str, *, ticket: str | None = None,
+                  campaign: str | None = None) -> tuple[dict, bool]:
+        """Create a task (or return the ticket's existing one): (task, created). CallbackError when refused."""
+        number = check_task(flow, number, ticket, campaign)
+        task, created, reason = await self.store.run(repo.add_task, self.policy, self.clock(), flow, number,
+                                                     ticket, campaign)
+        if task is None:
+            raise CallbackError(reason)
+        if created:
+            log.info("callbacks: task %d (%s) for %s: %s", task["id"], flow, mask_number(number), reason)
+            self.wake()
+        return task, created
+
+    async def cancel(self, task_id: int) -> dict | None:
+        return await self.store.run(repo.cancel_task, task_id, self.clock())
+
+    # -- one turn -----------------------------------------------------------------
+    async def tick(self) -> int:
+        """Recover if needed, then claim and originate what is due; returns how many started."""
+        if not self.ami.connected:
+            return 0
+        if not self._recovered:
+            await self._recover()
+        limits = {"missed": await self._free_agents() - sum(f == "missed" for f in self.live.values())} \
+            if self.cb.missed else {"missed": 0}
+        claimed = await self.store.run(repo.claim_due, self.policy, self.clock(), self.trunk_name,
+                                       self.inbound(), lambda: f"cb-{uuid.uuid4().hex[:24]}", limits)
+        for c in claimed:
+            self.live[c["channel_id"]] = c["flow"]
+        self.peak = max(self.peak, len(self.live))
+        await asyncio.gather(*(self._originate(c) for c in claimed))
+        return len(claimed)
+
+    async def _originate(self, c: dict) -> None:
+        cid = c["channel_id"]
+        act = {
+            "Action": "Originate", "ActionID": ACTION_PREFIX + cid, "ChannelId": cid,
+            "Channel": dial_string(self.trunk_name, self.trunk, c["number"]),
+            "Context": OUTBOUND_CONTEXT, "Exten": c["flow"], "Priority": "1",
+            "CallerID": f'"{self.cb.caller_id}" <{self.cb.caller_id}>',
+            "Timeout": str(self.cb.ring_timeout * 1000), "Async": "true",
+            "Variable": [f"HOTLINE_CB_ID={cid}", f"HOTLINE_CB_TASK={c['task']}",
+                         f"__HOTLINE_TICKET={c['ticket'] or ''}"],
+        }
+        log.info("callbacks: task %d attempt %d to %s", c["task"], c["no"], mask_number(c["number"]))
+        try:
+            resp = await self.ami.action(act)
+            ok = getattr(resp, "success", False)
+            error = "" if ok else str(resp.get("Message", "refused"))
+        except (AmiError, OSError, asyncio.TimeoutError) as exc:
+            ok, error = False, type(exc).__name__
+        if not ok:
+            await self._finish(cid, "failed", {"error": error})
+
+    async def _free_agents(self) -> int:
+        """Members of the missed-call queue free to take a call now (QueueSummary Available)."""
+        try:
+            reply = await self.ami.action({"Action": "QueueSummary", "Queue": asterisk_queue(self.cb.missed_queue)},
+                                          as_list=True)
+        except (AmiError, OSError, asyncio.TimeoutError):
+            return 0
+        return sum(int(m.get("Available") or 0) for m in (reply if isinstance(reply, list) else [reply])
+                   if m.get("Event") == "QueueSummary")
+
+    # -- 漏接回拨 ------------------------------------------------------------------
+    def _on_abandon(self, ev) -> None:
+        """A caller hung up in a queue: after `missed_after` s of waiting, a callback task."""
+        try:
+            hold = int(ev.get("HoldTime") or 0)
+        except ValueError:
+            return
+        number = str(ev.get("CallerIDNum") or "")
+        if hold < self.cb.missed_after or not CALLABLE_RE.match(number):
+            return
+        origin = {"linkedid": str(ev.get("Linkedid") or "")[:64], "queue": str(ev.get("Queue") or "")[:64],
+                  "hold_s": hold}
+        self._spawn(self._add_missed(number, origin))
+
+    async def _add_missed(self, number: str, origin: dict) -> None:
+        task, created, reason = await self.store.run(repo.add_task, self.policy, self.clock(), "missed", number,
+                                                     None, None, delay_s=self.cb.missed_delay, origin=origin)
+        log.info("callbacks: missed call from %s (waited %ss): %s", mask_number(number), origin["hold_s"],
+                 f"task {task['id']}" if created else reason)
+        self.wake()
+
+    # -- Asterisk's answers -------------------------------------------------------
+    def _on_originate(self, ev) -> None:
+        aid = str(ev.get("ActionID", ""))
+        if not aid.startswith(ACTION_PREFIX):
+            return
+        cid = aid[len(ACTION_PREFIX):]
+        if cid not in self.live:
+            return
+        if str(ev.get("Response", "")).lower() == "success":
+            self._answered.add(cid)
+            self._spawn(self._answered_now(cid))
+            return
+        self._spawn(self._failed(cid, ev.get("Reason")))
+
+    async def _answered_now(self, cid: str) -> None:
+        await self.store.run(repo.attempt_answered, cid, self.clock())
+        if cid in self._causes:  # hung up before the response arrived
+            await self._finish(cid, "answered", {"hangup_cause": self._causes[cid]})
+
+    async def _failed(self, cid: str, reason: Any) -> None:
+        for _ in range(int(CAUSE_GRACE_S / 0.05)):
+            if cid in self._causes:
+                break
+            await asyncio.sleep(0.05)
+        hangup = self._causes.get(cid)
+        await self._finish(cid, classify("Failure", reason, hangup),
+                           {"originate_reason": str(reason), "hangup_cause": hangup})
+
+    def _on_newchannel(self, ev) -> None:
+        uid = str(ev.get("Uniqueid", ""))
+        if str(ev.get("Channel", "")).startswith(self._trunk_prefix) and uid not in self.live \
+                and not uid.startswith("cb-") and len(self._inbound) < 100_000:
+            self._inbound.add(uid)
+
+    def _on_hangup(self, ev) -> None:
+        cid = str(ev.get("Uniqueid", ""))
+        self._inbound.discard(cid)
+        if cid not in self.live:
+            return
+        self._causes[cid] = str(ev.get("Cause", ""))
+        if cid in self._answered:
+            self._spawn(self._finish(cid, "answered", {"hangup_cause": self._causes[cid]}))
+        elif cid in self._orphans:
+            self._spawn(self._finish(cid, classify("Failure", None, self._causes[cid]),
+                                     {"hangup_cause": self._causes[cid]}))
+
+    def _on_user_event(self, ev) -> None:
+        if ev.get("UserEvent") != "HotlineCallback":
+            return
+        cid, question, key = str(ev.get("Id", "")), str(ev.get("Question", "")), str(ev.get("Digit", ""))
+        if not cid.startswith("cb-") or question != "satisfaction":
+            return
+        self._spawn(self.store.run(repo.store_answer, cid, question, key, SURVEY_ANSWERS.get(key), self.clock()))
+
+    async def _finish(self, cid: str, cause: str, detail: dict) -> None:
+        task = await self.store.run(repo.finish_attempt, self.policy, cid, cause, detail, self.clock())
+        self.live.pop(cid, None)
+        self._answered.discard(cid)
+        self._orphans.discard(cid)
+        self._causes.pop(cid, None)
+        if task is not None:
+            log.info("callbacks: task %d attempt ended %s -> %s (%s)", task["id"], cause, task["state"],
+                     task["reason"])
+        self.wake()
+
+    def _spawn(self, coro) -> None:
+        t = asyncio.create_task(coro)
+        self._pending.add(t)
+        t.add_done_callback(self._pending.discard)
+
+    # -- restart ------------------------------------------------------------------
+    async def _recover(self) -> None:
+        open_ids = await self.store.run(repo.unfinished_attempts)
+        alive: dict[str, str] = {}  # channel id -> ChannelState (6 = Up)
+        if open_ids:
+            reply = await self.ami.action({"Action": "CoreShowChannels"}, as_list=True)
+            alive = {str(m.get("Uniqueid")): str(m.get("ChannelState")) for m in
+                     (reply if isinstance(reply, list) else [reply]) if m.get("Event") == "CoreShowChannel"}
+        for cid in open_ids:
+            if cid in alive:
+                self.live[cid] = "?"
+                if alive[cid] == "6":  # up: answered, in the outbound dialplan
+                    self._answered.add(cid)
+                    await self.store.run(repo.attempt_answered, cid, self.clock())
+                else:
+                    self._orphans.add(cid)
+            else:
+                self.live[cid] = "?"
+                await self._finish(cid, "failed", {"lost": "服务重启时通话已不存在"})
+        self._recovered = True

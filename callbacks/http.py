@@ -1,0 +1,97 @@
+"""HTTP routes of the outbound engine, behind the web's token middleware:
+
+    POST /api/callbacks              {"ticket", "number", "kind": "survey", "campaign"}: a task
+                                     (201 new; 200 the ticket's existing task: idempotent by ticket)
+    GET  /api/callbacks[?state=][&ticket=]  the latest tasks (a ticket's: its 回访 result)
+    GET  /api/callbacks/{id}         one task with its attempts and answers (回访结果)
+    POST /api/callbacks/{id}/cancel  stop calling
+
+Supervisor tokens only: the work-order system gets one (web.supervisors).
+Mount with `callbacks.http.setup(app)` after `ivr.web.app.create_app`.
+"""
+from __future__ import annotations
+
+from aiohttp import web
+
+from callbacks import repo
+from callbacks.engine import ID_RE, CallbackError
+from callbacks.models import STATES
+from ivr.web.api import SERVICES
+from ivr.web.auth import principal_of
+
+
+def _error(status: int, error: str, detail: str) -> web.Response:
+    return web.json_response({"error": error, "detail": detail}, status=status)
+
+
+def _engine(request: web.Request):
+    p = principal_of(request)
+    if not p.supervisor:
+        return _error(403, "forbidden", "callbacks need a supervisor token")
+    engine = getattr(request.app[SERVICES], "callbacks", None)
+    if engine is None:
+        return _error(503, "unavailable", "外呼未启用 (callbacks.enabled is false)")
+    return engine
+
+
+async def add(request: web.Request) -> web.Response:
+    engine = _engine(request)
+    if isinstance(engine, web.Response):
+        return engine
+    try:
+        body = await request.json()
+    except ValueError:
+        return _error(400, "bad_request", "the body must be JSON")
+    if not isinstance(body, dict) or not isinstance(body.get("number"), str):
+        return _error(400, "bad_request", "needs a JSON object with number (string)")
+    ticket, campaign = body.get("ticket"), body.get("campaign")
+    if not all(v is None or isinstance(v, str) for v in (ticket, campaign)):
+        return _error(400, "bad_request", "ticket and campaign must be strings")
+    try:
+        task, created = await engine.add(str(body.get("kind", "survey")), body["number"], ticket=ticket,
+                                         campaign=campaign)
+    except CallbackError as exc:
+        return _error(422, "refused", str(exc))
+    return web.json_response(task, status=201 if created else 200)
+
+
+async def listing(request: web.Request) -> web.Response:
+    engine = _engine(request)
+    if isinstance(engine, web.Response):
+        return engine
+    state, ticket = request.query.get("state"), request.query.get("ticket")
+    if state is not None and state not in STATES:
+        return _error(400, "bad_request", f"state must be one of {', '.join(STATES)}")
+    if ticket is not None and not ID_RE.match(ticket):
+        return _error(400, "bad_request", "malformed ticket")
+    return web.json_response({"tasks": await engine.store.run(repo.list_tasks, state, 100, ticket)})
+
+
+def _task_id(request: web.Request) -> int | None:
+    raw = request.match_info["task_id"]
+    return int(raw) if raw.isdigit() and len(raw) < 12 else None
+
+
+async def one(request: web.Request) -> web.Response:
+    engine = _engine(request)
+    if isinstance(engine, web.Response):
+        return engine
+    task_id = _task_id(request)
+    task = None if task_id is None else await engine.store.run(repo.get_task, task_id)
+    return web.json_response(task) if task else _error(404, "not_found", "no such task")
+
+
+async def cancel(request: web.Request) -> web.Response:
+    engine = _engine(request)
+    if isinstance(engine, web.Response):
+        return engine
+    task_id = _task_id(request)
+    task = None if task_id is None else await engine.cancel(task_id)
+    return web.json_response(task) if task else _error(404, "not_found", "no such task")
+
+
+def setup(app: web.Application) -> None:
+    app.router.add_post("/api/callbacks", add)
+    app.router.add_get("/api/callbacks", listing)
+    app.router.add_get("/api/callbacks/{task_id}", one)
+    app.router.add_post("/api/callbacks/{task_id}/cancel", cancel)
