@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.orm import Session
 
+from ivr.privacy import history_key
 from ivr.storage.models import AuditEntry, Call, CallEvent, Ticket, Transfer, utcnow
 
 CALL_FIELDS = frozenset(c.key for c in Call.__table__.columns) - {"id", "linkedid"}
@@ -154,9 +155,14 @@ _HISTORY_TICKETS = (select(Ticket.call_id, Ticket.id, Ticket.summary)
                     .where(Ticket.call_id.in_(bindparam("ids", expanding=True))).order_by(Ticket.created_at))
 
 
-def caller_history(session: Session, caller: str, exclude: str | None = None, limit: int = 10) -> list[dict[str, Any]]:
-    """The caller's previous calls, newest first, each with its latest ticket."""
-    if not caller:
+def caller_history(session: Session, caller: str | None, exclude: str | None = None,
+                   limit: int = 10) -> list[dict[str, Any]]:
+    """The caller's previous calls, newest first, each with its latest ticket.
+
+    Empty for a withheld, `anonymous` or non-numeric caller ID: those would
+    share one history between strangers (ivr.privacy.history_key).
+    """
+    if history_key(caller) is None:
         return []
     conn = session.connection()
     calls = conn.execute(_HISTORY, {"caller": caller, "exclude": exclude or "", "limit": limit}).all()
