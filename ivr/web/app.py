@@ -21,7 +21,7 @@ from aiohttp import web
 
 from ivr.config.model import Config
 from ivr.web import api, reports, ws
-from ivr.web.auth import Authenticator, auth_middleware
+from ivr.web.auth import Authenticator, Backoff, auth_middleware
 from ivr.web.hub import Hub
 
 log = logging.getLogger(__name__)
@@ -44,12 +44,13 @@ def create_app(config: Config, *, services: Any, ws_settings: ws.WsSettings | No
         hub = Hub()
         services.hub = hub
     authenticator = Authenticator(config.web.tokens, config.web.supervisors)
-    app = web.Application(middlewares=[auth_middleware(authenticator)], client_max_size=256 * 1024)
+    backoff = getattr(services, "backoff", None) or Backoff()
+    app = web.Application(middlewares=[auth_middleware(authenticator, backoff)], client_max_size=256 * 1024)
     app[api.CONFIG] = config
     app[api.SERVICES] = services
     app.on_response_prepare.append(_security_headers)
     app.router.add_get("/healthz", healthz)
-    ws.setup(app, hub, ws_settings)
+    ws.setup(app, hub, ws_settings, config.web.origins)
     api.setup(app)
     _add_console(app)
     reports.add_routes(app)

@@ -32,13 +32,16 @@ class WsSettings:
     send_queue: int = 256          # events buffered per agent connection before dropping it
     supervisor_queue: int = 4096   # supervisors get every event: room for a publisher's burst
     resume_wait: float = 2.0       # how long to wait for a first "resume" message
-    max_msg_size: int = 16 * 1024  # client messages are tiny
+    max_msg_size: int = 16 * 1024  # client messages are tiny: larger ones get an error, the socket stays
+    max_frame: int = 1024 * 1024   # a frame above this is a protocol violation: aiohttp closes (1009)
+    max_depth: int = 8             # nesting of a client message (ours are flat)
     max_per_agent: int = 8         # concurrent consoles per agent
 
 
 HUB = web.AppKey("hub", Hub)
 SETTINGS = web.AppKey("ws_settings", WsSettings)
 SOCKETS = web.AppKey("ws_sockets", set)
+ORIGINS = web.AppKey("ws_origins", frozenset)
 
 
 class ClientError(ValueError):
@@ -62,10 +65,41 @@ def parse_last_id(value: object) -> int | None:
     return value
 
 
-def parse_client_message(text: str) -> dict:
+def json_depth_over(text: str, limit: int) -> bool:
+    """Whether `text` nests arrays/objects deeper than `limit` (strings skipped).
+
+    Checked before json.loads, whose recursion a deep enough text exhausts.
+    """
+    if text.count("[") + text.count("{") <= limit:
+        return False
+    depth, in_string, escaped = 0, False, False
+    for ch in text:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif ch == "\\":
+                escaped = True
+            elif ch == '"':
+                in_string = False
+        elif ch == '"':
+            in_string = True
+        elif ch in "[{":
+            depth += 1
+            if depth > limit:
+                return True
+        elif ch in "]}":
+            depth -= 1
+    return False
+
+
+def parse_client_message(text: str, max_size: int = 16 * 1024, max_depth: int = 8) -> dict:
+    if len(text) > max_size:
+        raise ClientError(f"message too large: at most {max_size} characters")
+    if json_depth_over(text, max_depth):
+        raise ClientError(f"message nested too deeply: at most {max_depth} levels")
     try:
         msg = json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):
         raise ClientError("not JSON") from None
     if not isinstance(msg, dict) or not isinstance(msg.get("type"), str):
         raise ClientError('expected a JSON object with a "type"')
@@ -130,9 +164,12 @@ class Connection:
             if transport is not None:
                 transport.abort()  # it cannot even take a close frame
 
+    def parse(self, text: str) -> dict:
+        return parse_client_message(text, self.settings.max_msg_size, self.settings.max_depth)
+
     async def on_text(self, text: str) -> None:
         try:
-            msg = parse_client_message(text)
+            msg = self.parse(text)
             kind = msg["type"]
             if kind == "ping":
                 await self.send({"type": "pong", "server_time": time.time()})
@@ -144,6 +181,9 @@ class Connection:
                 raise ClientError(f"unknown message type {kind[:32]!r}")
         except ClientError as exc:
             await self.client_error(str(exc), len(text))
+        except Exception as exc:  # a bug must cost this message, not the connection or the server
+            log.error("message from %s's console failed: %s", self.principal.agent, type(exc).__name__)
+            await self.client_error("the server could not handle this message", len(text))
 
     async def client_error(self, detail: str, size: int) -> None:
         self.errors += 1
@@ -164,6 +204,19 @@ class Connection:
                 await self.writer
 
 
+def origin_allowed(request: web.Request, allowed: frozenset[str]) -> bool:
+    """A browser's page may open /ws only from this server's own origin or a configured one.
+
+    Clients that send no Origin (not a browser: tests, tools) are not a
+    cross-site page and pass; the token still applies.
+    """
+    origin = request.headers.get("Origin")
+    if origin is None:
+        return True
+    origin = origin.strip().rstrip("/").lower()
+    return origin == f"{request.scheme}://{request.host}".lower() or origin in allowed
+
+
 def agent_connections(app: web.Application, agent: str) -> int:
     return sum(1 for c in app[SOCKETS] if c.principal.agent == agent)
 
@@ -171,6 +224,10 @@ def agent_connections(app: web.Application, agent: str) -> int:
 async def handle_ws(request: web.Request) -> web.StreamResponse:
     settings = request.app[SETTINGS]
     principal = principal_of(request)
+    if not origin_allowed(request, request.app[ORIGINS]):
+        log.warning("console of %s refused: page origin not allowed", principal.agent)
+        return web.json_response({"error": "forbidden", "detail": "页面来源不被允许 (origin not allowed)"},
+                                 status=403)
     try:
         query_id = parse_last_id(request.query.get("last_event_id"))
     except ClientError as exc:
@@ -178,7 +235,7 @@ async def handle_ws(request: web.Request) -> web.StreamResponse:
     if agent_connections(request.app, principal.agent) >= settings.max_per_agent:
         return web.json_response({"error": "too_many_connections",
                                   "detail": f"at most {settings.max_per_agent} consoles per agent"}, status=429)
-    ws = web.WebSocketResponse(heartbeat=settings.heartbeat, max_msg_size=settings.max_msg_size,
+    ws = web.WebSocketResponse(heartbeat=settings.heartbeat, max_msg_size=settings.max_frame,
                                 timeout=2.0, compress=False)  # small JSON: latency over bytes
     await ws.prepare(request)
     conn = Connection(request, ws)
@@ -222,7 +279,7 @@ async def _await_resume(conn: Connection) -> None:
         await conn.client_error("binary messages are not accepted", len(msg.data))
         return
     try:
-        first = parse_client_message(msg.data)
+        first = conn.parse(msg.data)
         if first["type"] == "resume":
             await conn.start(parse_last_id(first.get("last_event_id")))
             return
@@ -241,8 +298,9 @@ async def close_all(app: web.Application) -> None:
             await conn.ws.close(code=WSCloseCode.GOING_AWAY, message=b"server shutting down")
 
 
-def setup(app: web.Application, hub: Hub, settings: WsSettings | None = None) -> None:
+def setup(app: web.Application, hub: Hub, settings: WsSettings | None = None, origins=()) -> None:
     app[HUB] = hub
+    app[ORIGINS] = frozenset(o.strip().rstrip("/").lower() for o in origins)
     app[SETTINGS] = settings or WsSettings()
     app[SOCKETS] = set()
     app.router.add_get("/ws", handle_ws)
