@@ -315,3 +315,14 @@ def audit_entries(session: Session, *, record_type: str | None = None, record_id
     if actor:
         q = q.where(AuditEntry.actor == actor)
     return [_row(a) for a in session.execute(q.order_by(AuditEntry.id.desc()).limit(limit)).scalars()]
+
+
+# Shedding order when the database queue is full (ivr.storage.store, SHED_AT):
+# the lowest rank goes first; audit entries are never shed.
+record_event.shed_rank = 1         # type: ignore[attr-defined]  the timeline; the call row keeps the outcome
+save_ticket_draft.shed_rank = 2    # type: ignore[attr-defined]  fire-and-forget saves are speech drafts, redone
+upsert_call.shed_rank = 3          # type: ignore[attr-defined]
+record_transfer.shed_rank = 3      # type: ignore[attr-defined]
+update_transfer.shed_rank = 3      # type: ignore[attr-defined]
+ensure_ticket.shed_rank = 4        # type: ignore[attr-defined]
+log_access.shed_rank = 5           # type: ignore[attr-defined]  audit: never shed

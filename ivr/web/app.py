@@ -13,6 +13,7 @@ Serve it with `ivr.web.auth.make_runner(app)` so the access log never shows a to
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 from pathlib import Path
 from typing import Any
@@ -58,7 +59,22 @@ def create_app(config: Config, *, services: Any, ws_settings: ws.WsSettings | No
 
 
 async def healthz(request: web.Request) -> web.Response:
-    """200 when every check of services.health is true, else 503 (no token needed)."""
+    """200 when every check of services.health is true, else 503 (no token needed).
+
+    With a store, "db_queue" tells how full the database queue is and what was
+    shed; "degraded" is true while writes are being shed (calls still flow: 200).
+    """
+    response = await _health(request)
+    queue_health = getattr(getattr(request.app[api.SERVICES], "store", None), "queue_health", None)
+    if queue_health is None:
+        return response
+    body = json.loads(response.body)
+    db_queue = queue_health()
+    return web.json_response({**body, "db_queue": db_queue, "degraded": db_queue["degraded"]},
+                             status=response.status)
+
+
+async def _health(request: web.Request) -> web.Response:
     health = getattr(request.app[api.SERVICES], "health", None)
     if health is None:
         return web.json_response({"ok": True, "web": True})
