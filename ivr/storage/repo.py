@@ -305,6 +305,15 @@ def log_access(session: Session, actor: str, action: str, record_type: str, reco
                            source=source, detail=detail or {}))
 
 
+def log_recording_read(session: Session, actor: str, recording: str, source: str | None = None,
+                       purpose: str = "read") -> None:
+    """A person (or a tool run by one) read or listed a call recording: one `recording` audit row.
+
+    `recording` is the file's name (its linkedid), never its folder.
+    """
+    log_access(session, actor, purpose, "recording", recording.rsplit("/", 1)[-1], source)
+
+
 def audit_entries(session: Session, *, record_type: str | None = None, record_id: str | None = None,
                   actor: str | None = None, limit: int = 100) -> list[dict[str, Any]]:
     q = select(AuditEntry)

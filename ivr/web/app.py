@@ -21,7 +21,7 @@ from typing import Any
 from aiohttp import web
 
 from ivr.config.model import Config
-from ivr.web import api, reports, ws
+from ivr.web import api, audit, reports, ws
 from ivr.web.auth import Authenticator, Backoff, auth_middleware
 from ivr.web.hub import Hub
 
@@ -49,6 +49,7 @@ def create_app(config: Config, *, services: Any, ws_settings: ws.WsSettings | No
     app = web.Application(middlewares=[auth_middleware(authenticator, backoff)], client_max_size=256 * 1024)
     app[api.CONFIG] = config
     app[api.SERVICES] = services
+    audit.setup(app, services)
     app.on_response_prepare.append(_security_headers)
     app.router.add_get("/healthz", healthz)
     ws.setup(app, hub, ws_settings, config.web.origins)

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 from aiohttp import WSCloseCode, WSMsgType, web
 
+from ivr.web import audit
 from ivr.web.auth import principal_of
 from ivr.web.hub import Hub, Start, Subscription, dumps
 
@@ -141,13 +142,20 @@ class Connection:
         try:
             if start.resync is not None:
                 await self.send(start.resync)
+                self._audit("resync", start.resync["calls"])
             for ev in start.backlog:
                 await self.ws.send_str(ev.text(sub.masked(ev)))
+                self._audit("event", [ev.payload])
             while True:
                 ev = await sub.queue.get()
                 await self.ws.send_str(ev.text(sub.masked(ev)))
+                self._audit("event", [ev.payload])
         except (ConnectionError, RuntimeError) as exc:  # peer gone mid-send
             log.debug("writer for %s stopped: %s", sub.agent, type(exc).__name__)
+
+    def _audit(self, via: str, calls: list[dict]) -> None:
+        """Ticket drafts just sent to this person are an audited access (ivr.web.audit)."""
+        audit.delivered(self.request.app, self.principal.agent, self.request.remote, via, calls)
 
     def _overflowed(self, sub: Subscription) -> None:
         self.close_reason = "send queue overflow"
