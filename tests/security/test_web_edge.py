@@ -119,3 +119,42 @@ async def test_deep_and_large_json_get_an_error_and_the_connection_stays():
         await ws.send_str('{"type":"ping","s":"[[[[[[[[[[[[[[[[[[[[[[[[["}')  # brackets in a string are no nesting
         assert (await recv(ws))["type"] == "pong"
         await ws.close()
+
+
+async def test_queue_join_and_interfaces_are_limited_to_config():
+    """Refused before anything reaches Asterisk (no AMI here: an allowed request gets 503).
+    With real Asterisk: tests/transfer/test_api.py."""
+    import transfer.http
+
+    config = _config(agent_queues={"*": ["general"], "agent1002": ["hrss-expert"]})
+    config.queues[0].members.append("Local/agent1001@sim-agents/n")
+    svc = services(ami=None)
+    app = create_app(config, services=svc)
+    transfer.http.setup(app)
+    runner = make_runner(app, shutdown_timeout=2.0)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    base = f"http://127.0.0.1:{runner.addresses[0][1]}"
+
+    async def login(agent: str, body: dict) -> int:
+        resp = await http.post(f"{base}/api/agents/login", json=body,
+                               headers={"Authorization": f"Bearer {TOKEN[agent]}"})
+        return resp.status
+
+    try:
+        async with aiohttp.ClientSession() as http:
+            assert await login("agent1001", {"queues": ["hrss-expert"]}) == 403
+            assert await login("agent1001", {"queues": ["general"]}) == 503      # allowed: on to Asterisk
+            assert await login("agent1002", {"queues": ["hrss-expert"]}) == 503
+            assert await login("super01", {"agent": "agent1001", "queues": ["hrss-expert"]}) == 403
+            for outside in ("Local/13900001111@outside/n", "PJSIP/13900001111@pstn", "PJSIP/agent1002"):
+                assert await login("super01", {"agent": "agent1001", "interface": outside}) == 403
+            for own in ("PJSIP/agent1001", "Local/agent1001@sim-agents/n"):
+                assert await login("super01", {"agent": "agent1001", "interface": own}) == 503
+            assert await login("super01", {"agent": "stranger"}) == 403  # not an agent config knows
+            resp = await http.post(f"{base}/api/agents/logout", json={"queues": ["hrss-expert"]},
+                                   headers={"Authorization": f"Bearer {TOKEN['agent1001']}"})
+            assert resp.status == 503  # leaving is always allowed
+    finally:
+        await runner.cleanup()
