@@ -32,7 +32,7 @@ from ivr.storage.db import redacted
 from ivr.storage.store import Store
 from ivr.storage.ticket_ids import TicketIds
 from ivr.web.app import create_app
-from ivr.web.auth import make_runner
+from ivr.web.auth import make_runner, tls_context
 from ivr.web.hub import Hub
 from callbacks import http as callbacks_http
 from callbacks.engine import CallbackEngine
@@ -141,7 +141,7 @@ class HotlineServer:
             await s.callbacks.start()
         self._runner = make_runner(app)
         await self._runner.setup()
-        site = web.TCPSite(self._runner, c.web.host, c.web.port)
+        site = web.TCPSite(self._runner, c.web.host, c.web.port, ssl_context=tls_context(c.web.tls))
         await site.start()
         self.web_port = self._runner.addresses[0][1]
         # What start-up built lives as long as the process: keep it out of the

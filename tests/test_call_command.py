@@ -55,7 +55,7 @@ async def test_12312_in_transition_skipping_the_prompt(hotline_server, center):
     code, timed, errors = await narrate(center, CallRequest("12312", CALLER, dtmf="1", hold=4))
     lines = [line for _, line in timed]
     assert code == 0, (lines, errors)
-    assert lines[0].startswith("calling 12312 from 139****5678 (test call ")
+    assert lines[0].startswith("calling 12312 from 139******78 (test call ")
     assert lines[1].startswith("plan: 12312 全国统一商务领域举报投诉咨询服务电话 (市商务局) "
                                "full_merge/transition -> prompt_then_forward queue:general [ticket T")
     assert lines[2:5] == [f"caller hears: 「{MERGED}」 (hotline/merged-commerce-12312)",
@@ -140,7 +140,7 @@ async def test_cli_call_and_exit_codes(hotline_server, center, tmp_path):
                                    secret=center.ami_secret)
     assert code == 0, err
     lines = out.splitlines()
-    assert lines[0].startswith("calling 12328 from 138****1111")
+    assert lines[0].startswith("calling 12328 from 138******11")
     assert lines[1].startswith("plan: 12328 全国交通运输服务监督电话 (市交通运输局) dual_number/active -> queue queue:general")
     assert any(line.startswith("waiting in queue hotline-general") for line in lines)
 

@@ -309,8 +309,8 @@ async def test_route_handler_variables_arrive_before_or_after_the_call(tracked, 
     second = store.run_sync(repo.get_call, late.lid)
     assert (second["dialed"], second["action"], second["queue"]) == ("12328", "queue", "general")
     # the operator's line per routed call: written by the server, caller masked
-    assert f"call {early.lid} from 137****7000 to 12315: full_merge/None -> prompt_then_hangup" in caplog.text
-    assert f"call {late.lid} from 138****8000 to 12328: None/None -> queue" in caplog.text
+    assert f"call {early.lid} from 137******00 to 12315: full_merge/None -> prompt_then_hangup" in caplog.text
+    assert f"call {late.lid} from 138******00 to 12328: None/None -> queue" in caplog.text
     assert "13700137000" not in caplog.text and "13800138000" not in caplog.text
     tracker.routed("gone-call", {"HOTLINE_DIALED": "12345"})  # a call never seen: kept a while, then dropped
     await tracker.drain()

@@ -26,7 +26,7 @@ TOKENS = {
 }
 TOKEN = {agent: token for token, agent in TOKENS.items()}
 CALLER = "13912345678"
-CALLER_MASKED = "139****5678"
+CALLER_MASKED = "139******78"
 
 
 def city_config() -> Config:

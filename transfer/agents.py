@@ -5,6 +5,11 @@ An agent is named by its id (`agent1001`); its interface defaults to
 (`Local/<id>@<context>/n` for simulated agents). Queues are config ids
 (`general`, `hrss-expert`); Asterisk's queue names carry the `hotline-` prefix.
 Members listed in config are static: they are always in their queues.
+
+From the console (transfer.http) an agent may join only the queues config
+allows it (`allowed_queues`: `web.agent_queues`, plus the queues that list it
+as a member), and a supervisor may name only a known agent endpoint
+(`known_interfaces`), never an arbitrary interface such as an outside number.
 """
 from __future__ import annotations
 
@@ -14,6 +19,7 @@ from typing import Any
 from ivr.ami.agent_id import agent_id
 from ivr.config.model import Config
 from ivr.dialplan.build import asterisk_queue
+from transfer.dialplan import agent_ids
 
 AGENT_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.+-]{0,63}$")
 INTERFACE_RE = re.compile(r"^(PJSIP|SIP|IAX2|Local)/[A-Za-z0-9_.+@/-]{1,120}$")
@@ -22,6 +28,26 @@ QUEUE_PREFIX = "hotline-"
 
 class AgentError(ValueError):
     """A login/logout that cannot be done (unknown queue, bad id, Asterisk said no)."""
+
+
+def known_agents(config: Config) -> set[str]:
+    """Agents config knows: PJSIP queue members, holders of a web token, `web.agent_queues` entries."""
+    return (set(agent_ids(config)) | set(config.web.tokens.values())
+            | {a for a in config.web.agent_queues if a != "*"})
+
+
+def allowed_queues(config: Config, agent: str) -> set[str]:
+    """Queue ids `agent` may join from the console ("*" in a list: every queue)."""
+    rules = config.web.agent_queues
+    ids = set(rules.get("*", [])) | set(rules.get(agent, []))
+    ids |= {q.id for q in config.queues if any(agent_id(m) == agent for m in q.members)}
+    return {q.id for q in config.queues} if "*" in ids else ids
+
+
+def known_interfaces(config: Config, agent: str) -> set[str]:
+    """Interfaces a supervisor may log `agent` in with: its own phone, or a config member interface of it."""
+    out = {f"PJSIP/{agent}"} if agent in known_agents(config) else set()
+    return out | {m for q in config.queues for m in q.members if agent_id(m) == agent}
 
 
 class AgentDesk:

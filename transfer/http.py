@@ -4,7 +4,9 @@
     POST /api/calls/{call_id}/transfer/cancel     give up the transfer in progress
     GET  /api/calls/{call_id}/transfer            the transfer in progress, if any
     GET  /api/agents                              who is in which queue (supervisors)
-    POST /api/agents/login   {"queues": [...]}    the agent joins queues (签入); supervisors may name "agent"
+    POST /api/agents/login   {"queues": [...]}    the agent joins queues (签入) it is allowed (config
+                                                  web.agent_queues); supervisors may name "agent" and
+                                                  one of its known "interface"s
     POST /api/agents/logout  {"queues": [...]}    ... leaves them (签出)
 
 Mount with `transfer.http.setup(app)` after `ivr.web.app.create_app` (the same
@@ -21,7 +23,7 @@ from ivr.ami.client import AmiError
 from ivr.web.api import CALL_ID_RE, CONFIG, SERVICES
 from ivr.web.auth import principal_of
 from ivr.web.ws import HUB
-from transfer.agents import AgentDesk, AgentError
+from transfer.agents import AgentDesk, AgentError, allowed_queues, known_agents, known_interfaces
 
 log = logging.getLogger(__name__)
 
@@ -111,6 +113,10 @@ async def _login_logout(request: web.Request, login: bool) -> web.Response:
     if queues is not None and (not isinstance(queues, list) or not all(isinstance(q, str) for q in queues)):
         return _error(400, "bad_request", "queues must be a list of queue ids")
     interface = body.get("interface") if p.supervisor else None  # agents use their own phone
+    refused = _refusal(request.app[CONFIG], agent, queues, interface, login)
+    if refused:
+        log.warning("%s was refused %s for %s: %s", p.agent, "login" if login else "logout", agent, refused)
+        return _error(403, "forbidden", refused)
     desk = _desk(request)
     if desk is None:
         return _error(503, "unavailable", "Asterisk is not connected")
@@ -125,6 +131,20 @@ async def _login_logout(request: web.Request, login: bool) -> web.Response:
         return _error(502, "ami", type(exc).__name__)
     log.info("%s %s %s", agent, "logged in to" if login else "logged out of", ",".join(done))
     return web.json_response({"ok": True, "agent": agent, "queues": done})
+
+
+def _refusal(config, agent: Any, queues: list[str] | None, interface: Any, login: bool) -> str | None:
+    """Why this console may not do it (None: it may): unknown queue rights, or a foreign interface."""
+    if not isinstance(agent, str) or agent not in known_agents(config):
+        return "agent must be an agent id the configuration knows"
+    if interface is not None and (not isinstance(interface, str) or interface not in known_interfaces(config, agent)):
+        return f"interface must be one of {agent}'s own endpoints (坐席只能使用自己的话机)"
+    if login:
+        allowed = allowed_queues(config, agent)
+        denied = [q for q in (queues or ["general"]) if q not in allowed]
+        if denied:
+            return f"{agent} may not join {', '.join(q[:40] for q in denied)} (无权签入该队列)"
+    return None
 
 
 async def login(request: web.Request) -> web.Response:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import getpass
 import logging
 import re
 import shutil
@@ -264,6 +265,7 @@ class _CallStore:
         from ivr.storage import repo
 
         def save(session) -> bool:
+            repo.log_recording_read(session, getpass.getuser(), path.name, "hotline asr", "transcribe")
             if repo.get_call(session, linkedid) is None:
                 return False
             data = {"recording": str(path), "text": result.text, "model": result.model,

@@ -286,6 +286,25 @@ class Web(Strict):
     # token -> agent id ("supervisor" role sees all calls). Overridable by env.
     tokens: dict[str, str] = Field(default_factory=dict, repr=False)
     supervisors: list[str] = Field(default_factory=list)
+    # HTTPS/WSS for agents on a LAN (docs/security.md, "Web"); both paths or neither.
+    tls: WebTls | None = None
+    # Extra page origins allowed to open /ws besides the server's own (https://host:port).
+    origins: list[str] = Field(default_factory=list)
+    # agent id -> queue ids the agent may join from the console; "*" applies to every agent.
+    agent_queues: dict[str, list[str]] = Field(default_factory=lambda: {"*": ["general"]})
+
+    @field_validator("tokens")
+    @classmethod
+    def _hashed_tokens(cls, tokens: dict[str, str]) -> dict[str, str]:
+        for token in tokens:
+            if token.startswith("sha256:") and not re.fullmatch(r"sha256:[0-9a-fA-F]{64}", token):
+                raise ValueError("a hashed token is sha256:<64 hex digits>")
+        return tokens
+
+
+class WebTls(Strict):
+    cert: str  # PEM certificate (chain) file
+    key: str   # PEM private key file (keep it 0600)
 
 
 class Database(Strict):
@@ -452,3 +471,4 @@ class Config(Strict):
 
 
 Hotline.model_rebuild()
+Web.model_rebuild()

@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.orm import Session
 
+from ivr.privacy import history_key
 from ivr.storage.models import AuditEntry, Call, CallEvent, Ticket, Transfer, utcnow
 
 CALL_FIELDS = frozenset(c.key for c in Call.__table__.columns) - {"id", "linkedid"}
@@ -154,9 +155,14 @@ _HISTORY_TICKETS = (select(Ticket.call_id, Ticket.id, Ticket.summary)
                     .where(Ticket.call_id.in_(bindparam("ids", expanding=True))).order_by(Ticket.created_at))
 
 
-def caller_history(session: Session, caller: str, exclude: str | None = None, limit: int = 10) -> list[dict[str, Any]]:
-    """The caller's previous calls, newest first, each with its latest ticket."""
-    if not caller:
+def caller_history(session: Session, caller: str | None, exclude: str | None = None,
+                   limit: int = 10) -> list[dict[str, Any]]:
+    """The caller's previous calls, newest first, each with its latest ticket.
+
+    Empty for a withheld, `anonymous` or non-numeric caller ID: those would
+    share one history between strangers (ivr.privacy.history_key).
+    """
+    if history_key(caller) is None:
         return []
     conn = session.connection()
     calls = conn.execute(_HISTORY, {"caller": caller, "exclude": exclude or "", "limit": limit}).all()
@@ -299,6 +305,15 @@ def log_access(session: Session, actor: str, action: str, record_type: str, reco
                            source=source, detail=detail or {}))
 
 
+def log_recording_read(session: Session, actor: str, recording: str, source: str | None = None,
+                       purpose: str = "read") -> None:
+    """A person (or a tool run by one) read or listed a call recording: one `recording` audit row.
+
+    `recording` is the file's name (its linkedid), never its folder.
+    """
+    log_access(session, actor, purpose, "recording", recording.rsplit("/", 1)[-1], source)
+
+
 def audit_entries(session: Session, *, record_type: str | None = None, record_id: str | None = None,
                   actor: str | None = None, limit: int = 100) -> list[dict[str, Any]]:
     q = select(AuditEntry)
@@ -309,3 +324,14 @@ def audit_entries(session: Session, *, record_type: str | None = None, record_id
     if actor:
         q = q.where(AuditEntry.actor == actor)
     return [_row(a) for a in session.execute(q.order_by(AuditEntry.id.desc()).limit(limit)).scalars()]
+
+
+# Shedding order when the database queue is full (ivr.storage.store, SHED_AT):
+# the lowest rank goes first; audit entries are never shed.
+record_event.shed_rank = 1         # type: ignore[attr-defined]  the timeline; the call row keeps the outcome
+save_ticket_draft.shed_rank = 2    # type: ignore[attr-defined]  fire-and-forget saves are speech drafts, redone
+upsert_call.shed_rank = 3          # type: ignore[attr-defined]
+record_transfer.shed_rank = 3      # type: ignore[attr-defined]
+update_transfer.shed_rank = 3      # type: ignore[attr-defined]
+ensure_ticket.shed_rank = 4        # type: ignore[attr-defined]
+log_access.shed_rank = 5           # type: ignore[attr-defined]  audit: never shed

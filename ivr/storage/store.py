@@ -13,6 +13,16 @@ together, to be written in a few executemany statements; reads marked
 instead of splitting it.
 Jobs run in submission order, so a read queued after a write sees it. A job
 that fails is retried alone, so one bad event never loses its batch-mates.
+
+The queue is bounded (`max_queue`). A database that is stuck or slow must not
+take the calls down with it, so when the queue fills, fire-and-forget writes
+are shed, least important first, each class once the queue is fuller than its
+threshold (`SHED_AT`, by the function's `shed_rank`; docs/security.md,
+"Bounded under faults"): call events, then speech ticket drafts, then call
+records and transfers, then ticket-id reservations. Audit entries and awaited
+requests are never shed: they may use a reserve above `max_queue`; beyond it a
+request fails at once (`StoreFull`) and a lost audit entry is logged at ERROR.
+Every shed job is counted (`stats.shed`) and `/healthz` reports it.
 """
 from __future__ import annotations
 
@@ -32,6 +42,17 @@ from ivr.storage.db import make_engine, session_factory
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
+
+# shed_rank -> how full (fraction of max_queue) the queue may be before such a
+# fire-and-forget job is shed. Unmarked functions count as call records (3).
+SHED_AT = {1: 0.5, 2: 0.7, 3: 0.9, 4: 1.0}
+NEVER_SHED = 5    # audit (repo.log_access): kept while the reserve lasts
+RESERVE = 0.25    # room above max_queue for audit entries and awaited requests
+DEGRADED_FOR = 60.0  # s /healthz says "degraded" after the last shed job
+
+
+class StoreFull(RuntimeError):
+    """The database queue is full even for awaited requests: the database is far behind."""
 
 
 class Request(asyncio.Future):
@@ -60,16 +81,20 @@ class StoreStats:
     failures: int = 0
     largest_batch: int = 0
     errors: list[str] = field(default_factory=list)  # last few, for diagnostics
+    shed: dict[str, int] = field(default_factory=dict)  # function name -> jobs shed (queue full)
+    last_shed: float = 0.0                               # time.monotonic() of the last one
 
 
 class Store:
     """The process's single gateway to the database."""
 
-    def __init__(self, engine: Engine, *, max_batch: int = 500, linger: float = 0.02) -> None:
+    def __init__(self, engine: Engine, *, max_batch: int = 500, linger: float = 0.02,
+                 max_queue: int = 20000) -> None:
         self.engine = engine
         self.Session = session_factory(engine)
         self.max_batch = max_batch
         self.linger = linger  # s a write-only batch waits for company; a result awaited ends it
+        self.max_queue = max_queue
         self.stats = StoreStats()
         self._jobs: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
         self._idle = threading.Condition()
@@ -86,9 +111,12 @@ class Store:
         return cls(engine, **kw)
 
     # -- submitting work ---------------------------------------------------
-    def submit(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> None:
-        """Queue `fn(session, *args)`; returns at once (fire and forget, ordered)."""
-        self._put(_Job(fn, args, kwargs))
+    def submit(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> bool:
+        """Queue `fn(session, *args)`; returns at once (fire and forget, ordered).
+
+        False when the job was shed because the queue is full (counted, see module doc).
+        """
+        return self._put(_Job(fn, args, kwargs))
 
     async def run(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         """Queue `fn(session, *args)` and await its result (after its batch commits)."""
@@ -98,7 +126,8 @@ class Store:
         """Queue `fn(session, *args)` now; its result (after its batch commits) comes in the future returned."""
         loop = asyncio.get_running_loop()
         job = _Job(fn, args, kwargs, loop, Request(loop=loop))
-        self._put(job)
+        if not self._put(job):
+            job.future.set_exception(StoreFull("the database is too far behind: try again shortly"))
         return job.future
 
     def run_sync(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
@@ -106,10 +135,35 @@ class Store:
         with self.Session.begin() as session:
             return fn(session, *args, **kwargs)
 
-    def _put(self, job: _Job) -> None:
+    def _put(self, job: _Job) -> bool:
+        rank = NEVER_SHED if job.future is not None else getattr(job.fn, "shed_rank", 3)
+        limit = self.max_queue * (SHED_AT[rank] if rank in SHED_AT else 1 + RESERVE)
         with self._idle:
-            self._pending += 1
-        self._jobs.put(job)
+            if self._pending >= limit:
+                name = getattr(job.fn, "__name__", "job")
+                self.stats.shed[name] = self.stats.shed.get(name, 0) + 1
+                self.stats.last_shed = time.monotonic()
+                shed = self.stats.shed[name]
+            else:
+                self._pending += 1
+                shed = 0
+        if not shed:
+            self._jobs.put(job)
+            return True
+        if rank >= NEVER_SHED and job.future is None:
+            log.error("database queue full: audit entry %s LOST (%d so far)", job.fn.__name__, shed)
+        elif shed == 1 or shed % 1000 == 0:
+            log.warning("database queue full (%d jobs): shedding %s (%d so far)", self._pending,
+                        getattr(job.fn, "__name__", "job"), shed)
+        return False
+
+    def queue_health(self) -> dict[str, Any]:
+        """For /healthz: how full the queue is, and what was shed (degraded for a while after)."""
+        pending = self._pending
+        recent = self.stats.last_shed and time.monotonic() - self.stats.last_shed < DEGRADED_FOR
+        return {"queued": pending, "max": self.max_queue, "shed": dict(self.stats.shed),
+                "shed_total": sum(self.stats.shed.values()),
+                "degraded": bool(recent or pending >= self.max_queue * SHED_AT[1])}
 
     def wait_idle(self, timeout: float = 30.0) -> bool:
         """Block until every queued job has run (tests, benchmarks, shutdown)."""

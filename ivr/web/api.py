@@ -2,7 +2,8 @@
 
 Every route is behind the token (ivr.web.auth). An agent acts only on their
 own calls and tickets; supervisors on all. Reading a ticket writes the audit
-log (storage's `repo.get_ticket`); saving one is audited by `save_ticket_draft`.
+log (storage's `repo.get_ticket`); saving one is audited by `save_ticket_draft`;
+the drafts a call list shows are audited as delivered (ivr.web.audit).
 """
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from ivr.config.model import Config
 from ivr.storage import repo
+from ivr.web import audit
 from ivr.web.auth import Principal, principal_of
 from ivr.web.ws import HUB
 from transfer.targets import KINDS, MODES, resolve
@@ -60,6 +62,7 @@ async def my_calls(request: web.Request) -> web.Response:
     p = principal_of(request)
     show_all = p.supervisor and request.query.get("all") == "1"
     calls = request.app[HUB].calls.visible(p.agent, supervisor=show_all)
+    audit.delivered(request.app, p.agent, request.remote, "list", calls)
     return web.json_response({"agent": p.agent, "role": p.role, "calls": calls})
 
 

@@ -13,6 +13,7 @@ Serve it with `ivr.web.auth.make_runner(app)` so the access log never shows a to
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 from pathlib import Path
 from typing import Any
@@ -20,8 +21,8 @@ from typing import Any
 from aiohttp import web
 
 from ivr.config.model import Config
-from ivr.web import api, reports, ws
-from ivr.web.auth import Authenticator, auth_middleware
+from ivr.web import api, audit, reports, ws
+from ivr.web.auth import Authenticator, Backoff, auth_middleware
 from ivr.web.hub import Hub
 
 log = logging.getLogger(__name__)
@@ -44,12 +45,14 @@ def create_app(config: Config, *, services: Any, ws_settings: ws.WsSettings | No
         hub = Hub()
         services.hub = hub
     authenticator = Authenticator(config.web.tokens, config.web.supervisors)
-    app = web.Application(middlewares=[auth_middleware(authenticator)], client_max_size=256 * 1024)
+    backoff = getattr(services, "backoff", None) or Backoff()
+    app = web.Application(middlewares=[auth_middleware(authenticator, backoff)], client_max_size=256 * 1024)
     app[api.CONFIG] = config
     app[api.SERVICES] = services
+    audit.setup(app, services)
     app.on_response_prepare.append(_security_headers)
     app.router.add_get("/healthz", healthz)
-    ws.setup(app, hub, ws_settings)
+    ws.setup(app, hub, ws_settings, config.web.origins)
     api.setup(app)
     _add_console(app)
     reports.add_routes(app)
@@ -57,7 +60,22 @@ def create_app(config: Config, *, services: Any, ws_settings: ws.WsSettings | No
 
 
 async def healthz(request: web.Request) -> web.Response:
-    """200 when every check of services.health is true, else 503 (no token needed)."""
+    """200 when every check of services.health is true, else 503 (no token needed).
+
+    With a store, "db_queue" tells how full the database queue is and what was
+    shed; "degraded" is true while writes are being shed (calls still flow: 200).
+    """
+    response = await _health(request)
+    queue_health = getattr(getattr(request.app[api.SERVICES], "store", None), "queue_health", None)
+    if queue_health is None:
+        return response
+    body = json.loads(response.body)
+    db_queue = queue_health()
+    return web.json_response({**body, "db_queue": db_queue, "degraded": db_queue["degraded"]},
+                             status=response.status)
+
+
+async def _health(request: web.Request) -> web.Response:
     health = getattr(request.app[api.SERVICES], "health", None)
     if health is None:
         return web.json_response({"ok": True, "web": True})

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 from aiohttp import WSCloseCode, WSMsgType, web
 
+from ivr.web import audit
 from ivr.web.auth import principal_of
 from ivr.web.hub import Hub, Start, Subscription, dumps
 
@@ -32,13 +33,16 @@ class WsSettings:
     send_queue: int = 256          # events buffered per agent connection before dropping it
     supervisor_queue: int = 4096   # supervisors get every event: room for a publisher's burst
     resume_wait: float = 2.0       # how long to wait for a first "resume" message
-    max_msg_size: int = 16 * 1024  # client messages are tiny
+    max_msg_size: int = 16 * 1024  # client messages are tiny: larger ones get an error, the socket stays
+    max_frame: int = 1024 * 1024   # a frame above this is a protocol violation: aiohttp closes (1009)
+    max_depth: int = 8             # nesting of a client message (ours are flat)
     max_per_agent: int = 8         # concurrent consoles per agent
 
 
 HUB = web.AppKey("hub", Hub)
 SETTINGS = web.AppKey("ws_settings", WsSettings)
 SOCKETS = web.AppKey("ws_sockets", set)
+ORIGINS = web.AppKey("ws_origins", frozenset)
 
 
 class ClientError(ValueError):
@@ -62,10 +66,41 @@ def parse_last_id(value: object) -> int | None:
     return value
 
 
-def parse_client_message(text: str) -> dict:
+def json_depth_over(text: str, limit: int) -> bool:
+    """Whether `text` nests arrays/objects deeper than `limit` (strings skipped).
+
+    Checked before json.loads, whose recursion a deep enough text exhausts.
+    """
+    if text.count("[") + text.count("{") <= limit:
+        return False
+    depth, in_string, escaped = 0, False, False
+    for ch in text:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif ch == "\\":
+                escaped = True
+            elif ch == '"':
+                in_string = False
+        elif ch == '"':
+            in_string = True
+        elif ch in "[{":
+            depth += 1
+            if depth > limit:
+                return True
+        elif ch in "]}":
+            depth -= 1
+    return False
+
+
+def parse_client_message(text: str, max_size: int = 16 * 1024, max_depth: int = 8) -> dict:
+    if len(text) > max_size:
+        raise ClientError(f"message too large: at most {max_size} characters")
+    if json_depth_over(text, max_depth):
+        raise ClientError(f"message nested too deeply: at most {max_depth} levels")
     try:
         msg = json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):
         raise ClientError("not JSON") from None
     if not isinstance(msg, dict) or not isinstance(msg.get("type"), str):
         raise ClientError('expected a JSON object with a "type"')
@@ -107,13 +142,20 @@ class Connection:
         try:
             if start.resync is not None:
                 await self.send(start.resync)
+                self._audit("resync", start.resync["calls"])
             for ev in start.backlog:
                 await self.ws.send_str(ev.text(sub.masked(ev)))
+                self._audit("event", [ev.payload])
             while True:
                 ev = await sub.queue.get()
                 await self.ws.send_str(ev.text(sub.masked(ev)))
+                self._audit("event", [ev.payload])
         except (ConnectionError, RuntimeError) as exc:  # peer gone mid-send
             log.debug("writer for %s stopped: %s", sub.agent, type(exc).__name__)
+
+    def _audit(self, via: str, calls: list[dict]) -> None:
+        """Ticket drafts just sent to this person are an audited access (ivr.web.audit)."""
+        audit.delivered(self.request.app, self.principal.agent, self.request.remote, via, calls)
 
     def _overflowed(self, sub: Subscription) -> None:
         self.close_reason = "send queue overflow"
@@ -130,9 +172,12 @@ class Connection:
             if transport is not None:
                 transport.abort()  # it cannot even take a close frame
 
+    def parse(self, text: str) -> dict:
+        return parse_client_message(text, self.settings.max_msg_size, self.settings.max_depth)
+
     async def on_text(self, text: str) -> None:
         try:
-            msg = parse_client_message(text)
+            msg = self.parse(text)
             kind = msg["type"]
             if kind == "ping":
                 await self.send({"type": "pong", "server_time": time.time()})
@@ -144,6 +189,9 @@ class Connection:
                 raise ClientError(f"unknown message type {kind[:32]!r}")
         except ClientError as exc:
             await self.client_error(str(exc), len(text))
+        except Exception as exc:  # a bug must cost this message, not the connection or the server
+            log.error("message from %s's console failed: %s", self.principal.agent, type(exc).__name__)
+            await self.client_error("the server could not handle this message", len(text))
 
     async def client_error(self, detail: str, size: int) -> None:
         self.errors += 1
@@ -164,6 +212,19 @@ class Connection:
                 await self.writer
 
 
+def origin_allowed(request: web.Request, allowed: frozenset[str]) -> bool:
+    """A browser's page may open /ws only from this server's own origin or a configured one.
+
+    Clients that send no Origin (not a browser: tests, tools) are not a
+    cross-site page and pass; the token still applies.
+    """
+    origin = request.headers.get("Origin")
+    if origin is None:
+        return True
+    origin = origin.strip().rstrip("/").lower()
+    return origin == f"{request.scheme}://{request.host}".lower() or origin in allowed
+
+
 def agent_connections(app: web.Application, agent: str) -> int:
     return sum(1 for c in app[SOCKETS] if c.principal.agent == agent)
 
@@ -171,6 +232,10 @@ def agent_connections(app: web.Application, agent: str) -> int:
 async def handle_ws(request: web.Request) -> web.StreamResponse:
     settings = request.app[SETTINGS]
     principal = principal_of(request)
+    if not origin_allowed(request, request.app[ORIGINS]):
+        log.warning("console of %s refused: page origin not allowed", principal.agent)
+        return web.json_response({"error": "forbidden", "detail": "页面来源不被允许 (origin not allowed)"},
+                                 status=403)
     try:
         query_id = parse_last_id(request.query.get("last_event_id"))
     except ClientError as exc:
@@ -178,7 +243,7 @@ async def handle_ws(request: web.Request) -> web.StreamResponse:
     if agent_connections(request.app, principal.agent) >= settings.max_per_agent:
         return web.json_response({"error": "too_many_connections",
                                   "detail": f"at most {settings.max_per_agent} consoles per agent"}, status=429)
-    ws = web.WebSocketResponse(heartbeat=settings.heartbeat, max_msg_size=settings.max_msg_size,
+    ws = web.WebSocketResponse(heartbeat=settings.heartbeat, max_msg_size=settings.max_frame,
                                 timeout=2.0, compress=False)  # small JSON: latency over bytes
     await ws.prepare(request)
     conn = Connection(request, ws)
@@ -222,7 +287,7 @@ async def _await_resume(conn: Connection) -> None:
         await conn.client_error("binary messages are not accepted", len(msg.data))
         return
     try:
-        first = parse_client_message(msg.data)
+        first = conn.parse(msg.data)
         if first["type"] == "resume":
             await conn.start(parse_last_id(first.get("last_event_id")))
             return
@@ -241,8 +306,9 @@ async def close_all(app: web.Application) -> None:
             await conn.ws.close(code=WSCloseCode.GOING_AWAY, message=b"server shutting down")
 
 
-def setup(app: web.Application, hub: Hub, settings: WsSettings | None = None) -> None:
+def setup(app: web.Application, hub: Hub, settings: WsSettings | None = None, origins=()) -> None:
     app[HUB] = hub
+    app[ORIGINS] = frozenset(o.strip().rstrip("/").lower() for o in origins)
     app[SETTINGS] = settings or WsSettings()
     app[SOCKETS] = set()
     app.router.add_get("/ws", handle_ws)

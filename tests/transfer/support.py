@@ -151,6 +151,7 @@ class Lab:
             "asterisk.ami.port": self.center.ami_port, "asterisk.ami.username": self.center.ami_user,
             "asterisk.ami.secret": self.center.ami_secret, "fastagi.port": self.agi_port, "web.port": 0,
             "web.tokens": TOKENS, "web.supervisors": ["sup"],
+            "web.agent_queues": {"*": ["general"], "g2": ["hrss-expert"]},
             "database.url": f"sqlite:///{self.workdir}/hotline.db"})
 
     async def start(self) -> None:

@@ -54,6 +54,11 @@ async def test_agent_logs_in_and_out_over_http(xlab):
         assert resp.status == 200, await resp.text()
         assert (await http.get("/api/agents")).status == 403          # supervisors only
         assert (await http.post("/api/agents/login", json={"agent": "g1"})).status == 403
+    async with lab.http("g1") as http:  # g1 is not allowed the expert queue (web.agent_queues)
+        assert (await http.post("/api/agents/login", json={"queues": ["hrss-expert"]})).status == 403
+    async with lab.http("sup") as sup:  # an outside number is not an agent endpoint
+        resp = await sup.post("/api/agents/login", json={"agent": "g1", "interface": "Local/13900001111@outside/n"})
+        assert resp.status == 403
     async with lab.http("sup") as sup:
         queues = (await (await sup.get("/api/agents")).json())["queues"]
         assert {m["interface"] for m in queues["general"]} == {"PJSIP/g2"}
