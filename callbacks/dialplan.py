@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from callbacks.engine import OUTBOUND_CONTEXT
 from ivr.config.model import Config
-from ivr.dialplan.build import HEADER
+from ivr.dialplan.build import header
 
 SURVEY = f"""
 [{OUTBOUND_CONTEXT}]
@@ -54,4 +54,4 @@ def render(config: Config, source: str = "config.yaml") -> dict[str, str]:
     pattern (lower-case letters, digits, - and _): safe in the dialplan.
     """
     missed = MISSED.format(queue=config.callbacks.missed_queue)
-    return {"extensions_callbacks.conf": HEADER.format(source=source) + SURVEY + missed}
+    return {"extensions_callbacks.conf": header(source) + SURVEY + missed}
