@@ -10,7 +10,8 @@ import yaml
 
 from ivr.config.loader import load_config
 from ivr.plan import Plan
-from ivr.plan.importer import import_merge_list, render_yaml
+from ivr.plan.importer import import_merge_list
+from ivr.plan.render import render_yaml
 from ivr.plan.merge_list import MergeListError, parse_note
 
 DATA = Path(__file__).parent / "data"

@@ -14,7 +14,8 @@ from ivr.commands._common import add_config_arg, load_or_exit
 from ivr.config.loader import ConfigError, load_config
 from ivr.plan import Plan, PlanError
 from ivr.plan.cells import CellError, clean_cell
-from ivr.plan.importer import import_file, numbered, render_yaml
+from ivr.plan.importer import import_file
+from ivr.plan.render import numbered, render_yaml
 from ivr.plan.merge_list import MergeListError
 from ivr.plan.notes import BUILTIN, LexiconError, load_phrases
 from ivr.plan.timeline import diff, timeline

@@ -19,14 +19,13 @@ from ivr.config.model import EMERGENCY_NUMBERS
 from ivr.plan.merge_list import Row, read_rows
 from ivr.plan.notes import BUILTIN, Phrase, parse_note
 from ivr.plan.published import is_own_layout, read_published
-from ivr.plan.render import numbered, render_yaml
 from ivr.plan.tables import decode, delimiter, read_grids, text_grid
 
 PSTN = "pstn"
 SUBCENTER_TRUNK = "subcenter"
 GENERAL = "general"
 FIRE_WORDS = ("火警", "报警")
-__all__ = ["ImportResult", "import_file", "import_merge_list", "line_id", "numbered", "render_yaml"]
+__all__ = ["ImportResult", "import_file", "import_merge_list", "line_id"]
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,8 @@ import pytest
 
 from ivr.config.loader import load_config
 from ivr.plan import Plan
-from ivr.plan.importer import import_file, render_yaml
+from ivr.plan.importer import import_file
+from ivr.plan.render import render_yaml
 from ivr.plan.merge_list import MergeListError
 
 # The two annexes as published (copies of ../shared/reference/*_published.*) and our CSV versions of them.
