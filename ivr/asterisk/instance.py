@@ -20,18 +20,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ivr.asterisk import confgen
-from ivr.asterisk.safefile import CONFIG_MODE, SECRET_MODE, write_atomic
+from ivr.asterisk.safefile import CONFIG_MODE, SECRET_MODE, secret_file, write_atomic
 
 ASTERISK_USER = "asterisk"  # the user the Debian package creates inside the root
 # folder -> mode; all owned by the Asterisk user. Asterisk writes lib, spool,
 # log, run and recordings (caller numbers, recordings: nobody else reads them).
 STATE_DIRS = {"etc": 0o750, "lib": 0o700, "lib/keys": 0o700, "spool": 0o700, "log": 0o750,
               "run": 0o750, "sounds": 0o755, "recordings": 0o700}
-
-
-def secret_file(name: str) -> bool:
-    """Config files that hold secrets: the AMI secret, PJSIP auth passwords."""
-    return name == "manager.conf" or name.startswith("pjsip")
 
 
 class InstanceError(RuntimeError):

@@ -18,6 +18,11 @@ CONFIG_MODE = 0o640   # other Asterisk config: the Asterisk user (or group) read
 PRIVATE_DIR = 0o700   # database, speech spool, recordings: the service user only
 
 
+def secret_file(name: str) -> bool:
+    """Config files that hold secrets: the AMI secret, PJSIP auth passwords."""
+    return name == "manager.conf" or name.startswith("pjsip")
+
+
 def write_atomic(path: Path, data: str | bytes, mode: int = SECRET_MODE,
                  owner: tuple[int, int] | None = None) -> None:
     """Replace `path` with `data` atomically; `mode`/`owner` are set before the content."""
