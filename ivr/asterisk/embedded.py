@@ -10,7 +10,7 @@ import shutil
 from pathlib import Path
 
 from ivr.asterisk.instance import Instance
-from ivr.asterisk.safefile import SECRET_MODE, write_atomic
+from ivr.safefile import SECRET_MODE, write_atomic
 from ivr.config.model import Config
 from ivr.paths import AGI_SCRIPTS, DIALPLANS, STATE
 

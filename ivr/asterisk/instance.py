@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ivr.asterisk import confgen
-from ivr.asterisk.safefile import CONFIG_MODE, SECRET_MODE, secret_file, write_atomic
+from ivr.safefile import CONFIG_MODE, SECRET_MODE, secret_file, write_atomic
 
 ASTERISK_USER = "asterisk"  # the user the Debian package creates inside the root
 # folder -> mode; all owned by the Asterisk user. Asterisk writes lib, spool,
@@ -167,6 +167,7 @@ class Instance:
             ["chroot", str(self.root), "asterisk", "-f", "-n", "-U", ASTERISK_USER, "-G", ASTERISK_USER,
              "-C", self.conf],
             stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+            umask=0o027,  # what Asterisk writes (logs, recordings, astdb) is never world-readable
         )
         log.close()
         deadline = time.monotonic() + timeout

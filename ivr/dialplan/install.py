@@ -30,7 +30,7 @@ import time
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-from ivr.asterisk.safefile import CONFIG_MODE, SECRET_MODE, secret_file, write_atomic
+from ivr.safefile import CONFIG_MODE, SECRET_MODE, secret_file, write_atomic
 
 LOCK = ".hotline-apply.lock"
 BACKUP = ".hotline-previous"

@@ -61,11 +61,11 @@ def sync_dir(folder: Path) -> None:
         os.close(fd)
 
 
-def private_dir(folder: Path, mode: int = PRIVATE_DIR, owner: tuple[int, int] | None = None) -> Path:
-    """Create `folder` (and missing parents, also `mode`) with `mode`; an existing folder is tightened.
+def private_dir(folder: Path, mode: int = PRIVATE_DIR) -> Path:
+    """Create `folder` and its missing parents with exactly `mode` (whatever the umask).
 
-    Parents that already exist are left alone: they may be shared (e.g.
-    /var/lib/hotline holds the Asterisk root too).
+    A folder that already exists is left as it is: it may be shared (a
+    database at /tmp/x.db must not close /tmp); the files in it are 0600.
     """
     folder = Path(folder)
     missing = []
@@ -77,11 +77,8 @@ def private_dir(folder: Path, mode: int = PRIVATE_DIR, owner: tuple[int, int] | 
         try:
             new.mkdir(mode=mode)
         except FileExistsError:
-            pass
-    os.chmod(folder, mode)
-    if owner is not None and os.geteuid() == 0:
-        for new in set(missing) | {folder}:
-            os.chown(new, *owner)
+            continue
+        os.chmod(new, mode)
     return folder
 
 
