@@ -77,7 +77,11 @@ transmit_silence = yes
 defaultlanguage = en
 """,
         "modules.conf": "[modules]\nautoload = yes\n" + "".join(f"noload => {m}\n" for m in NOLOAD),
+        # No queue_log (its ENTERQUEUE lines carry the caller's full number and
+        # nothing reads it: statistics come from our database); no `full` log.
         "logger.conf": """[general]
+queue_log = no
+
 [logfiles]
 console => notice,warning,error
 messages.log => notice,warning,error
