@@ -27,6 +27,7 @@ ASTERISK_USER = "asterisk"  # the user the Debian package creates inside the roo
 # log, run and recordings (caller numbers, recordings: nobody else reads them).
 STATE_DIRS = {"etc": 0o750, "lib": 0o700, "lib/keys": 0o700, "spool": 0o700, "log": 0o750,
               "run": 0o750, "sounds": 0o755, "recordings": 0o700}
+ASTERISK_WRITES = ("lib", "spool", "log", "run", "recordings")
 
 
 class InstanceError(RuntimeError):
@@ -90,6 +91,9 @@ class Instance:
             folder.mkdir(parents=True, exist_ok=True)
             folder.chmod(mode)
             os.chown(folder, *owner)
+            if sub in ASTERISK_WRITES:  # files left by a root Asterisk of an older version
+                for path in folder.rglob("*"):
+                    os.lchown(path, *owner)
         etc = self.host / "etc"
         files = files or {}
         wanted = confgen.base_files(self) | files
