@@ -7,6 +7,8 @@ from __future__ import annotations
 import json
 import os
 import stat
+import subprocess
+import sys
 import threading
 import time
 from contextlib import contextmanager
@@ -116,3 +118,16 @@ def test_asterisk_logs_and_recordings_are_closed_to_others():
             assert mode(path) & 0o007 == 0, f"{path.name} is world-readable: {oct(mode(path))}"
     finally:
         inst.remove()
+
+
+def test_dialplan_build_keeps_pjsip_files_private(tmp_path):
+    out = tmp_path / "generated"
+    run = subprocess.run([sys.executable, "-m", "ivr.cli", "dialplan", "build", "-c", str(REPO / "config.yaml"),
+                          "-o", str(out)], capture_output=True, text=True, timeout=120,
+                         preexec_fn=lambda: os.umask(0o022))
+    assert run.returncode == 0, run.stderr
+    pjsip = sorted(out.glob("pjsip_*.conf"))
+    assert pjsip, sorted(p.name for p in out.iterdir())
+    for path in out.iterdir():
+        want = 0o600 if path.name.startswith("pjsip") else 0o640
+        assert mode(path) == want, (path.name, oct(mode(path)))
