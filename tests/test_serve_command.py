@@ -57,7 +57,9 @@ def test_serve_runs_fastagi_in_its_worker_and_stops_cleanly(tmp_path):
             if health and health.get("fastagi"):
                 break
             time.sleep(0.1)
-        assert health == {"ami": False, "fastagi": True, "db": True, "ok": False}, (tmp_path / "serve.log").read_text()
+        checks = {k: health.get(k) for k in ("ami", "fastagi", "db", "ok")}
+        assert checks == {"ami": False, "fastagi": True, "db": True, "ok": False}, (tmp_path / "serve.log").read_text()
+        assert health["degraded"] is False and health["db_queue"]["shed"] == {}, health
         workers = _children(proc.pid)
         assert workers, "no worker process"
 

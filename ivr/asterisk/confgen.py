@@ -35,6 +35,23 @@ NOLOAD = [
 ]
 
 
+# The AMI classes the server and `hotline dialplan apply` use, no more (no
+# `config`: UpdateConfig could rewrite any config file; no `user`, `dtmf`,
+# `message`, `aoc`, `cc`, `test`, `security` write rights). Asterisk lets an
+# action through when the user has any one of its classes.
+#   write: system   Filter (event filters at login), MuteAudio (transfers), CoreShowChannels,
+#                   CoreSettings, Hangup
+#          call     Redirect, Setvar, Getvar, Hangup, Atxfer
+#          originate Originate (transfer legs, `hotline call`)
+#          agent    QueueAdd, QueueRemove, QueuePause (QueueStatus, Ping need none)
+#          command  Command: `dialplan apply` reloads and reads `dialplan/queue/pjsip show`
+#   read:  call (Newchannel, Hangup, Bridge*, *Transfer, OriginateResponse),
+#          dialplan (VarSet), agent (QueueCaller*, Agent*), user (UserEvent),
+#          dtmf (DTMFEnd), system (FullyBooted)
+AMI_WRITE = "system,call,originate,agent,command"
+AMI_READ = "system,call,dialplan,agent,user,dtmf"
+
+
 def base_files(inst: "Instance") -> dict[str, str]:
     d = inst.inner
     # Globs, so `hotline dialplan apply` can add a file without touching these.
@@ -60,7 +77,11 @@ transmit_silence = yes
 defaultlanguage = en
 """,
         "modules.conf": "[modules]\nautoload = yes\n" + "".join(f"noload => {m}\n" for m in NOLOAD),
+        # No queue_log (its ENTERQUEUE lines carry the caller's full number and
+        # nothing reads it: statistics come from our database); no `full` log.
         "logger.conf": """[general]
+queue_log = no
+
 [logfiles]
 console => notice,warning,error
 messages.log => notice,warning,error
@@ -76,8 +97,8 @@ timestampevents = yes
 secret = {inst.ami_secret}
 deny = 0.0.0.0/0.0.0.0
 permit = 127.0.0.1/255.255.255.255
-read = all
-write = all
+read = {AMI_READ}
+write = {AMI_WRITE}
 """,
         "cdr.conf": "[general]\nenable = yes\n",
         "cdr_manager.conf": "[general]\nenabled = yes\n",

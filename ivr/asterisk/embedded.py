@@ -5,12 +5,12 @@ tobacco call center), reached from the center over a PJSIP trunk on 127.0.0.1.
 """
 from __future__ import annotations
 
-import os
 import secrets
 import shutil
 from pathlib import Path
 
 from ivr.asterisk.instance import Instance
+from ivr.safefile import SECRET_MODE, write_atomic
 from ivr.config.model import Config
 from ivr.paths import AGI_SCRIPTS, DIALPLANS, STATE
 
@@ -27,9 +27,7 @@ def ami_secret(config: Config, secret_file: Path = SECRET_FILE) -> str:
         return secret_file.read_text().strip()
     secret_file.parent.mkdir(parents=True, exist_ok=True)
     value = secrets.token_urlsafe(24)
-    fd = os.open(secret_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w") as out:
-        out.write(value + "\n")
+    write_atomic(secret_file, value + "\n", SECRET_MODE)
     return value
 
 

@@ -1,7 +1,11 @@
 """One embedded Asterisk instance: its config folder, start, stop, status.
 
 An instance lives inside the Asterisk root at /srv/hotline/<name>/ and runs
-as `chroot <root> asterisk -f -C /srv/hotline/<name>/etc/asterisk.conf`.
+as `chroot <root> asterisk -f -U asterisk -G asterisk -C /srv/hotline/<name>/etc/asterisk.conf`:
+Asterisk drops root right after reading asterisk.conf and runs as the root's
+own `asterisk` user (from the Debian package). The folders it writes (lib,
+spool, log, run, recordings) belong to that user and are closed to others;
+etc is readable by it, its secret files (manager.conf, pjsip) are 0600.
 Several instances (a 12345 center, a sub-center) run side by side, each with
 its own SIP and AMI ports, all on 127.0.0.1.
 """
@@ -16,8 +20,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ivr.asterisk import confgen
+from ivr.safefile import CONFIG_MODE, SECRET_MODE, secret_file, write_atomic
 
-STATE_DIRS = ("etc", "lib", "lib/keys", "spool", "log", "run", "sounds", "recordings")
+ASTERISK_USER = "asterisk"  # the user the Debian package creates inside the root
+# folder -> mode; all owned by the Asterisk user. Asterisk writes lib, spool,
+# log, run and recordings (caller numbers, recordings: nobody else reads them).
+STATE_DIRS = {"etc": 0o750, "lib": 0o700, "lib/keys": 0o700, "spool": 0o700, "log": 0o750,
+              "run": 0o750, "sounds": 0o755, "recordings": 0o700}
+ASTERISK_WRITES = ("lib", "spool", "log", "run", "recordings")
 
 
 class InstanceError(RuntimeError):
@@ -73,8 +83,17 @@ class Instance:
         Files not in `files` from an earlier write are removed, so the folder
         always shows exactly what this instance runs.
         """
-        for sub in STATE_DIRS:
-            (self.host / sub).mkdir(parents=True, exist_ok=True)
+        owner = self.asterisk_owner()
+        self.host.mkdir(parents=True, exist_ok=True)
+        self.host.chmod(0o755)
+        for sub, mode in STATE_DIRS.items():
+            folder = self.host / sub
+            folder.mkdir(parents=True, exist_ok=True)
+            folder.chmod(mode)
+            os.chown(folder, *owner)
+            if sub in ASTERISK_WRITES:  # files left by a root Asterisk of an older version
+                for path in folder.rglob("*"):
+                    os.lchown(path, *owner)
         etc = self.host / "etc"
         files = files or {}
         wanted = confgen.base_files(self) | files
@@ -82,11 +101,20 @@ class Instance:
             if old.name not in wanted:
                 old.unlink()
         for name, text in wanted.items():
-            path = etc / name
-            path.write_text(text, encoding="utf-8")
-            if name == "manager.conf":
-                path.chmod(0o600)
+            write_atomic(etc / name, text, SECRET_MODE if secret_file(name) else CONFIG_MODE, owner)
         self._link_data_dir()
+
+    def asterisk_owner(self) -> tuple[int, int]:
+        """(uid, gid) of ASTERISK_USER as the root's own /etc/passwd has it."""
+        try:
+            for line in (self.root / "etc/passwd").read_text().splitlines():
+                fields = line.split(":")
+                if len(fields) > 3 and fields[0] == ASTERISK_USER:
+                    return int(fields[2]), int(fields[3])
+        except (OSError, ValueError):
+            pass
+        raise InstanceError(f"{self.name}: no user {ASTERISK_USER!r} in {self.root}/etc/passwd "
+                            "(the asterisk package creates it); refusing to run Asterisk as root")
 
     def _link_data_dir(self) -> None:
         """data/ mirrors /usr/share/asterisk, with sounds/hotline -> this instance's prompts.
@@ -140,8 +168,10 @@ class Instance:
         self.log_file.parent.mkdir(parents=True, exist_ok=True)
         log = self.log_file.open("ab")
         self._proc = subprocess.Popen(
-            ["chroot", str(self.root), "asterisk", "-f", "-n", "-C", self.conf],
+            ["chroot", str(self.root), "asterisk", "-f", "-n", "-U", ASTERISK_USER, "-G", ASTERISK_USER,
+             "-C", self.conf],
             stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+            umask=0o027,  # what Asterisk writes (logs, recordings, astdb) is never world-readable
         )
         log.close()
         deadline = time.monotonic() + timeout

@@ -13,6 +13,7 @@ from ivr.dialplan.build import GENERATED, instance_files, render
 from ivr.prompts import BUILD_DIR, build_for
 from ivr.prompts.build import PromptError, install
 from ivr.prompts.manifest import ManifestError
+from ivr.safefile import CONFIG_MODE, SECRET_MODE, secret_file, write_atomic
 
 
 def _build(args) -> int:
@@ -20,7 +21,8 @@ def _build(args) -> int:
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     for name, text in render(config).items():
-        (out / name).write_text(text, encoding="utf-8")
+        # pjsip files (auth, trunks): 0600 like the installed ones
+        write_atomic(out / name, text, SECRET_MODE if secret_file(name) else CONFIG_MODE)
         print(out / name)
     return 0
 

@@ -8,19 +8,21 @@ rejected by `load_config` before anything is rendered.
 """
 from __future__ import annotations
 
+import asyncio
 import re
-import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from ivr.ami.client import AmiActionError, AmiClient, AmiError
 from ivr.config.model import Config
 from ivr.dialplan.build import asterisk_queue, inbound_numbers, render
+from ivr.dialplan.install import BACKUP, Installation, LockBusy, locked, recover  # noqa: F401 (BACKUP: callers' name for it)
 
 RELOADS = ("dialplan reload", "module reload app_queue.so", "module reload res_pjsip.so")
-BACKUP = ".hotline-previous"
 NOT_CONTEXTS = {"general", "globals"}  # sections of extensions.conf that are settings, not contexts
 CONNECT_WAIT = 2.0  # seconds to wait for a client that is still logging in
+LOCK_WAIT = 120.0  # seconds a second apply waits for the first (a reload + verify takes seconds)
+ROLLBACK_RELOAD_WAIT = 30.0
 
 _SECTION = re.compile(r"^\[([^\]\s]+)\]([^\n]*)$", re.M)
 _LOADED_CONTEXT = re.compile(r"^\[ Context '([^']+)' created by", re.M)
@@ -103,41 +105,56 @@ async def verify(ami: AmiClient, config: Config) -> list[str]:
 async def apply(files: dict[str, str], etc: Path, ami: AmiClient, config: Config) -> ApplyResult:
     """Write `files` into `etc`, reload through AMI, verify; on failure restore and reload.
 
-    Raises ApplyError, before touching any file, when AMI is not connected or
-    `etc` is not a folder: without a reload the files would sit unverified.
+    Raises ApplyError, before touching any file, when AMI is not connected,
+    `etc` is not a folder, or another apply holds the folder's lock past
+    LOCK_WAIT. Whatever stops it later (a problem Asterisk shows, a failed
+    write, AMI lost, cancellation, Ctrl-C), the files that were there before
+    are back when it returns or raises (see ivr/dialplan/install.py).
     """
     if not etc.is_dir():
         raise ApplyError(f"{etc} is not a folder: nothing applied")
     if not ami.connected and not await ami.wait_connected(CONNECT_WAIT):
         raise ApplyError(f"AMI at {ami.host}:{ami.port} is not connected: nothing applied")
-    backup = etc / BACKUP
-    if backup.exists():
-        shutil.rmtree(backup)
-    backup.mkdir()
-    existed = []
-    for name in files:
-        if (etc / name).exists():
-            shutil.copy2(etc / name, backup / name)
-            existed.append(name)
-    for name, text in files.items():
-        tmp = etc / f".{name}.tmp"
-        tmp.write_text(text, encoding="utf-8")
-        tmp.replace(etc / name)  # atomic: Asterisk never reads half a file
+    try:
+        async with locked(etc, LOCK_WAIT):
+            return await _apply_locked(files, etc, ami, config)
+    except LockBusy as exc:
+        raise ApplyError(f"{exc}: nothing applied") from None
+
+
+async def _apply_locked(files: dict[str, str], etc: Path, ami: AmiClient, config: Config) -> ApplyResult:
+    try:
+        recover(etc)  # an apply killed mid-way left a mixed set: back to its last good set first
+        change = Installation(etc, files)
+        change.save_backup()
+    except OSError as exc:
+        raise ApplyError(f"cannot back up the files in {etc}: {exc}; nothing applied") from None
     result = ApplyResult(sorted(files))
     try:
+        change.write()
         await _reload(ami)
         result.problems = await verify(ami, config)
-    except AmiError as exc:
-        result.problems = [f"AMI: {exc}"]
-    if result.problems:
-        for name in files:
-            if name in existed:
-                shutil.copy2(backup / name, etc / name)
-            else:
-                (etc / name).unlink(missing_ok=True)
+    except (AmiError, OSError) as exc:
+        result.problems = [f"{'AMI' if isinstance(exc, AmiError) else 'write'}: {exc}"]
+    except BaseException:  # cancelled, Ctrl-C, a bug: never leave the new set half in place
+        change.restore()
         try:
-            await _reload(ami)
-        except AmiError:
-            pass  # the files are back; the next reload picks them up
-        result.rolled_back = True
+            await _reload_quietly(ami)
+        except asyncio.CancelledError:
+            pass  # stopped again: the files are back, the original reason is raised below
+        raise
+    if not result.problems:
+        change.done()
+        return result
+    change.restore()
+    await _reload_quietly(ami)
+    result.rolled_back = True
     return result
+
+
+async def _reload_quietly(ami: AmiClient) -> None:
+    """Reload after a rollback; if AMI fails (or we are being stopped), the next reload picks the files up."""
+    try:
+        await asyncio.wait_for(_reload(ami), ROLLBACK_RELOAD_WAIT)
+    except (AmiError, asyncio.TimeoutError):
+        pass

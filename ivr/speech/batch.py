@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any, Callable
 
 import numpy as np
 
+from ivr.safefile import SECRET_MODE, write_atomic
 from ivr.speech.decoder import Decoder
 from ivr.speech.errors import BadAudio
 
@@ -58,9 +59,8 @@ def sidecar_path(recording: str | Path) -> Path:
 
 def write_sidecar(result: Transcript) -> Path:
     path = sidecar_path(result.path)
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(result.to_json(), ensure_ascii=False, indent=1), encoding="utf-8")
-    tmp.replace(path)  # readers never see half a file
+    # what a caller said: 0600 like the audio; readers never see half a file
+    write_atomic(path, json.dumps(result.to_json(), ensure_ascii=False, indent=1), SECRET_MODE)
     return path
 
 

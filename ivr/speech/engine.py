@@ -29,6 +29,7 @@ import wave
 from pathlib import Path
 from typing import Any, Callable
 
+from ivr.safefile import create_private_file, private_dir
 from ivr.speech import model as vmodel
 from ivr.speech.batch import FileJob, Transcript, write_sidecar
 from ivr.speech.decoder import Decoder
@@ -199,7 +200,8 @@ class Stream:
             return
         path = spool_dir / f"{_safe(self.call_id)}-{uuid.uuid4().hex[:8]}.wav"
         try:
-            spool_dir.mkdir(parents=True, exist_ok=True)
+            private_dir(spool_dir)  # callers' voices: 0700 folder, 0600 files
+            create_private_file(path)
             w = wave.open(str(path), "wb")
             w.setnchannels(1)
             w.setsampwidth(2)

@@ -12,6 +12,8 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
+from ivr.safefile import create_private_file, private_dir
+
 
 class DatabaseError(Exception):
     """A database URL or backend that cannot be used, with a readable reason."""
@@ -50,7 +52,10 @@ def make_engine(url: str) -> Engine:
     u = make_url(url)
     if u.get_backend_name() == "sqlite":
         if u.database and u.database != ":memory:":
-            Path(u.database).parent.mkdir(parents=True, exist_ok=True)
+            # Caller numbers and transcripts: the file is the service user's only
+            # (SQLite gives its -wal/-shm files the database file's mode).
+            private_dir(Path(u.database).parent)
+            create_private_file(Path(u.database))
         engine = create_engine(url, connect_args={"check_same_thread": False}, hide_parameters=True)
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine

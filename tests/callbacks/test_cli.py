@@ -40,7 +40,7 @@ def test_add_list_cancel_stats(tmp_path, capsys):
     code, _, err = run(capsys, config, "add", "139-1234;x")
     assert code == 2 and "号码格式错误" in err
     code, out, _ = run(capsys, config, "list")
-    assert code == 0 and "139****5678" in out and "13912345678" not in out  # masked
+    assert code == 0 and "139******78" in out and "13912345678" not in out  # masked
     code, out, _ = run(capsys, config, "cancel", str(task["id"]), "--json")
     assert code == 0 and json.loads(out)["state"] == "cancelled"
     code, out, _ = run(capsys, config, "stats", "--json")
