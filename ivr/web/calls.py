@@ -12,31 +12,13 @@ from __future__ import annotations
 from collections import OrderedDict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from ivr.privacy import mask_number
+from ivr.web.events import Event, mask_numbers
 
-if TYPE_CHECKING:
-    from ivr.web.hub import Event
-
-# Keys whose values are a person's phone number: masked for viewers who are
-# not an agent of the call (also inside history entries and ticket drafts).
-NUMBER_KEYS = frozenset({"caller", "caller_number", "callback_number", "phone", "contact_number"})
 # `update` events (payload "event", see ivr.ami.tracker) after which the call no
 # longer concerns the agent they are sent to.
 LEAVE_EVENTS = frozenset({"ring_cancelled", "transferred", "agent_left"})
-
-
-def mask_numbers(value: Any) -> Any:
-    """A copy of `value` with every phone-number field masked (recursively)."""
-    if isinstance(value, dict):
-        return {
-            k: (mask_number(v) if k in NUMBER_KEYS and isinstance(v, str) else mask_numbers(v))
-            for k, v in value.items()
-        }
-    if isinstance(value, list):
-        return [mask_numbers(v) for v in value]
-    return value
 
 
 @dataclass

@@ -21,41 +21,14 @@ import logging
 import time
 from collections import OrderedDict, deque
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass
 
-from ivr.web.calls import CallBook, mask_numbers
+from ivr.web.calls import CallBook
+from ivr.web.events import Event, dumps
 
 log = logging.getLogger(__name__)
 
 KINDS = frozenset({"ring", "answer", "update", "hangup", "transfer", "notice"})
-def dumps(obj: Any) -> str:
-    return json.dumps(obj, ensure_ascii=False, separators=(",", ":"), default=str)
-
-
-@dataclass(eq=False)
-class Event:
-    id: int
-    kind: str
-    agent: str | None
-    call_id: str
-    payload: dict
-    ts: float  # wall clock, for display
-    _text: dict[bool, str] = field(default_factory=dict, repr=False)
-
-    def message(self, masked: bool) -> dict:
-        payload = mask_numbers(self.payload) if masked else self.payload
-        return {"type": "event", "id": self.id, "kind": self.kind, "call_id": self.call_id,
-                "agent": self.agent, "ts": self.ts, "payload": payload}
-
-    def text(self, masked: bool) -> str:
-        """The JSON sent on the wire, serialised once per view."""
-        cached = self._text.get(masked)
-        if cached is None:
-            cached = self._text[masked] = dumps(self.message(masked))
-        return cached
-
-
 class _Buffer:
     """Last `size` events of one audience, and the newest id that fell out."""
 
