@@ -7,10 +7,23 @@ several instances can run side by side.
 """
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import Protocol
 
-if TYPE_CHECKING:
-    from ivr.asterisk.instance import Instance
+
+class InstanceFacts(Protocol):
+    """What the base files need to know of an instance (ivr.asterisk.instance.Instance has it)."""
+
+    name: str
+    sip_port: int
+    ami_port: int
+    ami_user: str
+    ami_secret: str
+    agi_host: str
+    agi_port: int
+
+    @property
+    def inner(self) -> str: ...  # the instance folder as Asterisk sees it
+
 
 NOLOAD = [
     # fixed ports that would clash between instances, or need hardware
@@ -52,7 +65,7 @@ AMI_WRITE = "system,call,originate,agent,command"
 AMI_READ = "system,call,dialplan,agent,user,dtmf"
 
 
-def base_files(inst: "Instance") -> dict[str, str]:
+def base_files(inst: InstanceFacts) -> dict[str, str]:
     d = inst.inner
     # Globs, so `hotline dialplan apply` can add a file without touching these.
     includes = lambda prefix: f'#tryinclude "{prefix}*.conf"\n'  # noqa: E731
