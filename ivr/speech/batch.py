@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import logging
 import threading
 import time
 import wave
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable
+from typing import Any, Callable, Protocol
 
 import numpy as np
 
@@ -23,8 +24,24 @@ from ivr.safefile import SECRET_MODE, write_atomic
 from ivr.speech.decoder import Decoder
 from ivr.speech.errors import BadAudio
 
-if TYPE_CHECKING:
-    from ivr.speech.engine import SpeechEngine
+log = logging.getLogger(__name__)
+
+
+class Recognizer(Protocol):
+    """The loaded model a file job decodes with (ivr.speech.engine.SpeechEngine is one)."""
+
+    model: Any
+    info: Any  # ivr.speech.model.ModelInfo once loaded
+
+
+def call_safely(callback: Callable[..., Any] | None, *args: Any) -> None:
+    """Hand a result to a consumer; a consumer's bug must not stop decoding."""
+    if callback is None:
+        return
+    try:
+        callback(*args)
+    except Exception:
+        log.exception("speech callback %r failed", callback)
 
 SIDECAR_SUFFIX = ".asr.json"
 SLICE_SECONDS = 1.0  # audio decoded per turn: bounds how long live streams wait behind a file
@@ -87,7 +104,7 @@ def open_wav(path: Path) -> wave.Wave_read:
 class FileJob:
     """Decode one recording on the engine's workers; wait with `result()`."""
 
-    def __init__(self, path: Path, engine: SpeechEngine, on_done: Callable[[Transcript], None] | None,
+    def __init__(self, path: Path, engine: Recognizer, on_done: Callable[[Transcript], None] | None,
                  progress: Callable[[float], None] | None) -> None:
         self.path, self.engine = path, engine
         self.call_id = str(path)  # for the worker's log lines
@@ -126,7 +143,7 @@ class FileJob:
             for result in self._decoder.accept(to_mono(frames, w.getnchannels())):
                 self._utterance(result)
             if self._progress and w.getnframes():
-                self.engine._call(self._progress, min(1.0, self._read / w.getnframes()))
+                call_safely(self._progress, min(1.0, self._read / w.getnframes()))
             return True
         for result in self._decoder.finish():
             self._utterance(result)
@@ -159,7 +176,7 @@ class FileJob:
         w.close()
         self._decoder = None
         self._done.set()
-        self.engine._call(self._on_done, self._result)
+        call_safely(self._on_done, self._result)
 
     def _fail(self, exc: Exception | None = None) -> None:
         self._error = exc or BadAudio(f"{self.path}: transcription failed (see log)")

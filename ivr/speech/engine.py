@@ -31,7 +31,7 @@ from typing import Any, Callable
 
 from ivr.safefile import create_private_file, private_dir
 from ivr.speech import model as vmodel
-from ivr.speech.batch import FileJob, Transcript, write_sidecar
+from ivr.speech.batch import FileJob, Transcript, call_safely, write_sidecar
 from ivr.speech.decoder import Decoder
 from ivr.speech.endpoint import Endpointer
 from ivr.speech.errors import SpeechUnavailable
@@ -163,7 +163,7 @@ class Stream:
             partial = self._decoder.partial()
             if partial and partial != self._last_partial:
                 self._last_partial = partial
-                self.engine._call(self._on_partial, partial)
+                call_safely(self._on_partial, partial)
 
     def _finish(self) -> None:
         decoder, self._decoder = self._decoder, None
@@ -176,7 +176,7 @@ class Stream:
         self._last_partial = ""
         self._since_partial = 0.0
         self._finals.append(text)
-        self.engine._call(self._on_final, text)
+        call_safely(self._on_final, text)
 
     def _fail(self) -> None:
         """Decoding raised: stop live text for this stream, keep the call going."""
@@ -225,7 +225,7 @@ class Stream:
     def _notify_degraded(self) -> None:
         where = f"spooling to {self.spool_path}" if self.spool_path else "skipping audio"
         log.warning("speech stream %s degraded (%s): %s", self.call_id, self.degraded, where)
-        self.engine._call(self._on_degraded, self)
+        call_safely(self._on_degraded, self)
 
     def _schedule_locked(self) -> None:
         if not self._scheduled:
@@ -345,17 +345,8 @@ class SpeechEngine:
         """Transcribe a degraded stream's spool file once the workers are idle."""
         def done(result: Transcript) -> None:
             write_sidecar(result)
-            self._call(stream._on_spool_text, stream.call_id, result)
+            call_safely(stream._on_spool_text, stream.call_id, result)
         self.transcribe_file(stream.spool_path, on_done=done)
-
-    @staticmethod
-    def _call(callback: Callable[..., Any] | None, *args: Any) -> None:
-        if callback is None:
-            return
-        try:
-            callback(*args)
-        except Exception:  # a consumer's bug must not stop decoding
-            log.exception("speech callback %r failed", callback)
 
 
 def _safe(call_id: str) -> str:
