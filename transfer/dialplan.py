@@ -138,7 +138,10 @@ def render_agents(config: Config, source: str = "config.yaml") -> str:
     """
     out = [HEADER.format(source=source),
            "; 12345 agents' phones (座席话机), one per PJSIP queue member.\n"]
+    browser = set(config.webrtc.agents)  # seats hook: browser seats are rendered by ivr/seats/asterisk.py
     for aid in agent_ids(config):
+        if aid in browser:
+            continue
         auth = f"auth = {aid}-auth\n"
         out.append(f"""
 [{aid}]

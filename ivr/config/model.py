@@ -216,6 +216,37 @@ class Web(Strict):
     supervisors: list[str] = Field(default_factory=list)
 
 
+class WebRtc(Strict):
+    """Browser seats (WebRTC over SIP-over-WebSocket); rendered by ivr/seats/asterisk.py."""
+    # Agent ids (PJSIP queue members) whose phone is the browser: their endpoints get webrtc=yes.
+    agents: list[str] = Field(default_factory=list)
+    http_host: str = "127.0.0.1"  # Asterisk's built-in HTTP server carries /ws
+    http_port: int = Field(8088, ge=1, le=65535)
+    # WSS for production: Asterisk's TLS HTTP server with the city's certificate (0 = off).
+    tls_port: int = Field(0, ge=0, le=65535)
+    tls_cert: str = ""
+    tls_key: str = ""
+    # What the browser connects to; "" = ws://<http_host>:<http_port>/ws (wss:// when tls_port is set).
+    ws_url: str = ""
+    sip_domain: str = "127.0.0.1"
+
+    @field_validator("agents")
+    @classmethod
+    def _agent_ids(cls, v: list[str]) -> list[str]:
+        bad = [a for a in v if not re.fullmatch(r"[A-Za-z0-9_-]{1,40}", a)]
+        if bad:
+            raise ValueError(f"agent ids are letters, digits, _ and - only: {bad}")
+        return v
+
+    @field_validator("http_host", "tls_cert", "tls_key", "ws_url", "sip_domain")
+    @classmethod
+    def _one_line(cls, v: str) -> str:
+        # These go into http.conf / pjsip.conf and the page: no line breaks, no config syntax.
+        if re.search(r"[\s;\[\]]", v):
+            raise ValueError("no spaces, line breaks, ';' or brackets")
+        return v
+
+
 class Database(Strict):
     url: str = Field("sqlite:////var/lib/hotline/hotline.db", repr=False)  # may hold a password
 
@@ -248,6 +279,7 @@ class Config(Strict):
     fastagi: FastAgi = Field(default_factory=FastAgi)
     web: Web = Field(default_factory=Web)
     database: Database = Field(default_factory=Database)
+    webrtc: WebRtc = Field(default_factory=WebRtc)  # seats hook: browser seats
     speech: Speech = Field(default_factory=Speech)
 
     def line(self, line_id: str) -> Line | None:

@@ -122,13 +122,14 @@ def render_pjsip(config: Config, source: str = "config.yaml") -> str:
 
 def render(config: Config, source: str = "config.yaml") -> dict[str, str]:
     """The generated files for the 12345 center, by file name."""
+    from ivr.seats import asterisk as seats  # seats hook: browser seats (http.conf, pjsip_seats.conf)
     from transfer import dialplan as transfer_dialplan
 
     return {
         "extensions_hotline.conf": render_extensions(config, source),
         "queues_hotline.conf": render_queues(config, source),
         "pjsip_hotline.conf": render_pjsip(config, source),
-    } | transfer_dialplan.render(config)
+    } | transfer_dialplan.render(config) | seats.render(config, source)
 
 
 def instance_files(config: Config, kind: str = "center") -> dict[str, str]:

@@ -1,0 +1,36 @@
+"""A real embedded center for the browser-seat tests, with its HTTP/WS server on a free port."""
+from __future__ import annotations
+
+import pytest
+
+from ivr.config.loader import load_config
+from ivr.dialplan.build import instance_files
+from ivr.seats.asterisk import render_http
+from tests.asterisk_harness import free_port, new_instance
+from tests.conftest import REPO, test_files
+from transfer.dialplan import render_agent_auth
+
+PASSWORDS = {"agent1001": "seat-pw-1001-" + "x" * 8, "agent1002": "desk-pw-1002-" + "y" * 8}
+
+
+@pytest.fixture(scope="module")
+def seat_config():
+    return load_config(REPO / "config.yaml")
+
+
+@pytest.fixture(scope="module")
+def seat_center(seat_config):
+    """The shipped config's center (agent1001 = browser seat) with agents' passwords and a free HTTP port."""
+    inst = new_instance("seat")
+    inst.http_port = free_port()
+    auth, _ = render_agent_auth(seat_config, env={
+        "HOTLINE_AGENT_PASSWORDS": ",".join(f"{a}={p}" for a, p in PASSWORDS.items())})
+    inst.write_config(instance_files(seat_config, "center") | test_files() | {
+        "http.conf": render_http(seat_config, port=inst.http_port), "pjsip_agents_auth.conf": auth})
+    inst.start()
+    yield inst
+    inst.remove()
+
+
+def ws_url_of(inst) -> str:
+    return f"ws://127.0.0.1:{inst.http_port}/ws"
