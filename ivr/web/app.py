@@ -20,6 +20,7 @@ from typing import Any
 from aiohttp import web
 
 from ivr.config.model import Config
+from ivr.seats import web as seats_web
 from ivr.web import api, reports, ws
 from ivr.web.auth import Authenticator, auth_middleware
 from ivr.web.hub import Hub
@@ -52,6 +53,7 @@ def create_app(config: Config, *, services: Any, ws_settings: ws.WsSettings | No
     ws.setup(app, hub, ws_settings)
     api.setup(app)
     _add_console(app)
+    seats_web.add_routes(app, config)  # seats hook: phone.js, JsSIP bundle, /api/seat
     reports.add_routes(app)
     return app
 

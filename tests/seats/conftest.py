@@ -1,6 +1,8 @@
 """A real embedded center for the browser-seat tests, with its HTTP/WS server on a free port."""
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from ivr.config.loader import load_config
@@ -25,7 +27,8 @@ def seat_center(seat_config):
     inst.http_port = free_port()
     auth, _ = render_agent_auth(seat_config, env={
         "HOTLINE_AGENT_PASSWORDS": ",".join(f"{a}={p}" for a, p in PASSWORDS.items())})
-    inst.write_config(instance_files(seat_config, "center") | test_files() | {
+    here = {p.name: p.read_text(encoding="utf-8") for p in Path(__file__).parent.glob("*.conf")}
+    inst.write_config(instance_files(seat_config, "center") | test_files() | here | {
         "http.conf": render_http(seat_config, port=inst.http_port), "pjsip_agents_auth.conf": auth})
     inst.start()
     yield inst

@@ -1,0 +1,172 @@
+"""The decisive test: a real headless Chromium is the agent's phone against real Asterisk.
+
+The page logs in with the agent's token, registers over SIP-over-WebSocket, a
+citizen's call into the general queue rings in the page, the test clicks
+answer, and both directions of audio are checked: the caller (Asterisk)
+records what it hears and finds the browser's 1000 Hz tone (the fake
+microphone), and the page's AnalyserNode finds the caller's 700 Hz tone.
+"""
+from __future__ import annotations
+
+import asyncio
+import subprocess
+import threading
+import time
+from collections.abc import Iterator
+from concurrent.futures import Future
+from contextlib import contextmanager
+from pathlib import Path
+
+import numpy as np
+import pytest
+from selenium import webdriver
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support.ui import WebDriverWait
+
+from ivr.config.model import Config
+from tests.audio import read_wav
+from tests.seats.conftest import PASSWORDS, ws_url_of
+from tests.test_console_browser import CHROMEDRIVER, CHROMIUM, FLAGS, text_of, wait_text
+from tests.web_support import TOKEN, city_config, serve, services
+
+BROWSER_TONE, CALLER_TONE, OFF_TONE = 1000, 700, 1300
+
+
+@contextmanager
+def chromium_with(profile: Path, flags: list[str]) -> Iterator[webdriver.Chrome]:
+    opts = webdriver.ChromeOptions()
+    opts.binary_location = CHROMIUM
+    for flag in flags + [f"--user-data-dir={profile}"]:
+        opts.add_argument(flag)
+    driver = webdriver.Chrome(service=Service(executable_path=CHROMEDRIVER), options=opts)
+    try:
+        yield driver
+    finally:
+        driver.quit()
+
+
+def seat_web_config(inst) -> Config:
+    data = city_config().model_dump()
+    data["queues"][0]["members"] = ["PJSIP/agent1001", "PJSIP/agent1002"]
+    data["webrtc"] = {"agents": ["agent1001"], "ws_url": ws_url_of(inst)}
+    return Config.model_validate(data)
+
+
+class WebThread:
+    """The real web app (with the seat routes) in its own loop, so WebDriver calls never stall it."""
+
+    def __init__(self, config: Config) -> None:
+        self.config, self.loop, self.base = config, asyncio.new_event_loop(), Future()
+        self._stop: asyncio.Event | None = None
+        self.thread = threading.Thread(target=self.loop.run_until_complete, args=(self._main(),), daemon=True)
+
+    async def _main(self) -> None:
+        self._stop = asyncio.Event()
+        async with serve(services(), self.config) as base:
+            self.base.set_result(base)
+            await self._stop.wait()
+
+    def __enter__(self) -> str:
+        self.thread.start()
+        return self.base.result(10)
+
+    def __exit__(self, *exc) -> None:
+        self.loop.call_soon_threadsafe(self._stop.set)
+        self.thread.join(10)
+        self.loop.close()
+
+
+@pytest.fixture(scope="module")
+def tone_wav(tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("seat") / "mic-1000hz.wav"
+    subprocess.run(["sox", "-n", "-r", "48000", "-c", "1", "-b", "16", str(path), "synth", "60", "sine",
+                    str(BROWSER_TONE), "vol", "0.5"], check=True)
+    return path
+
+
+def media_flags(tone: Path) -> list[str]:
+    return ["--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
+            f"--use-file-for-fake-audio-capture={tone}", "--allow-loopback-in-peer-connection",
+            "--autoplay-policy=no-user-gesture-required"]
+
+
+def phone_state(driver) -> dict:
+    return driver.execute_script("return window.hotlinePhone && window.hotlinePhone.state()") or {}
+
+
+def goertzel_ratio(samples: np.ndarray, rate: int, freq: float, off: float) -> float:
+    """Energy at `freq` over energy at `off` (a frequency nobody sends)."""
+    def power(f: float) -> float:
+        n = np.arange(len(samples))
+        return float(np.abs(np.sum(samples * np.exp(-2j * np.pi * f * n / rate))) ** 2)
+    return power(freq) / max(power(off), 1e-9)
+
+
+def test_call_rings_in_the_page_and_audio_flows_both_ways(seat_center, tone_wav, tmp_path, monkeypatch):
+    monkeypatch.setenv("HOTLINE_AGENT_PASSWORDS", f"agent1001={PASSWORDS['agent1001']}")
+    heard = seat_center.host / "recordings" / "seat-heard.wav"
+    heard.unlink(missing_ok=True)
+    with WebThread(seat_web_config(seat_center)) as base, \
+            chromium_with(tmp_path / "profile", FLAGS + media_flags(tone_wav)) as driver:
+        driver.get(f"{base}/console/?token={TOKEN['agent1001']}")
+        wait_text(driver, "phone-state", "话机就绪", timeout=20)
+        assert "Contact:  agent1001/sip:" in seat_center.rx("pjsip show contacts")
+
+        seat_center.rx("channel originate Local/s@test-seat-queue/n extension s@test-seat-caller")
+        wait_text(driver, "phone-ring", "13912345678", timeout=20)
+        assert driver.find_element(By.ID, "phone-ring").is_displayed()
+        assert phone_state(driver)["ringing"]
+        driver.find_element(By.ID, "phone-answer").click()
+        wait_text(driver, "phone-state", "通话中", timeout=15)
+
+        # the page hears the caller's 700 Hz, well above a frequency nobody sends
+        def hears_caller(d) -> bool:
+            on = d.execute_script(f"return window.hotlinePhone.tonePower({CALLER_TONE})")
+            off = d.execute_script(f"return window.hotlinePhone.tonePower({OFF_TONE})")
+            return on is not None and on > -70 and on - off > 20
+        WebDriverWait(driver, 15, poll_frequency=0.3).until(hears_caller, "the page never heard the caller's tone")
+        for button in ("phone-hold", "phone-mute", "phone-hangup"):
+            assert driver.find_element(By.ID, button).is_displayed()
+        time.sleep(3)  # let the caller record a few seconds of the agent
+        driver.find_element(By.ID, "phone-hangup").click()
+        wait_text(driver, "phone-state", "话机就绪", timeout=10)
+
+    deadline = time.monotonic() + 10
+    while "0 active channels" not in seat_center.rx("core show channels count") and time.monotonic() < deadline:
+        time.sleep(0.2)
+    samples, rate = read_wav(heard)
+    assert len(samples) > rate * 2, "the caller recorded less than 2 s"
+    # the caller hears the browser's microphone (1000 Hz), not just noise
+    assert goertzel_ratio(samples, rate, BROWSER_TONE, OFF_TONE) > 100
+
+
+def test_wrong_password_shows_its_message(seat_center, tone_wav, tmp_path, monkeypatch):
+    monkeypatch.setenv("HOTLINE_AGENT_PASSWORDS", "agent1001=not-the-password")
+    with WebThread(seat_web_config(seat_center)) as base, \
+            chromium_with(tmp_path / "profile", FLAGS + media_flags(tone_wav)) as driver:
+        driver.get(f"{base}/console/?token={TOKEN['agent1001']}")
+        wait_text(driver, "phone-error", "话机密码错误", timeout=20)
+        assert not phone_state(driver)["registered"]
+        # typing the right one registers
+        driver.find_element(By.ID, "phone-password").send_keys(PASSWORDS["agent1001"])
+        driver.find_element(By.CSS_SELECTOR, "#phone-login button").click()
+        wait_text(driver, "phone-state", "话机就绪", timeout=20)
+        assert text_of(driver, "phone-error") == ""
+
+
+def test_denied_microphone_shows_its_message(seat_center, tmp_path, monkeypatch):
+    """No fake-UI flag: headless Chromium denies the microphone prompt."""
+    monkeypatch.setenv("HOTLINE_AGENT_PASSWORDS", f"agent1001={PASSWORDS['agent1001']}")
+    with WebThread(seat_web_config(seat_center)) as base, \
+            chromium_with(tmp_path / "profile", FLAGS + ["--deny-permission-prompts"]) as driver:
+        driver.get(f"{base}/console/?token={TOKEN['agent1001']}")
+        wait_text(driver, "phone-error", "无法使用麦克风", timeout=20)
+        assert not phone_state(driver)["registered"]
+
+
+def test_agent_without_browser_seat_is_told_so(seat_center, tone_wav, tmp_path):
+    with WebThread(seat_web_config(seat_center)) as base, \
+            chromium_with(tmp_path / "profile", FLAGS + media_flags(tone_wav)) as driver:
+        driver.get(f"{base}/console/?token={TOKEN['agent1002']}")
+        wait_text(driver, "phone-error", "不是浏览器座席", timeout=20)
