@@ -139,6 +139,8 @@ def test_call_rings_in_the_page_and_audio_flows_both_ways(seat_center, tone_wav,
     assert len(samples) > rate * 2, "the caller recorded less than 2 s"
     # the caller hears the browser's microphone (1000 Hz), not just noise
     assert goertzel_ratio(samples, rate, BROWSER_TONE, OFF_TONE) > 100
+    # ... and it is the received leg only: the caller's own 700 Hz is not in it
+    assert goertzel_ratio(samples, rate, CALLER_TONE, OFF_TONE) < 10
 
 
 def test_wrong_password_shows_its_message(seat_center, tone_wav, tmp_path, monkeypatch):
