@@ -22,6 +22,7 @@ import pytest
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support.ui import WebDriverWait
 
 from ivr.config.model import Config
@@ -172,3 +173,42 @@ def test_agent_without_browser_seat_is_told_so(seat_center, tone_wav, tmp_path):
             chromium_with(tmp_path / "profile", FLAGS + media_flags(tone_wav)) as driver:
         driver.get(f"{base}/console/?token={TOKEN['agent1002']}")
         wait_text(driver, "phone-error", "不是浏览器座席", timeout=20)
+
+
+def test_mute_dtmf_and_hold_reach_the_caller(seat_center, tone_wav, tmp_path, monkeypatch):
+    monkeypatch.setenv("HOTLINE_AGENT_PASSWORDS", f"agent1001={PASSWORDS['agent1001']}")
+    rec = seat_center.host / "recordings"
+    for name in ("seat-keys-before.wav", "seat-keys-after.wav"):
+        (rec / name).unlink(missing_ok=True)
+    with WebThread(seat_web_config(seat_center)) as base, \
+            chromium_with(tmp_path / "profile", FLAGS + media_flags(tone_wav)) as driver:
+        driver.get(f"{base}/console/?token={TOKEN['agent1001']}")
+        wait_text(driver, "phone-state", "话机就绪", timeout=20)
+        seat_center.rx("channel originate Local/s@test-seat-queue/n extension s@test-seat-caller-keys")
+        wait_text(driver, "phone-ring", "13912345678", timeout=20)
+        driver.find_element(By.TAG_NAME, "body").send_keys(Keys.F2)  # the answer shortcut
+        wait_text(driver, "phone-state", "通话中", timeout=15)
+        time.sleep(3)  # the caller records the agent's voice for a while
+
+        driver.find_element(By.ID, "phone-hold").click()
+        wait_text(driver, "phone-state", "已保持", timeout=10)
+        assert text_of(driver, "phone-hold") == "恢复 Resume"
+        driver.find_element(By.ID, "phone-hold").click()
+        wait_text(driver, "phone-state", "通话中", timeout=10)
+
+        driver.find_element(By.ID, "phone-mute").click()
+        assert phone_state(driver)["muted"] and text_of(driver, "phone-mute") == "取消静音 Unmute"
+        for digit in "159":
+            driver.find_element(By.CSS_SELECTOR, f'#phone-keypad button[data-digit="{digit}"]').click()
+            time.sleep(0.4)
+        deadline = time.monotonic() + 10
+        while "159" not in seat_center.rx("dialplan show globals") and time.monotonic() < deadline:
+            time.sleep(0.3)
+        assert "SEAT_KEYS=159" in seat_center.rx("dialplan show globals")
+        wait_text(driver, "phone-state", "话机就绪", timeout=15)  # the caller hung up
+
+    before, rate = read_wav(rec / "seat-keys-before.wav")
+    after, _ = read_wav(rec / "seat-keys-after.wav")
+    assert goertzel_ratio(before, rate, BROWSER_TONE, OFF_TONE) > 100  # heard before mute
+    assert len(after) > rate * 2
+    assert goertzel_ratio(after, rate, BROWSER_TONE, OFF_TONE) < 10  # muted: the tone is gone
