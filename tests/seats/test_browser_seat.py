@@ -28,6 +28,7 @@ from selenium.webdriver.support.ui import WebDriverWait
 from ivr.config.model import Config
 from tests.audio import read_wav
 from tests.seats.conftest import PASSWORDS, ws_url_of
+from tests.seats.ws_proxy import WsRelay
 from tests.test_console_browser import CHROMEDRIVER, CHROMIUM, FLAGS, text_of, wait_text
 from tests.web_support import TOKEN, city_config, serve, services
 
@@ -47,10 +48,10 @@ def chromium_with(profile: Path, flags: list[str]) -> Iterator[webdriver.Chrome]
         driver.quit()
 
 
-def seat_web_config(inst) -> Config:
+def seat_web_config(inst, ws_url: str | None = None) -> Config:
     data = city_config().model_dump()
     data["queues"][0]["members"] = ["PJSIP/agent1001", "PJSIP/agent1002"]
-    data["webrtc"] = {"agents": ["agent1001"], "ws_url": ws_url_of(inst)}
+    data["webrtc"] = {"agents": ["agent1001"], "ws_url": ws_url or ws_url_of(inst)}
     return Config.model_validate(data)
 
 
@@ -212,3 +213,21 @@ def test_mute_dtmf_and_hold_reach_the_caller(seat_center, tone_wav, tmp_path, mo
     assert goertzel_ratio(before, rate, BROWSER_TONE, OFF_TONE) > 100  # heard before mute
     assert len(after) > rate * 2
     assert goertzel_ratio(after, rate, BROWSER_TONE, OFF_TONE) < 10  # muted: the tone is gone
+
+
+def test_lost_websocket_is_shown_and_the_phone_registers_again(seat_center, tone_wav, tmp_path, monkeypatch):
+    monkeypatch.setenv("HOTLINE_AGENT_PASSWORDS", f"agent1001={PASSWORDS['agent1001']}")
+    with WsRelay(ws_url_of(seat_center)) as relay:
+        config = seat_web_config(seat_center, relay.url.result())
+        with WebThread(config) as base, chromium_with(tmp_path / "profile", FLAGS + media_flags(tone_wav)) as driver:
+            driver.get(f"{base}/console/?token={TOKEN['agent1001']}")
+            wait_text(driver, "phone-state", "话机就绪", timeout=20)
+            relay.cut()
+            wait_text(driver, "phone-error", "连接已断开，正在自动重连", timeout=10)
+            assert not phone_state(driver)["registered"]
+            time.sleep(3)  # a retry or two is refused meanwhile
+            relay.restore()
+            wait_text(driver, "phone-state", "话机就绪", timeout=40)  # back-off is at most 30 s
+            assert text_of(driver, "phone-error") == ""
+            assert relay.connections >= 2
+            assert "Contact:  agent1001/sip:" in seat_center.rx("pjsip show contacts")
