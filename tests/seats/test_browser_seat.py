@@ -29,6 +29,7 @@ from ivr.config.model import Config
 from tests.audio import read_wav
 from tests.seats.conftest import PASSWORDS, ws_url_of
 from tests.seats.ws_proxy import WsRelay
+from tests.sip_phone import BARESIP, write_config, write_voice
 from tests.test_console_browser import CHROMEDRIVER, CHROMIUM, FLAGS, text_of, wait_text
 from tests.web_support import TOKEN, city_config, serve, services
 
@@ -231,3 +232,56 @@ def test_lost_websocket_is_shown_and_the_phone_registers_again(seat_center, tone
             assert text_of(driver, "phone-error") == ""
             assert relay.connections >= 2
             assert "Contact:  agent1001/sip:" in seat_center.rx("pjsip show contacts")
+
+
+@contextmanager
+def desk_phone(folder: Path, inst, agent: str, password: str) -> Iterator[Path]:
+    """baresip registered as a desk-phone agent, answering every call by itself; yields its log."""
+    folder.mkdir(parents=True, exist_ok=True)
+    write_config(folder, agent, write_voice(folder / "voice.wav", 60))
+    (folder / "accounts").write_text(f"<sip:{agent}@127.0.0.1:{inst.sip_port}>;auth_pass={password};"
+                                     "regint=60;answermode=auto\n")
+    log = folder / "baresip.log"
+    with log.open("wb") as out:
+        proc = subprocess.Popen([BARESIP, "-f", str(folder)], stdin=subprocess.DEVNULL, stdout=out,
+                                stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        yield log
+    finally:
+        proc.kill()
+        proc.wait(10)
+
+
+def agent_channels(inst) -> str:
+    return inst.rx("core show channels concise")
+
+
+def up_agents(inst) -> set[str]:
+    """Agents' phones with an answered call: {"PJSIP/agent1001", ...}."""
+    return {line.split("-")[0] for line in agent_channels(inst).splitlines()
+            if line.startswith("PJSIP/agent") and "!Up!" in line}
+
+
+def test_browser_seat_and_desk_phone_in_one_queue_both_get_calls(seat_center, tone_wav, tmp_path, monkeypatch):
+    monkeypatch.setenv("HOTLINE_AGENT_PASSWORDS", f"agent1001={PASSWORDS['agent1001']}")
+    with desk_phone(tmp_path / "desk", seat_center, "agent1002", PASSWORDS["agent1002"]) as desk_log, \
+            WebThread(seat_web_config(seat_center)) as base, \
+            chromium_with(tmp_path / "profile", FLAGS + media_flags(tone_wav)) as driver:
+        driver.get(f"{base}/console/?token={TOKEN['agent1001']}")
+        wait_text(driver, "phone-state", "话机就绪", timeout=20)
+        deadline = time.monotonic() + 15
+        while "Contact:  agent1002/sip:" not in seat_center.rx("pjsip show contacts") and time.monotonic() < deadline:
+            time.sleep(0.3)
+        assert "Contact:  agent1002/sip:" in seat_center.rx("pjsip show contacts"), desk_log.read_text()[-1500:]
+        for n in (1, 2):  # ringinuse=no: the second call can only go to the agent still free
+            seat_center.rx("channel originate Local/s@test-seat-queue/n extension s@test-wait")
+            deadline = time.monotonic() + 20
+            while len(up_agents(seat_center)) < n and time.monotonic() < deadline:
+                if phone_state(driver).get("ringing"):
+                    driver.find_element(By.ID, "phone-answer").click()
+                    wait_text(driver, "phone-state", "通话中", timeout=15)
+                time.sleep(0.3)
+        assert up_agents(seat_center) == {"PJSIP/agent1001", "PJSIP/agent1002"}, agent_channels(seat_center)
+        assert phone_state(driver)["inCall"]
+        driver.find_element(By.ID, "phone-hangup").click()
+        seat_center.rx("channel request hangup all")  # the desk phone's call too: leave the queue idle
