@@ -229,6 +229,8 @@ class WebRtc(Strict):
     # What the browser connects to; "" = ws://<http_host>:<http_port>/ws (wss:// when tls_port is set).
     ws_url: str = ""
     sip_domain: str = "127.0.0.1"
+    # 示忙 reasons an agent picks from (sent to Asterisk's QueuePause as the reason).
+    pause_reasons: list[str] = Field(default_factory=lambda: ["小休", "用餐", "培训", "会议"])
 
     @field_validator("agents")
     @classmethod
@@ -236,6 +238,14 @@ class WebRtc(Strict):
         bad = [a for a in v if not re.fullmatch(r"[A-Za-z0-9_-]{1,40}", a)]
         if bad:
             raise ValueError(f"agent ids are letters, digits, _ and - only: {bad}")
+        return v
+
+    @field_validator("pause_reasons")
+    @classmethod
+    def _reasons(cls, v: list[str]) -> list[str]:
+        bad = [r for r in v if not re.fullmatch(r"[^\x00-\x20;:,|\[\]]{1,16}", r)]
+        if bad:  # they go into AMI: short, no spaces, control characters or separators
+            raise ValueError(f"pause reasons are 1-16 characters without spaces or ;:,|[]: {bad}")
         return v
 
     @field_validator("http_host", "tls_cert", "tls_key", "ws_url", "sip_domain")

@@ -1,6 +1,7 @@
 """A real embedded center for the browser-seat tests, with its HTTP/WS server on a free port."""
 from __future__ import annotations
 
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -12,6 +13,7 @@ from tests.asterisk_harness import free_port, new_instance
 from tests.conftest import REPO, test_files
 from transfer.dialplan import render_agent_auth
 
+BROWSER_TONE = 1000  # Hz, what the browser's fake microphone plays
 PASSWORDS = {"agent1001": "seat-pw-1001-" + "x" * 8, "agent1002": "desk-pw-1002-" + "y" * 8}
 
 
@@ -33,6 +35,15 @@ def seat_center(seat_config):
     inst.start()
     yield inst
     inst.remove()
+
+
+@pytest.fixture(scope="module")
+def tone_wav(tmp_path_factory) -> Path:
+    """The browser's fake microphone (--use-file-for-fake-audio-capture): a steady tone, made with sox."""
+    path = tmp_path_factory.mktemp("seat") / "mic-1000hz.wav"
+    subprocess.run(["sox", "-n", "-r", "48000", "-c", "1", "-b", "16", str(path), "synth", "60", "sine",
+                    str(BROWSER_TONE), "vol", "0.5"], check=True)
+    return path
 
 
 def ws_url_of(inst) -> str:

@@ -25,15 +25,16 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support.ui import WebDriverWait
 
+from ivr.ami.client import AmiClient
 from ivr.config.model import Config
 from tests.audio import read_wav
-from tests.seats.conftest import PASSWORDS, ws_url_of
+from tests.seats.conftest import BROWSER_TONE, PASSWORDS, ws_url_of
 from tests.seats.ws_proxy import WsRelay
 from tests.sip_phone import BARESIP, write_config, write_voice
 from tests.test_console_browser import CHROMEDRIVER, CHROMIUM, FLAGS, text_of, wait_text
 from tests.web_support import TOKEN, city_config, serve, services
 
-BROWSER_TONE, CALLER_TONE, OFF_TONE = 1000, 700, 1300
+CALLER_TONE, OFF_TONE = 700, 1300
 
 
 @contextmanager
@@ -59,16 +60,27 @@ def seat_web_config(inst, ws_url: str | None = None) -> Config:
 class WebThread:
     """The real web app (with the seat routes) in its own loop, so WebDriver calls never stall it."""
 
-    def __init__(self, config: Config) -> None:
-        self.config, self.loop, self.base = config, asyncio.new_event_loop(), Future()
+    def __init__(self, config: Config, ami_of=None) -> None:
+        """ami_of: an Instance whose AMI the app's services get (for 示忙/示闲)."""
+        self.config, self.ami_of, self.loop, self.base = config, ami_of, asyncio.new_event_loop(), Future()
         self._stop: asyncio.Event | None = None
         self.thread = threading.Thread(target=self.loop.run_until_complete, args=(self._main(),), daemon=True)
 
     async def _main(self) -> None:
         self._stop = asyncio.Event()
-        async with serve(services(), self.config) as base:
-            self.base.set_result(base)
-            await self._stop.wait()
+        ami = None
+        if self.ami_of is not None:
+            i = self.ami_of
+            ami = AmiClient("127.0.0.1", i.ami_port, i.ami_user, i.ami_secret)
+            await ami.connect()
+            assert await ami.wait_connected(10), "AMI did not connect"
+        try:
+            async with serve(services(ami=ami), self.config) as base:
+                self.base.set_result(base)
+                await self._stop.wait()
+        finally:
+            if ami is not None:
+                await ami.close()
 
     def __enter__(self) -> str:
         self.thread.start()
@@ -78,14 +90,6 @@ class WebThread:
         self.loop.call_soon_threadsafe(self._stop.set)
         self.thread.join(10)
         self.loop.close()
-
-
-@pytest.fixture(scope="module")
-def tone_wav(tmp_path_factory) -> Path:
-    path = tmp_path_factory.mktemp("seat") / "mic-1000hz.wav"
-    subprocess.run(["sox", "-n", "-r", "48000", "-c", "1", "-b", "16", str(path), "synth", "60", "sine",
-                    str(BROWSER_TONE), "vol", "0.5"], check=True)
-    return path
 
 
 def media_flags(tone: Path) -> list[str]:

@@ -29,7 +29,7 @@
     failed: "注册失败 Registration failed: ",
   };
   const st = { ua: null, session: null, info: null, muted: false, held: false, ctx: null, analyser: null,
-               ringer: null, started: false, lastError: "" };
+               ringer: null, started: false, lastError: "", agentState: null };
 
   /* -- the panel ------------------------------------------------------------ */
   function buildPanel() {
@@ -46,6 +46,12 @@
       <button id="phone-hold" type="button" hidden>保持 Hold</button>
       <button id="phone-mute" type="button" hidden>静音 Mute</button>
       <span id="phone-keypad" class="phone-keypad" hidden></span>
+      <span class="phone-agent">
+        <span id="phone-agent-state" class="phone-agent-state" role="status"></span>
+        <select id="phone-reason" aria-label="示忙原因 Pause reason"></select>
+        <button id="phone-pause" type="button">示忙 Pause</button>
+        <button id="phone-ready" type="button" hidden>示闲 Ready</button>
+      </span>
       <span id="phone-error" class="phone-error" role="alert"></span>
       <form id="phone-login" class="phone-login" hidden>
         <label for="phone-password">话机密码 <small>Phone password</small></label>
@@ -66,6 +72,9 @@
     $("phone-hangup").addEventListener("click", hangup);
     $("phone-hold").addEventListener("click", toggleHold);
     $("phone-mute").addEventListener("click", toggleMute);
+    $("phone-pause").addEventListener("click", () => setAgentState("paused", $("phone-reason").value));
+    $("phone-ready").addEventListener("click", () => setAgentState("ready", ""));
+    setInterval(showAgentState, 1000);
     $("phone-login").addEventListener("submit", (ev) => {
       ev.preventDefault();
       start($("phone-password").value || null);
@@ -102,6 +111,8 @@
     if (resp.status === 404) { setState(MSG.idle); setError(MSG.noSeat); return; }
     if (!resp.ok) { setState(MSG.idle); setError(MSG.failed + resp.status); return; }
     st.info = await resp.json();
+    const select = $("phone-reason");
+    select.replaceChildren(...(st.info.pause_reasons || []).map((r) => new Option(r, r)));
     const password = typedPassword || st.info.password;
     if (!password) { setState(MSG.idle); $("phone-login").hidden = false; return; }
     setState(MSG.mic);
@@ -147,6 +158,31 @@
     st.session = null;
     if (st.ua) { const ua = st.ua; st.ua = null; ua.stop(); }
     st.started = false;
+  }
+
+  /* -- 示忙/示闲 (QueuePause through /api/seat/state), with a running timer ---- */
+  async function setAgentState(state, reason) {
+    const token = sessionStorage.getItem("hotline-token");
+    const resp = await fetch("/api/seat/state", {
+      method: "POST", body: JSON.stringify({ state, reason }),
+      headers: { Authorization: "Bearer " + token, "Content-Type": "application/json" },
+    });
+    let data = {};
+    try { data = await resp.json(); } catch (e) { data = {}; }
+    if (!resp.ok) { setError(data.detail || ("状态切换失败 " + resp.status)); return; }
+    setError("");
+    st.agentState = { state: data.state, label: data.label, reason: data.reason, since: Date.now() };
+    showAgentState();
+  }
+  function showAgentState() {
+    const a = st.agentState;
+    if (!a) { $("phone-agent-state").textContent = "示闲 Ready"; return; }
+    const secs = Math.floor((Date.now() - a.since) / 1000);
+    const mmss = String(Math.floor(secs / 60)).padStart(2, "0") + ":" + String(secs % 60).padStart(2, "0");
+    $("phone-agent-state").textContent = a.label + (a.reason ? "（" + a.reason + "）" : "") + " " + mmss;
+    $("phone-pause").hidden = a.state === "paused";
+    $("phone-reason").hidden = a.state === "paused";
+    $("phone-ready").hidden = a.state !== "paused";
   }
 
   /* -- calls ----------------------------------------------------------------- */
@@ -267,7 +303,7 @@
   window.hotlinePhone = {
     state: () => ({ registered: !!(st.ua && st.ua.isRegistered()), inCall: !!(st.session && st.session.isEstablished()),
                     ringing: !!(st.session && !st.session.isEstablished()), held: st.held, muted: st.muted,
-                    error: st.lastError, status: $("phone-state").textContent }),
+                    error: st.lastError, status: $("phone-state").textContent, agent: st.agentState }),
     tonePower,
   };
 
