@@ -174,11 +174,12 @@ def test_denied_microphone_shows_its_message(seat_center, tmp_path, monkeypatch)
         assert not phone_state(driver)["registered"]
 
 
-def test_agent_without_browser_seat_is_told_so(seat_center, tone_wav, tmp_path):
+def test_desk_phone_agent_is_told_and_gets_no_phone_controls(seat_center, tone_wav, tmp_path):
     with WebThread(seat_web_config(seat_center)) as base, \
             chromium_with(tmp_path / "profile", FLAGS + media_flags(tone_wav)) as driver:
         driver.get(f"{base}/console/?token={TOKEN['agent1002']}")
-        wait_text(driver, "phone-error", "不是浏览器座席", timeout=20)
+        wait_text(driver, "phone-state", "本座席使用桌面话机", timeout=20)
+        assert text_of(driver, "phone-error") == "" and not driver.find_element(By.ID, "phone-pause").is_displayed()
 
 
 def test_mute_dtmf_and_hold_reach_the_caller(seat_center, tone_wav, tmp_path, monkeypatch):

@@ -25,7 +25,7 @@
     micDenied: "无法使用麦克风：请在浏览器地址栏允许本页使用麦克风，然后点“重新注册”。Microphone blocked.",
     badPassword: "话机密码错误，注册被拒绝：请输入正确的座席话机密码。Wrong phone password.",
     lost: "与电话服务器的连接已断开，正在自动重连… Connection lost, reconnecting",
-    noSeat: "本座席不是浏览器座席（请管理员在 config.yaml 的 webrtc.agents 中添加）。Not a browser seat.",
+    noSeat: "本座席使用桌面话机（不是浏览器座席）Desk phone seat",
     failed: "注册失败 Registration failed: ",
   };
   const st = { ua: null, session: null, info: null, muted: false, held: false, ctx: null, analyser: null,
@@ -108,7 +108,11 @@
     $("phone").hidden = false;
     const token = sessionStorage.getItem("hotline-token");
     const resp = await fetch("/api/seat", { headers: { Authorization: "Bearer " + token } });
-    if (resp.status === 404) { setState(MSG.idle); setError(MSG.noSeat); return; }
+    if (resp.status === 404) {  // a desk-phone agent: nothing to register, no controls
+      setState(MSG.noSeat);
+      document.querySelector("#phone .phone-agent").hidden = true;
+      return;
+    }
     if (!resp.ok) { setState(MSG.idle); setError(MSG.failed + resp.status); return; }
     st.info = await resp.json();
     const select = $("phone-reason");
