@@ -141,6 +141,8 @@ class Queue(Strict):
     # Expert queue: after this many seconds unanswered, overflow to `overflow_to`.
     overflow_after: int | None = Field(None, ge=1, le=3600)
     overflow_to: str | None = None
+    # seats hook: 话后处理 (after-call work): seconds after a call during which the agent is not offered one.
+    wrapup: int = Field(0, ge=0, le=600)
 
 
 class SubCenter(Strict):

@@ -63,7 +63,9 @@ async def seat_info(request: web.Request) -> web.Response:
     domain = config.webrtc.sip_domain
     return web.json_response({"agent": agent, "uri": f"sip:{agent}@{domain}", "ws_url": ws_url(config),
                               "password": request.app[PASSWORDS].get(agent),
-                              "pause_reasons": config.webrtc.pause_reasons})
+                              "pause_reasons": config.webrtc.pause_reasons,
+                              "wrapup": max((q.wrapup for q in config.queues if f"PJSIP/{agent}" in q.members),
+                                            default=0)})
 
 
 async def set_state(request: web.Request) -> web.Response:

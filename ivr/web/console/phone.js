@@ -181,9 +181,9 @@
   function showAgentState() {
     const a = st.agentState;
     if (!a) { $("phone-agent-state").textContent = "示闲 Ready"; return; }
-    const secs = Math.floor((Date.now() - a.since) / 1000);
+    const secs = Math.max(0, Math.floor((a.until ? a.until - Date.now() : Date.now() - a.since) / 1000));
     const mmss = String(Math.floor(secs / 60)).padStart(2, "0") + ":" + String(secs % 60).padStart(2, "0");
-    $("phone-agent-state").textContent = a.label + (a.reason ? "（" + a.reason + "）" : "") + " " + mmss;
+    $("phone-agent-state").textContent = a.label + (a.reason ? "（" + a.reason + "）" : "") + (a.until ? " 剩余 " : " ") + mmss;
     $("phone-pause").hidden = a.state === "paused";
     $("phone-reason").hidden = a.state === "paused";
     $("phone-ready").hidden = a.state !== "paused";
@@ -222,6 +222,18 @@
     st.analyser = null;
     setState(st.ua && st.ua.isRegistered() ? MSG.registered : MSG.idle);
     showControls();
+    if (session.start_time) startWrapup();  // answered calls only, as Asterisk's wrapuptime
+  }
+
+  /* 话后处理: Asterisk's queues hold the next call (wrapuptime); the bar counts it down. */
+  function startWrapup() {
+    const secs = (st.info && st.info.wrapup) || 0;
+    if (!secs || (st.agentState && st.agentState.state === "paused")) return;
+    const before = st.agentState;
+    const mine = { state: "wrapup", label: "话后处理 Wrap-up", reason: "", since: Date.now(), until: Date.now() + secs * 1000 };
+    st.agentState = mine;
+    showAgentState();
+    setTimeout(() => { if (st.agentState === mine) { st.agentState = before; showAgentState(); } }, secs * 1000);
   }
 
   function attach(pc) {
