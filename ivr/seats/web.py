@@ -8,14 +8,14 @@ agent to type it. An agent that is not a browser seat gets 404 with a reason.
 """
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import os
-import time
 from pathlib import Path
 
 from aiohttp import web
 
-from ivr.seats import states
+from ivr.seats import history, states
 from ivr.seats.asterisk import browser_agents, ws_url
 from ivr.seats.paths import PHONE_FILES
 from ivr.web.api import SERVICES
@@ -90,5 +90,9 @@ async def set_state(request: web.Request) -> web.Response:
     if str(reply.get("Response", "")).lower() != "success":
         return web.json_response({"error": "refused", "detail": "电话系统拒绝：该座席不在任何队列中"}, status=409)
     log.info("agent %s: %s %s", agent, change.state, change.reason)
+    now = dt.datetime.now(dt.timezone.utc)
+    store = getattr(request.app[SERVICES], "store", None)
+    if store is not None:  # the KPI reports sum these rows; Asterisk already holds the state
+        await store.run(history.change_state, agent, change.state, change.reason, now)
     return web.json_response({"state": change.state, "label": states.LABELS[change.state], "reason": change.reason,
-                              "since": time.time()})
+                              "since": now.isoformat()})

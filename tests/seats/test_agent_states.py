@@ -2,6 +2,7 @@
 browser seat; ready again, the next call rings in the page. Pure request checks first."""
 from __future__ import annotations
 
+import datetime as dt
 import time
 
 import aiohttp
@@ -9,10 +10,12 @@ import pytest
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import Select
 
+from ivr.seats import history
 from ivr.seats.states import PAUSED, READY, StateChange, StateError, parse_request
 from tests.seats.conftest import PASSWORDS
 from tests.seats.test_browser_seat import (FLAGS, WebThread, chromium_with, media_flags, phone_state,
                                            seat_web_config, wait_text)
+from ivr.storage.store import Store
 from tests.web_support import TOKEN, serve, services
 
 REASONS = ["小休", "用餐", "培训", "会议"]
@@ -39,7 +42,8 @@ def _queue_line(inst, agent: str) -> str:
 def test_paused_seat_is_not_offered_calls_until_ready(seat_center, tone_wav, tmp_path, monkeypatch):
     monkeypatch.setenv("HOTLINE_AGENT_PASSWORDS", f"agent1001={PASSWORDS['agent1001']}")
     seat_center.rx("channel request hangup all")
-    with WebThread(seat_web_config(seat_center), ami_of=seat_center) as base, \
+    store = Store.open(f"sqlite:///{tmp_path / 'states.db'}")
+    with WebThread(seat_web_config(seat_center), ami_of=seat_center, store=store) as base, \
             chromium_with(tmp_path / "profile", FLAGS + media_flags(tone_wav)) as driver:
         driver.get(f"{base}/console/?token={TOKEN['agent1001']}")
         wait_text(driver, "phone-state", "话机就绪", timeout=20)
@@ -59,6 +63,11 @@ def test_paused_seat_is_not_offered_calls_until_ready(seat_center, tone_wav, tmp
         assert "paused" not in _queue_line(seat_center, "agent1001").lower()
         wait_text(driver, "phone-ring", "13912345678", timeout=20)  # the waiting caller is offered now
         seat_center.rx("channel request hangup all")
+    rows = store.run_sync(history.states_of, "agent1001")
+    store.close()
+    assert [(r["state"], r["reason"]) for r in rows] == [("paused", "培训"), ("ready", "")]
+    assert rows[0]["ended_at"] == rows[1]["started_at"] and rows[1]["ended_at"] is None
+    assert (rows[0]["ended_at"] - rows[0]["started_at"]).total_seconds() >= 6
 
 
 async def test_state_api_refuses_bad_requests_with_a_reason(seat_center):
@@ -73,3 +82,18 @@ async def test_state_api_refuses_bad_requests_with_a_reason(seat_center):
             assert r.status == 404
         async with s.post(f"{base}/api/seat/state", json={"state": "ready"}) as r:
             assert r.status == 401
+
+
+def test_state_history_closes_the_open_state(tmp_path):
+    store = Store.open(f"sqlite:///{tmp_path / 'h.db'}")
+    try:
+        t0 = dt.datetime(2026, 12, 4, 9, 0, tzinfo=dt.timezone.utc)
+        store.run_sync(history.change_state, "agent1001", "paused", "培训", t0)
+        store.run_sync(history.change_state, "agent1002", "paused", "小休", t0)
+        store.run_sync(history.change_state, "agent1001", "ready", "", t0 + dt.timedelta(minutes=30))
+        rows = store.run_sync(history.states_of, "agent1001")
+        assert rows == [{"state": "paused", "reason": "培训", "started_at": t0, "ended_at": t0 + dt.timedelta(minutes=30)},
+                        {"state": "ready", "reason": "", "started_at": t0 + dt.timedelta(minutes=30), "ended_at": None}]
+        assert store.run_sync(history.states_of, "agent1002")[0]["ended_at"] is None  # others untouched
+    finally:
+        store.close()

@@ -60,9 +60,10 @@ def seat_web_config(inst, ws_url: str | None = None) -> Config:
 class WebThread:
     """The real web app (with the seat routes) in its own loop, so WebDriver calls never stall it."""
 
-    def __init__(self, config: Config, ami_of=None) -> None:
-        """ami_of: an Instance whose AMI the app's services get (for 示忙/示闲)."""
-        self.config, self.ami_of, self.loop, self.base = config, ami_of, asyncio.new_event_loop(), Future()
+    def __init__(self, config: Config, ami_of=None, store=None) -> None:
+        """ami_of: an Instance whose AMI the app's services get (for 示忙/示闲); store: their database."""
+        self.config, self.ami_of, self.store = config, ami_of, store
+        self.loop, self.base = asyncio.new_event_loop(), Future()
         self._stop: asyncio.Event | None = None
         self.thread = threading.Thread(target=self.loop.run_until_complete, args=(self._main(),), daemon=True)
 
@@ -75,7 +76,7 @@ class WebThread:
             await ami.connect()
             assert await ami.wait_connected(10), "AMI did not connect"
         try:
-            async with serve(services(ami=ami), self.config) as base:
+            async with serve(services(ami=ami, store=self.store), self.config) as base:
                 self.base.set_result(base)
                 await self._stop.wait()
         finally:
