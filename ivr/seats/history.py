@@ -43,3 +43,10 @@ def change_state(session: Session, agent: str, state: str, reason: str, at: dt.d
 def states_of(session: Session, agent: str) -> list[dict]:
     rows = session.scalars(select(AgentState).where(AgentState.agent == agent).order_by(AgentState.id))
     return [{"state": r.state, "reason": r.reason, "started_at": r.started_at, "ended_at": r.ended_at} for r in rows]
+
+
+def current_state(session: Session, agent: str) -> dict | None:
+    """The agent's open state (for a reloaded page), or None."""
+    row = session.scalars(select(AgentState).where(AgentState.agent == agent, AgentState.ended_at.is_(None))
+                          .order_by(AgentState.id.desc())).first()
+    return None if row is None else {"state": row.state, "reason": row.reason, "since": row.started_at.isoformat()}

@@ -61,7 +61,11 @@ async def seat_info(request: web.Request) -> web.Response:
         return web.json_response({"error": "not_a_browser_seat",
                                   "detail": f"{agent} 不是浏览器座席（config.yaml webrtc.agents）"}, status=404)
     domain = config.webrtc.sip_domain
-    return web.json_response({"agent": agent, "uri": f"sip:{agent}@{domain}", "ws_url": ws_url(config),
+    store = getattr(request.app[SERVICES], "store", None)
+    current = await store.run(history.current_state, agent) if store is not None else None
+    if current is not None:
+        current["label"] = states.LABELS.get(current["state"], current["state"])
+    return web.json_response({"state": current, "agent": agent, "uri": f"sip:{agent}@{domain}", "ws_url": ws_url(config),
                               "password": request.app[PASSWORDS].get(agent),
                               "pause_reasons": config.webrtc.pause_reasons,
                               "wrapup": max((q.wrapup for q in config.queues if f"PJSIP/{agent}" in q.members),

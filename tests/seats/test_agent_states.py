@@ -14,7 +14,7 @@ from ivr.seats import history
 from ivr.seats.states import PAUSED, READY, StateChange, StateError, parse_request
 from tests.seats.conftest import PASSWORDS
 from tests.seats.test_browser_seat import (FLAGS, WebThread, chromium_with, media_flags, phone_state,
-                                           seat_web_config, wait_text)
+                                           seat_web_config, text_of, wait_text)
 from ivr.storage.store import Store
 from tests.web_support import TOKEN, serve, services
 
@@ -57,6 +57,12 @@ def test_paused_seat_is_not_offered_calls_until_ready(seat_center, tone_wav, tmp
         seat_center.rx("channel originate Local/s@test-seat-queue/n extension s@test-wait")
         time.sleep(6)  # longer than the queue needs to offer a free agent
         assert not phone_state(driver)["ringing"], "a paused agent was offered the call"
+        driver.refresh()  # a reload keeps the state and its timer (from agent_states)
+        wait_text(driver, "phone-state", "话机就绪", timeout=20)
+        wait_text(driver, "phone-agent-state", "示忙 Paused（培训）", timeout=5)
+        mm, ss = text_of(driver, "phone-agent-state").rsplit(" ", 1)[1].split(":")
+        assert int(mm) * 60 + int(ss) >= 6  # counted from when it was set, not from the reload
+        assert driver.find_element(By.ID, "phone-ready").is_displayed()
 
         driver.find_element(By.ID, "phone-ready").click()
         wait_text(driver, "phone-agent-state", "示闲 Ready", timeout=10)

@@ -115,6 +115,11 @@
     }
     if (!resp.ok) { setState(MSG.idle); setError(MSG.failed + resp.status); return; }
     st.info = await resp.json();
+    if (st.info.state) {  // a reload: the state (and its timer) as stored when it was set
+      const a = st.info.state;
+      st.agentState = { state: a.state, label: a.label, reason: a.reason, since: Date.parse(a.since) };
+      showAgentState();
+    }
     const select = $("phone-reason");
     select.replaceChildren(...(st.info.pause_reasons || []).map((r) => new Option(r, r)));
     const password = typedPassword || st.info.password;
@@ -175,7 +180,7 @@
     try { data = await resp.json(); } catch (e) { data = {}; }
     if (!resp.ok) { setError(data.detail || ("状态切换失败 " + resp.status)); return; }
     setError("");
-    st.agentState = { state: data.state, label: data.label, reason: data.reason, since: Date.now() };
+    st.agentState = { state: data.state, label: data.label, reason: data.reason, since: Date.parse(data.since) };
     showAgentState();
   }
   function showAgentState() {
