@@ -46,3 +46,6 @@ fi
 
 # The embedded Asterisk 22 (Debian sid root); cached after the first build.
 .venv/bin/hotline asterisk install
+
+# seats hook: JsSIP for the browser seat (pinned, integrity-checked npm ci)
+scripts/setup_vendor.sh

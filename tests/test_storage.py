@@ -27,21 +27,21 @@ def _call(store, linkedid: str, caller: str, at: dt.datetime, **fields) -> None:
 def test_migrations_create_schema_once_and_are_idempotent(db_url):
     engine = make_engine(db_url)
     assert migrations.current_version(engine) == 0
-    assert migrations.upgrade(engine) == [1]
+    assert migrations.upgrade(engine) == [1, 2]  # 2: agent_states (browser seats, ivr/seats/history.py)
     assert migrations.upgrade(engine) == []  # second run: nothing to do, no error
-    assert migrations.current_version(engine) == migrations.latest_version() == 1
+    assert migrations.current_version(engine) == migrations.latest_version() == 2
     tables = set(inspect(engine).get_table_names())
-    assert {"calls", "call_events", "tickets", "transfers", "audit_log", "schema_version"} <= tables
+    assert {"calls", "call_events", "tickets", "transfers", "audit_log", "schema_version", "agent_states"} <= tables
     with engine.connect() as conn:
-        assert conn.execute(text("SELECT count(*) FROM schema_version")).scalar() == 1
+        assert conn.execute(text("SELECT count(*) FROM schema_version")).scalar() == 2
     engine.dispose()
 
 
 def test_db_cli_upgrade_then_status(db_url, capsys):
     assert hotline(["db", "status", "--url", db_url]) == 3
-    assert "0 of 1" in capsys.readouterr().out
+    assert "0 of 2" in capsys.readouterr().out  # 2: agent_states (ivr/seats/history.py)
     assert hotline(["db", "upgrade", "--url", db_url]) == 0
-    assert "applied migration(s) 1" in capsys.readouterr().out
+    assert "applied migration(s) 1, 2" in capsys.readouterr().out
     assert hotline(["db", "upgrade", "--url", db_url]) == 0
     assert "up to date" in capsys.readouterr().out
     assert hotline(["db", "status", "--url", db_url]) == 0

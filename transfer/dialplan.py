@@ -141,7 +141,10 @@ def render_agents(config: Config, source: str = "config.yaml") -> str:
     out = [header(source),
            "; 12345 agents' phones (座席话机), one per PJSIP queue member.\n"]
     rtp = rtp_options(config)
+    browser = set(config.webrtc.agents)  # seats hook: browser seats are rendered by ivr/seats/asterisk.py
     for aid in agent_ids(config):
+        if aid in browser:
+            continue
         auth = f"auth = {aid}-auth\n"
         out.append(f"""
 [{aid}]

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import sys
 
 from ivr.asterisk.instance import InstanceError
@@ -10,6 +11,7 @@ from ivr.commands._common import add_config_arg, load_or_exit
 from ivr.commands.asterisk import start_instances
 from ivr.prompts import BUILD_DIR, build_for
 from ivr.prompts.build import PromptError, install
+from ivr.seats import demo as seats_demo
 from ivr.server import serve_forever
 
 
@@ -27,8 +29,11 @@ def _up(args) -> int:
         return 2
     try:
         build_for(config, lambda m: print(m, file=sys.stderr))
+        config, demo_seat, seat_auth = seats_demo.prepare(config, os.environ)  # seats hook: demo browser seat
         instances = start_instances(config)
-    except (PromptError, InstanceError, RootError) as exc:
+        if demo_seat:
+            seats_demo.install(instances[0], seat_auth)  # seats hook
+    except (PromptError, InstanceError, RootError, seats_demo.DemoError) as exc:
         print(f"hotline up: {exc}", file=sys.stderr)
         return 1
     center = instances[0]
@@ -37,6 +42,8 @@ def _up(args) -> int:
         print(f"{inst.name}: SIP 127.0.0.1:{inst.sip_port}  AMI 127.0.0.1:{inst.ami_port}", file=sys.stderr)
     print(f"web console: http://{config.web.host}:{config.web.port}/console/  —  Ctrl-C stops everything",
           file=sys.stderr)
+    if demo_seat:  # seats hook: the demo agent's ready-to-open console (token stored 0600)
+        print(f"浏览器座席 browser seat {demo_seat.agent}: {seats_demo.console_url(config, demo_seat)}", file=sys.stderr)
     try:
         asyncio.run(serve_forever(config))
     finally:

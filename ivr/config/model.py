@@ -171,6 +171,8 @@ class Queue(Strict):
     # Expert queue: after this many seconds unanswered, overflow to `overflow_to`.
     overflow_after: int | None = Field(None, ge=1, le=3600)
     overflow_to: str | None = None
+    # seats hook: 话后处理 (after-call work): seconds after a call during which the agent is not offered one.
+    wrapup: int = Field(0, ge=0, le=600)
 
 
 class SubCenter(Strict):
@@ -305,6 +307,47 @@ class Web(Strict):
 class WebTls(Strict):
     cert: str  # PEM certificate (chain) file
     key: str   # PEM private key file (keep it 0600)
+
+
+class WebRtc(Strict):
+    """Browser seats (WebRTC over SIP-over-WebSocket); rendered by ivr/seats/asterisk.py."""
+    # Agent ids (PJSIP queue members) whose phone is the browser: their endpoints get webrtc=yes.
+    agents: list[str] = Field(default_factory=list)
+    http_host: str = "127.0.0.1"  # Asterisk's built-in HTTP server carries /ws
+    http_port: int = Field(8088, ge=1, le=65535)
+    # WSS for production: Asterisk's TLS HTTP server with the city's certificate (0 = off).
+    tls_port: int = Field(0, ge=0, le=65535)
+    tls_cert: str = ""
+    tls_key: str = ""
+    # What the browser connects to; "" = ws://<http_host>:<http_port>/ws (wss:// when tls_port is set).
+    ws_url: str = ""
+    sip_domain: str = "127.0.0.1"
+    # 示忙 reasons an agent picks from (sent to Asterisk's QueuePause as the reason).
+    pause_reasons: list[str] = Field(default_factory=lambda: ["小休", "用餐", "培训", "会议"])
+
+    @field_validator("agents")
+    @classmethod
+    def _agent_ids(cls, v: list[str]) -> list[str]:
+        bad = [a for a in v if not re.fullmatch(r"[A-Za-z0-9_-]{1,40}", a)]
+        if bad:
+            raise ValueError(f"agent ids are letters, digits, _ and - only: {bad}")
+        return v
+
+    @field_validator("pause_reasons")
+    @classmethod
+    def _reasons(cls, v: list[str]) -> list[str]:
+        bad = [r for r in v if not re.fullmatch(r"[^\x00-\x20;:,|\[\]]{1,16}", r)]
+        if bad:  # they go into AMI: short, no spaces, control characters or separators
+            raise ValueError(f"pause reasons are 1-16 characters without spaces or ;:,|[]: {bad}")
+        return v
+
+    @field_validator("http_host", "tls_cert", "tls_key", "ws_url", "sip_domain")
+    @classmethod
+    def _one_line(cls, v: str) -> str:
+        # These go into http.conf / pjsip.conf and the page: no line breaks, no config syntax.
+        if re.search(r"[\s;\[\]]", v):
+            raise ValueError("no spaces, line breaks, ';' or brackets")
+        return v
 
 
 class Database(Strict):
@@ -457,6 +500,7 @@ class Config(Strict):
     fastagi: FastAgi = Field(default_factory=FastAgi)
     web: Web = Field(default_factory=Web)
     database: Database = Field(default_factory=Database)
+    webrtc: WebRtc = Field(default_factory=WebRtc)  # seats hook: browser seats
     speech: Speech = Field(default_factory=Speech)
     callbacks: Callbacks = Field(default_factory=Callbacks)
 

@@ -116,6 +116,8 @@ def render_queues(config: Config, source: str = "config.yaml") -> str:
         else:
             out.append("joinempty = yes\nleavewhenempty = no\n")
         out.append("setinterfacevar = yes\nsetqueuevar = yes\n")
+        if q.wrapup:  # seats hook: 话后处理 (after-call work)
+            out.append(f"wrapuptime = {q.wrapup}\n")
         out.extend(f"member => {m}\n" for m in q.members)
     return "".join(out)
 

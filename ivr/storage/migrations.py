@@ -14,6 +14,7 @@ from collections.abc import Callable
 
 from sqlalchemy import Column, Connection, DateTime, Engine, Integer, MetaData, String, Table, inspect, select, text
 
+from ivr.seats import history as seats_history
 from ivr.storage import models
 
 log = logging.getLogger(__name__)
@@ -41,6 +42,7 @@ def _add_column(conn: Connection, table: str, ddl: str) -> None:
 
 MIGRATIONS: list[tuple[int, str, Callable[[Connection], None]]] = [
     (1, "initial schema: calls, call_events, tickets, transfers, audit_log", _initial),
+    (2, "agent_states: 示闲/示忙 history of the seats", seats_history.create),  # seats hook
 ]
 
 

@@ -21,6 +21,7 @@ from typing import Any
 from aiohttp import web
 
 from ivr.config.model import Config
+from ivr.seats import web as seats_web
 from ivr.web import api, audit, reports, ws
 from ivr.web.auth import Authenticator, Backoff, auth_middleware
 from ivr.web.hub import Hub
@@ -55,6 +56,7 @@ def create_app(config: Config, *, services: Any, ws_settings: ws.WsSettings | No
     ws.setup(app, hub, ws_settings, config.web.origins)
     api.setup(app)
     _add_console(app)
+    seats_web.add_routes(app, config)  # seats hook: phone.js, JsSIP bundle, /api/seat
     reports.add_routes(app)
     return app
 

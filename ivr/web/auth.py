@@ -28,10 +28,12 @@ from urllib.parse import parse_qsl, urlencode
 from aiohttp import web
 from aiohttp.abc import AbstractAccessLogger
 
+from ivr.seats.paths import PUBLIC_PATHS as SEAT_PUBLIC_PATHS
+
 log = logging.getLogger(__name__)
 
 PUBLIC_PATHS = frozenset({"/healthz", "/", "/favicon.ico", "/console", "/console/", "/console/index.html",
-                          "/console/console.js", "/console/console.css"})
+                          "/console/console.js", "/console/console.css"}) | SEAT_PUBLIC_PATHS  # seats hook
 QUERY_TOKEN_PATHS = frozenset({"/ws"})
 MIN_TOKEN_LEN = 16
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 import pytest
 
 from ivr.config.loader import load_config
+from ivr.seats.asterisk import render_pjsip as render_seats
 from tests.conftest import REPO
 from transfer.ami_events import CallIndex
 from transfer.dialplan import agent_ids, render, render_agent_auth
@@ -60,7 +61,9 @@ def test_generated_config(config):
     assert agent_ids(config) == ["agent1001", "agent1002", "agent1003", "agent2001", "agent2101"]
     agents = files["pjsip_agents.conf"]
     # every phone must authenticate; the passwords are never in the (committed) generated file
-    assert agents.count("type = endpoint") == 5 and agents.count("auth = agent") == 5
+    # agent1001 is a browser seat in the shipped config: its WebRTC endpoint is in pjsip_seats.conf (ivr/seats)
+    assert agents.count("type = endpoint") == 4 and agents.count("auth = agent") == 4
+    assert "[agent1001]" not in agents and "auth = agent1001-auth" in render_seats(config)
     assert "password" not in agents
     auth, missing = render_agent_auth(config, env={"HOTLINE_AGENT_PASSWORDS": "agent1001=s3cret, bad"})
     assert "[agent1001-auth]" in auth and "password = s3cret" in auth and auth.count("type = auth") == 1
