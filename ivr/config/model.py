@@ -9,44 +9,19 @@ from __future__ import annotations
 import datetime as dt
 import re
 from enum import Enum
-from typing import Annotated, Literal
+from typing import Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import Field, field_validator
 
 from ivr.config import safe
+from ivr.config.base import NUMBER_RE, Member, Network, Strict, TrunkName, _number  # noqa: F401  (NUMBER_RE: public)
+from ivr.config.callbacks_model import Callbacks
+from ivr.config.seats_model import WebRtc
+from ivr.config.speech_model import Speech
 
-# Digits, optionally "-ext" (88348666-1). Nothing else reaches a dialplan.
-NUMBER_RE = re.compile(r"^\d{3,15}(-\d{1,6})?$")
 EMERGENCY_NUMBERS = ("110", "119", "120", "122")
-# A word a city adds to the speech lexicons (matched literally, never as a regex).
-_WORD_RE = re.compile(r"^[\u3400-\u9fffA-Za-z0-9]{1,12}$")
-
 DEFAULT_MERGED_PROMPT = "您好，欢迎您的来电，此号码热线功能已并入12345，业务咨询及投诉，请拨打12345热线"
 DEFAULT_NOT_IN_SERVICE_PROMPT = "您拨打的号码已停止使用，业务咨询及投诉，请拨打12345热线"
-
-
-def _words(words) -> None:
-    for w in words:
-        if not _WORD_RE.match(w):
-            raise ValueError(f"{w!r} is not a word: 1-12 Chinese characters, letters or digits")
-
-
-def _known(what: str, keys, known) -> None:
-    for key in keys:
-        if key not in known:
-            raise ValueError(f"unknown {what} {key!r}; known: {', '.join(known)}")
-
-
-class Strict(BaseModel):
-    # Unknown keys are typos in a city's plan: reject them instead of ignoring.
-    model_config = ConfigDict(extra="forbid")
-
-
-def _number(value: str) -> str:
-    value = str(value).strip()
-    if not NUMBER_RE.match(value):
-        raise ValueError(f"malformed number {value!r}: digits, optionally '-ext'")
-    return value
 
 
 class Mode(str, Enum):
@@ -146,20 +121,6 @@ class Line(Strict):
         if v is not None and not re.fullmatch(r"[0-9*#]", str(v)):
             raise ValueError("skip_key must be one DTMF key (0-9, * or #)")
         return None if v is None else str(v)
-
-
-def _reject(check):
-    """A pydantic AfterValidator from one of `ivr.config.safe`'s *_error functions."""
-    def run(value):
-        if (reason := check(value)) is not None:
-            raise ValueError(reason)
-        return value
-    return AfterValidator(run)
-
-
-Member = Annotated[str, _reject(safe.member_error)]
-TrunkName = Annotated[str, _reject(safe.trunk_name_error)]
-Network = Annotated[str, _reject(safe.network_error)]
 
 
 class Queue(Strict):
@@ -309,182 +270,8 @@ class WebTls(Strict):
     key: str   # PEM private key file (keep it 0600)
 
 
-class WebRtc(Strict):
-    """Browser seats (WebRTC over SIP-over-WebSocket); rendered by ivr/seats/asterisk.py."""
-    # Agent ids (PJSIP queue members) whose phone is the browser: their endpoints get webrtc=yes.
-    agents: list[str] = Field(default_factory=list)
-    http_host: str = "127.0.0.1"  # Asterisk's built-in HTTP server carries /ws
-    http_port: int = Field(8088, ge=1, le=65535)
-    # WSS for production: Asterisk's TLS HTTP server with the city's certificate (0 = off).
-    tls_port: int = Field(0, ge=0, le=65535)
-    tls_cert: str = ""
-    tls_key: str = ""
-    # What the browser connects to; "" = ws://<http_host>:<http_port>/ws (wss:// when tls_port is set).
-    ws_url: str = ""
-    sip_domain: str = "127.0.0.1"
-    # 示忙 reasons an agent picks from (sent to Asterisk's QueuePause as the reason).
-    pause_reasons: list[str] = Field(default_factory=lambda: ["小休", "用餐", "培训", "会议"])
-
-    @field_validator("agents")
-    @classmethod
-    def _agent_ids(cls, v: list[str]) -> list[str]:
-        bad = [a for a in v if not re.fullmatch(r"[A-Za-z0-9_-]{1,40}", a)]
-        if bad:
-            raise ValueError(f"agent ids are letters, digits, _ and - only: {bad}")
-        return v
-
-    @field_validator("pause_reasons")
-    @classmethod
-    def _reasons(cls, v: list[str]) -> list[str]:
-        bad = [r for r in v if not re.fullmatch(r"[^\x00-\x20;:,|\[\]]{1,16}", r)]
-        if bad:  # they go into AMI: short, no spaces, control characters or separators
-            raise ValueError(f"pause reasons are 1-16 characters without spaces or ;:,|[]: {bad}")
-        return v
-
-    @field_validator("http_host", "tls_cert", "tls_key", "ws_url", "sip_domain")
-    @classmethod
-    def _one_line(cls, v: str) -> str:
-        # These go into http.conf / pjsip.conf and the page: no line breaks, no config syntax.
-        if re.search(r"[\s;\[\]]", v):
-            raise ValueError("no spaces, line breaks, ';' or brackets")
-        return v
-
-
 class Database(Strict):
     url: str = Field("sqlite:////var/lib/hotline/hotline.db", repr=False)  # may hold a password
-
-
-class Speech(Strict):
-    enabled: bool = False
-    model: str = ""
-    workers: int = Field(0, ge=0)  # 0 = one per core
-    # Live transcription server (EAGI transcribe.py connects to it on 127.0.0.1).
-    live_port: int = Field(4574, ge=1, le=65535)
-    # Decoding may fall this far behind a call before the call is degraded (spooled).
-    backlog_seconds: float = Field(3.0, gt=0, le=600)
-    # Where degraded calls' audio waits for transcription after the call ("" = skip it).
-    spool_dir: str = "/var/lib/hotline/speech-spool"
-    # "Please state your matter" step before the queue (hotline.entry.speech_intake).
-    intake_seconds: int = Field(8, ge=1, le=60)
-    intake_prompt: str = "请在提示音后简要说明您要反映的问题，说完请稍候。"
-    # Our own end of utterance after this much silence (0 = Vosk's own, 0.5-2 s); see docs/tickets.md.
-    endpoint_seconds: float = Field(0.0, ge=0, le=2)
-    # Ticket drafting: the city's own words (docs/tickets.md, "A city's own words").
-    dialect: dict[str, str] = Field(default_factory=dict)                 # dialect word -> Mandarin
-    fillers: list[str] = Field(default_factory=list)                      # said to fill a pause
-    emergency_words: dict[str, list[str]] = Field(default_factory=dict)   # taxonomy group -> words
-    topic_words: dict[str, dict[str, int]] = Field(default_factory=dict)  # department kind -> word -> weight
-
-    @field_validator("dialect")
-    @classmethod
-    def _dialect(cls, v: dict[str, str]) -> dict[str, str]:
-        _words([*v, *v.values()])
-        return v
-
-    @field_validator("fillers")
-    @classmethod
-    def _fillers(cls, v: list[str]) -> list[str]:
-        _words(v)
-        return v
-
-    @field_validator("emergency_words")
-    @classmethod
-    def _emergency_words(cls, v: dict[str, list[str]]) -> dict[str, list[str]]:
-        from ivr.speech.emergency_lexicon import GROUPS  # plain data, imports nothing of ivr
-
-        _known("group", v, GROUPS)
-        _words([w for ws in v.values() for w in ws])
-        return v
-
-    @field_validator("topic_words")
-    @classmethod
-    def _topic_words(cls, v: dict[str, dict[str, int]]) -> dict[str, dict[str, int]]:
-        from ivr.speech.lexicon import KIND_DEPARTMENTS  # plain data, imports nothing
-
-        _known("kind", v, KIND_DEPARTMENTS)
-        _words([w for ws in v.values() for w in ws])
-        for w, weight in ((w, n) for ws in v.values() for w, n in ws.items()):
-            if not 1 <= weight <= 5:
-                raise ValueError(f"{w!r}: weight {weight} must be 1-5")
-        return v
-
-
-# -- callbacks (callbacks/ package; docs/callbacks.md) ------------------------------
-_WINDOW_RE = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)-([01]\d|2[0-4]):([0-5]\d)$")
-CALLBACK_DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun", "makeup", "holiday")
-CALLBACK_CAUSES = ("busy", "no_answer", "rejected", "unreachable", "congestion", "failed")
-_DEFAULT_RETRY = {"busy": 600, "no_answer": 1800, "rejected": 7200, "unreachable": 3600, "congestion": 300, "failed": 900}
-
-
-def _default_windows() -> dict[str, list[str]]:
-    work = ["09:00-12:00", "14:00-20:00"]
-    return {d: list(work) for d in ("mon", "tue", "wed", "thu", "fri", "makeup")} | {"sat": ["10:00-12:00"], "sun": [], "holiday": []}
-
-
-class Callbacks(Strict):
-    """Outbound calls (回访, callbacks): one engine, one trunk, windows, retries."""
-
-    enabled: bool = False
-    trunk: TrunkName = "pstn"                        # a name in `trunks`
-    caller_id: str = "12345"
-    channels: int = Field(30, ge=1, le=10000)        # channels the trunk carries in all
-    reserve_inbound: int = Field(20, ge=0, le=10000)  # never used by callbacks
-    max_attempts: int = Field(3, ge=1, le=10)
-    ring_timeout: int = Field(30, ge=5, le=120)
-    # seconds to wait before the next attempt, by the cause of the failed one
-    retry_after: dict[str, int] = Field(default_factory=lambda: dict(_DEFAULT_RETRY))
-    # per weekday, "makeup" (调休上班日) and "holiday": local "HH:MM-HH:MM" windows
-    windows: dict[str, list[str]] = Field(default_factory=_default_windows)
-    calendars: list[str] = Field(default_factory=lambda: ["cn-2026"])  # shipped data, callbacks/calendars/
-    holidays: list[dt.date] = Field(default_factory=list)   # more days off
-    workdays: list[dt.date] = Field(default_factory=list)   # more 调休 working days
-    do_not_call: list[str] = Field(default_factory=list)
-    poll_seconds: float = Field(2.0, gt=0, le=60)
-    survey_prompt: str = "您好，这里是12345热线回访。对本次服务满意请按1，基本满意请按2，不满意请按3。"
-    thanks_prompt: str = "感谢您的评价，再见。"
-    # 漏接回拨: a caller who hung up after waiting `missed_after` s in a queue is
-    # called back `missed_delay` s later (unless answered on a call of their own
-    # meanwhile), when an agent of `missed_queue` is free.
-    missed: bool = True
-    missed_after: int = Field(10, ge=0, le=3600)
-    missed_delay: int = Field(120, ge=0, le=86400)
-    missed_queue: str = Field("general", pattern=r"^[a-z0-9][a-z0-9_-]*$")
-    missed_prompt: str = "您好，这里是12345热线，您刚才的来电未能接通，现在为您回电，正在为您转接人工服务，请稍候。"
-    # Finished tasks with a ticket are POSTed here (the work-order system), retried until accepted.
-    webhook: str | None = Field(None, pattern=r"^https?://[^\s]+$")
-    webhook_token: str = Field("", repr=False)   # sent as "Authorization: Bearer <token>"
-
-    _v_caller_id = field_validator("caller_id")(lambda cls, v: _number(v))
-    _v_dnc = field_validator("do_not_call")(lambda cls, v: [_number(n) for n in v])
-
-    @field_validator("retry_after")
-    @classmethod
-    def _causes(cls, v: dict[str, int]) -> dict[str, int]:
-        for cause, seconds in v.items():
-            if cause not in CALLBACK_CAUSES:
-                raise ValueError(f"unknown cause {cause!r}: one of {', '.join(CALLBACK_CAUSES)}")
-            if not 0 <= int(seconds) <= 7 * 86400:
-                raise ValueError(f"{cause}: retry delay must be 0..604800 seconds")
-        return _DEFAULT_RETRY | v
-
-    @field_validator("windows")
-    @classmethod
-    def _windows(cls, v: dict[str, list[str]]) -> dict[str, list[str]]:
-        for day, spans in v.items():
-            if day not in CALLBACK_DAYS:
-                raise ValueError(f"unknown day {day!r}: one of {', '.join(CALLBACK_DAYS)}")
-            for span in spans:
-                m = _WINDOW_RE.match(str(span))
-                if not m or (m[3], m[4]) <= (m[1], m[2]) or (m[3] == "24" and m[4] != "00"):
-                    raise ValueError(f"{day}: window {span!r} must be HH:MM-HH:MM with start before end")
-        return _default_windows() | v
-
-    @model_validator(mode="after")
-    def _room_for_inbound(self) -> "Callbacks":
-        if self.reserve_inbound >= self.channels:
-            raise ValueError(f"reserve_inbound ({self.reserve_inbound}) must be below channels ({self.channels}): "
-                             "otherwise no callback can ever be placed")
-        return self
 
 
 class Config(Strict):

@@ -46,6 +46,7 @@ def test_at_most_first_3_last_2_and_at_least_half_hidden(length):
 
 def test_the_docs_table_matches_the_code():
     text = open("docs/security.md", encoding="utf-8").read()
+    text = text.split("### Masking", 1)[1].split("\n### ", 1)[0]  # that section's table only
     rows = dict(re.findall(r"^\| `([^`]*)` +\| `([^`]*)`", text, re.M))
     assert rows, "docs/security.md has no masking table"
     for number, masked in rows.items():

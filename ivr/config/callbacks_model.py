@@ -1,0 +1,85 @@
+"""The `callbacks:` section: outbound calls (回访, 漏接回拨) of the callbacks/ package; docs/callbacks.md."""
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+from pydantic import Field, field_validator, model_validator
+
+from ivr.config.base import Strict, TrunkName, _number
+
+_WINDOW_RE = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)-([01]\d|2[0-4]):([0-5]\d)$")
+CALLBACK_DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun", "makeup", "holiday")
+CALLBACK_CAUSES = ("busy", "no_answer", "rejected", "unreachable", "congestion", "failed")
+_DEFAULT_RETRY = {"busy": 600, "no_answer": 1800, "rejected": 7200, "unreachable": 3600, "congestion": 300, "failed": 900}
+
+
+def _default_windows() -> dict[str, list[str]]:
+    work = ["09:00-12:00", "14:00-20:00"]
+    return {d: list(work) for d in ("mon", "tue", "wed", "thu", "fri", "makeup")} | {"sat": ["10:00-12:00"], "sun": [], "holiday": []}
+
+
+class Callbacks(Strict):
+    """Outbound calls (回访, callbacks): one engine, one trunk, windows, retries."""
+
+    enabled: bool = False
+    trunk: TrunkName = "pstn"                        # a name in `trunks`
+    caller_id: str = "12345"
+    channels: int = Field(30, ge=1, le=10000)        # channels the trunk carries in all
+    reserve_inbound: int = Field(20, ge=0, le=10000)  # never used by callbacks
+    max_attempts: int = Field(3, ge=1, le=10)
+    ring_timeout: int = Field(30, ge=5, le=120)
+    # seconds to wait before the next attempt, by the cause of the failed one
+    retry_after: dict[str, int] = Field(default_factory=lambda: dict(_DEFAULT_RETRY))
+    # per weekday, "makeup" (调休上班日) and "holiday": local "HH:MM-HH:MM" windows
+    windows: dict[str, list[str]] = Field(default_factory=_default_windows)
+    calendars: list[str] = Field(default_factory=lambda: ["cn-2026"])  # shipped data, callbacks/calendars/
+    holidays: list[dt.date] = Field(default_factory=list)   # more days off
+    workdays: list[dt.date] = Field(default_factory=list)   # more 调休 working days
+    do_not_call: list[str] = Field(default_factory=list)
+    poll_seconds: float = Field(2.0, gt=0, le=60)
+    survey_prompt: str = "您好，这里是12345热线回访。对本次服务满意请按1，基本满意请按2，不满意请按3。"
+    thanks_prompt: str = "感谢您的评价，再见。"
+    # 漏接回拨: a caller who hung up after waiting `missed_after` s in a queue is
+    # called back `missed_delay` s later (unless answered on a call of their own
+    # meanwhile), when an agent of `missed_queue` is free.
+    missed: bool = True
+    missed_after: int = Field(10, ge=0, le=3600)
+    missed_delay: int = Field(120, ge=0, le=86400)
+    missed_queue: str = Field("general", pattern=r"^[a-z0-9][a-z0-9_-]*$")
+    missed_prompt: str = "您好，这里是12345热线，您刚才的来电未能接通，现在为您回电，正在为您转接人工服务，请稍候。"
+    # Finished tasks with a ticket are POSTed here (the work-order system), retried until accepted.
+    webhook: str | None = Field(None, pattern=r"^https?://[^\s]+$")
+    webhook_token: str = Field("", repr=False)   # sent as "Authorization: Bearer <token>"
+
+    _v_caller_id = field_validator("caller_id")(lambda cls, v: _number(v))
+    _v_dnc = field_validator("do_not_call")(lambda cls, v: [_number(n) for n in v])
+
+    @field_validator("retry_after")
+    @classmethod
+    def _causes(cls, v: dict[str, int]) -> dict[str, int]:
+        for cause, seconds in v.items():
+            if cause not in CALLBACK_CAUSES:
+                raise ValueError(f"unknown cause {cause!r}: one of {', '.join(CALLBACK_CAUSES)}")
+            if not 0 <= int(seconds) <= 7 * 86400:
+                raise ValueError(f"{cause}: retry delay must be 0..604800 seconds")
+        return _DEFAULT_RETRY | v
+
+    @field_validator("windows")
+    @classmethod
+    def _windows(cls, v: dict[str, list[str]]) -> dict[str, list[str]]:
+        for day, spans in v.items():
+            if day not in CALLBACK_DAYS:
+                raise ValueError(f"unknown day {day!r}: one of {', '.join(CALLBACK_DAYS)}")
+            for span in spans:
+                m = _WINDOW_RE.match(str(span))
+                if not m or (m[3], m[4]) <= (m[1], m[2]) or (m[3] == "24" and m[4] != "00"):
+                    raise ValueError(f"{day}: window {span!r} must be HH:MM-HH:MM with start before end")
+        return _default_windows() | v
+
+    @model_validator(mode="after")
+    def _room_for_inbound(self) -> "Callbacks":
+        if self.reserve_inbound >= self.channels:
+            raise ValueError(f"reserve_inbound ({self.reserve_inbound}) must be below channels ({self.channels}): "
+                             "otherwise no callback can ever be placed")
+        return self
