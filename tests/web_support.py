@@ -15,6 +15,7 @@ from ivr.config.model import Config
 from ivr.storage import repo
 from ivr.storage.store import Store
 from ivr.web.app import create_app
+from transfer import http as transfer_http
 from ivr.web.auth import make_runner
 from ivr.web.hub import Hub
 from ivr.web.ws import WsSettings
@@ -78,6 +79,7 @@ async def serve(svc: SimpleNamespace, config: Config | None = None,
                 settings: WsSettings | None = None) -> AsyncIterator[str]:
     """Run the real app on 127.0.0.1 (free port); yields its base URL; always stops it."""
     app = create_app(config or city_config(), services=svc, ws_settings=settings)
+    transfer_http.setup(app)  # as the server mounts the transfer plugin
     runner = make_runner(app, shutdown_timeout=2.0)
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)

@@ -1,5 +1,7 @@
-"""HTTP routes the console needs besides POST /api/calls/{id}/transfer (ivr.web.api):
+"""The transfer plugin's HTTP routes (mounted by `setup(app)` beside ivr.web.api):
 
+    GET  /api/options                             who am I, and this city's transfer destinations
+    POST /api/calls/{call_id}/transfer {"kind", "target", "mode"}   start a transfer of one's own call
     POST /api/calls/{call_id}/transfer/complete   the agent leaves a three-way / attended transfer
     POST /api/calls/{call_id}/transfer/cancel     give up the transfer in progress
     GET  /api/calls/{call_id}/transfer            the transfer in progress, if any
@@ -24,8 +26,13 @@ from ivr.web.api import CALL_ID_RE, CONFIG, SERVICES
 from ivr.web.auth import principal_of
 from ivr.web.ws import HUB
 from transfer.agents import AgentDesk, AgentError, allowed_queues, known_agents, known_interfaces
+from transfer.targets import KINDS, MODES, resolve
 
 log = logging.getLogger(__name__)
+
+# 三方转接 where someone must be briefed; a queue just takes the call.
+DEFAULT_MODE = {"subcenter": "threeway", "emergency": "threeway", "utility": "threeway",
+                "provincial": "threeway", "expert": "blind", "queue": "blind"}
 
 
 def _error(status: int, error: str, detail: str) -> web.Response:
@@ -155,7 +162,80 @@ async def logout(request: web.Request) -> web.Response:
     return await _login_logout(request, False)
 
 
+async def transfer_call(request: web.Request) -> web.Response:
+    """POST /api/calls/{call_id}/transfer {"kind", "target", "mode"}."""
+    p = principal_of(request)
+    call_id = request.match_info["call_id"]
+    if not CALL_ID_RE.match(call_id):
+        return _error(400, "bad_request", "malformed call id")
+    body = await _body(request)
+    if isinstance(body, web.Response):
+        return body
+    kind, target = body.get("kind"), body.get("target", "")
+    if kind not in KINDS:
+        return _error(400, "bad_request", f"kind must be one of {', '.join(KINDS)}")
+    if not isinstance(target, str):
+        return _error(400, "bad_request", "target must be a string")
+    mode = body.get("mode") or DEFAULT_MODE[kind]
+    if mode not in MODES:
+        return _error(400, "bad_request", f"mode must be one of {', '.join(MODES)}")
+    try:  # the transfer service's own check, so both agree on what exists
+        label = resolve(request.app[CONFIG], kind, target).label
+    except ValueError as exc:
+        return _error(400, "bad_target", str(exc))
+    hub = request.app[HUB]
+    if not hub.calls.is_active(call_id):
+        return _error(404, "not_found", "no such active call")
+    owner = hub.calls.owner(call_id)
+    if owner is None:
+        return _error(403, "forbidden", "the call has not been answered yet")
+    if owner != p.agent and not p.supervisor:
+        log.warning("%s tried to transfer call %s of another agent", p.agent, call_id)
+        return _error(403, "forbidden", "you can only transfer your own calls")
+    transfers = _transfers(request)
+    if transfers is None:
+        return _error(503, "unavailable", "the transfer service is not running")
+    request_info = {"kind": kind, "target": target, "label": label, "mode": mode, "by": p.agent}
+    try:
+        result = await transfers.transfer(call_id=call_id, kind=kind, target=target, mode=mode, agent=p.agent)
+    except (ValueError, LookupError) as exc:
+        log.warning("transfer of call %s refused: %s", call_id, type(exc).__name__)
+        await hub.publish(owner, "transfer", {"call_id": call_id, "transfer": {**request_info, "status": "refused"}})
+        return _error(409, "refused", str(exc) or "the transfer service refused the transfer")
+    except Exception as exc:  # the service failed: the console must hear it, the server goes on
+        log.error("transfer of call %s failed: %s", call_id, type(exc).__name__)
+        await hub.publish(owner, "transfer", {"call_id": call_id, "transfer": {**request_info, "status": "failed"}})
+        # The agent sees why (it names the target, never the caller); the log only the type.
+        return _error(502, "transfer_failed", f"the transfer failed: {str(exc)[:200] or type(exc).__name__}")
+    log.info("%s requested %s transfer of call %s to %s:%s", p.agent, mode, call_id, kind, target)
+    await hub.publish(owner, "transfer", {"call_id": call_id, "transfer": {**request_info, "status": "requested"}})
+    return web.json_response({"ok": True, "call_id": call_id, **request_info,
+                              "result": result if isinstance(result, (dict, list, str, int, float, bool)) else None},
+                             status=202)
+
+
+# -- the console's transfer destinations ---------------------------------------------------
+async def options(request: web.Request) -> web.Response:
+    """GET /api/options: who am I, and the transfer destinations of this city."""
+    p = principal_of(request)
+    cfg = request.app[CONFIG]
+    expert_ids = {ln.queue for ln in cfg.lines if ln.queue}
+    experts = [q for q in cfg.queues if q.id in expert_ids] or list(cfg.queues)
+    return web.json_response({
+        "agent": p.agent, "role": p.role,
+        "sub_centers": [{"id": s.id, "name": s.name} for s in cfg.sub_centers],
+        "experts": [{"id": q.id, "name": q.name} for q in experts],
+        "queues": [{"id": q.id, "name": q.name} for q in cfg.queues],
+        "emergency": [{"number": n, "name": name} for n, name in cfg.emergency.numbers.items()],
+        "utilities": [{"number": u.number, "name": u.name} for u in cfg.utilities],
+        "provincial": {"number": cfg.provincial.number, "name": cfg.provincial.name} if cfg.provincial else None,
+        "modes": list(MODES),
+    })
+
+
 def setup(app: web.Application) -> None:
+    app.router.add_get("/api/options", options)
+    app.router.add_post("/api/calls/{call_id}/transfer", transfer_call)
     app.router.add_post("/api/calls/{call_id}/transfer/complete", complete)
     app.router.add_post("/api/calls/{call_id}/transfer/cancel", cancel)
     app.router.add_get("/api/calls/{call_id}/transfer", status)

@@ -1,4 +1,4 @@
-"""The console's HTTP API: ticket drafts, transfers, the agent's own calls.
+"""The console's HTTP API: ticket drafts and the agent's own calls (transfers: transfer/http.py).
 
 Every route is behind the token (ivr.web.auth). An agent acts only on their
 own calls and tickets; supervisors on all. Reading a ticket writes the audit
@@ -7,7 +7,6 @@ the drafts a call list shows are audited as delivered (ivr.web.audit).
 """
 from __future__ import annotations
 
-import inspect
 import logging
 import re
 from typing import Any
@@ -20,7 +19,6 @@ from ivr.storage import repo
 from ivr.web import audit
 from ivr.web.auth import Principal, principal_of
 from ivr.web.ws import HUB
-from transfer.targets import KINDS, MODES, resolve
 
 log = logging.getLogger(__name__)
 
@@ -32,11 +30,6 @@ CALL_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$")
 FIELD_RE = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
 READ_ONLY_FIELDS = frozenset({"id", "call_id", "created_at", "updated_at", "updated_by"})
 MAX_FIELDS, MAX_TEXT = 40, 20000
-
-# 三方转接 where someone must be briefed; a queue just takes the call.
-DEFAULT_MODE = {"subcenter": "threeway", "emergency": "threeway", "utility": "threeway",
-                "provincial": "threeway", "expert": "blind", "queue": "blind"}
-
 
 def _error(status: int, error: str, detail: str) -> web.Response:
     return web.json_response({"error": error, "detail": detail}, status=status)
@@ -64,60 +57,6 @@ async def my_calls(request: web.Request) -> web.Response:
     calls = request.app[HUB].calls.visible(p.agent, supervisor=show_all)
     audit.delivered(request.app, p.agent, request.remote, "list", calls)
     return web.json_response({"agent": p.agent, "role": p.role, "calls": calls})
-
-
-async def transfer_call(request: web.Request) -> web.Response:
-    """POST /api/calls/{call_id}/transfer {"kind", "target", "mode"}."""
-    p = principal_of(request)
-    call_id = request.match_info["call_id"]
-    if not CALL_ID_RE.match(call_id):
-        return _error(400, "bad_request", "malformed call id")
-    body = await _json_object(request)
-    if isinstance(body, web.Response):
-        return body
-    kind, target = body.get("kind"), body.get("target", "")
-    if kind not in KINDS:
-        return _error(400, "bad_request", f"kind must be one of {', '.join(KINDS)}")
-    if not isinstance(target, str):
-        return _error(400, "bad_request", "target must be a string")
-    mode = body.get("mode") or DEFAULT_MODE[kind]
-    if mode not in MODES:
-        return _error(400, "bad_request", f"mode must be one of {', '.join(MODES)}")
-    try:  # the transfer service's own check, so both agree on what exists
-        label = resolve(request.app[CONFIG], kind, target).label
-    except ValueError as exc:
-        return _error(400, "bad_target", str(exc))
-    hub = request.app[HUB]
-    if not hub.calls.is_active(call_id):
-        return _error(404, "not_found", "no such active call")
-    owner = hub.calls.owner(call_id)
-    if owner is None:
-        return _error(403, "forbidden", "the call has not been answered yet")
-    if owner != p.agent and not p.supervisor:
-        log.warning("%s tried to transfer call %s of another agent", p.agent, call_id)
-        return _error(403, "forbidden", "you can only transfer your own calls")
-    transfers = _service(request, "transfers")
-    if transfers is None:
-        return _error(503, "unavailable", "the transfer service is not running")
-    request_info = {"kind": kind, "target": target, "label": label, "mode": mode, "by": p.agent}
-    try:
-        result = transfers.transfer(call_id=call_id, kind=kind, target=target, mode=mode, agent=p.agent)
-        if inspect.isawaitable(result):
-            result = await result
-    except (ValueError, LookupError) as exc:
-        log.warning("transfer of call %s refused: %s", call_id, type(exc).__name__)
-        await hub.publish(owner, "transfer", {"call_id": call_id, "transfer": {**request_info, "status": "refused"}})
-        return _error(409, "refused", str(exc) or "the transfer service refused the transfer")
-    except Exception as exc:  # the service failed: the console must hear it, the server goes on
-        log.error("transfer of call %s failed: %s", call_id, type(exc).__name__)
-        await hub.publish(owner, "transfer", {"call_id": call_id, "transfer": {**request_info, "status": "failed"}})
-        # The agent sees why (it names the target, never the caller); the log only the type.
-        return _error(502, "transfer_failed", f"the transfer failed: {str(exc)[:200] or type(exc).__name__}")
-    log.info("%s requested %s transfer of call %s to %s:%s", p.agent, mode, call_id, kind, target)
-    await hub.publish(owner, "transfer", {"call_id": call_id, "transfer": {**request_info, "status": "requested"}})
-    return web.json_response({"ok": True, "call_id": call_id, **request_info,
-                              "result": result if isinstance(result, (dict, list, str, int, float, bool)) else None},
-                             status=202)
 
 
 # -- tickets ---------------------------------------------------------------------
@@ -218,28 +157,7 @@ async def _announce_ticket(request: web.Request, ticket: dict) -> None:
         await hub.publish(hub.calls.owner(call_id), "update", {"call_id": call_id, "ticket": ticket})
 
 
-# -- options for the console ---------------------------------------------------
-async def options(request: web.Request) -> web.Response:
-    """GET /api/options: who am I, and the transfer destinations of this city."""
-    p = principal_of(request)
-    cfg = request.app[CONFIG]
-    expert_ids = {ln.queue for ln in cfg.lines if ln.queue}
-    experts = [q for q in cfg.queues if q.id in expert_ids] or list(cfg.queues)
-    return web.json_response({
-        "agent": p.agent, "role": p.role,
-        "sub_centers": [{"id": s.id, "name": s.name} for s in cfg.sub_centers],
-        "experts": [{"id": q.id, "name": q.name} for q in experts],
-        "queues": [{"id": q.id, "name": q.name} for q in cfg.queues],
-        "emergency": [{"number": n, "name": name} for n, name in cfg.emergency.numbers.items()],
-        "utilities": [{"number": u.number, "name": u.name} for u in cfg.utilities],
-        "provincial": {"number": cfg.provincial.number, "name": cfg.provincial.name} if cfg.provincial else None,
-        "modes": list(MODES),
-    })
-
-
 def setup(app: web.Application) -> None:
-    app.router.add_get("/api/options", options)
     app.router.add_get("/api/calls/mine", my_calls)
-    app.router.add_post("/api/calls/{call_id}/transfer", transfer_call)
     app.router.add_get("/api/tickets/{ticket_id}", get_ticket)
     app.router.add_put("/api/tickets/{ticket_id}", put_ticket)
