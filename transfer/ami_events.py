@@ -16,17 +16,28 @@ import time
 from collections import OrderedDict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from ivr.ami.agent_id import agent_id
+from ivr.config.model import Config
 from transfer.dialplan import LEG_CONTEXT
-from transfer.features import FeatureCodes
-
-if TYPE_CHECKING:
-    from transfer.service import TransferService
+from transfer.features import FeatureAction, FeatureCodes
 
 log = logging.getLogger(__name__)
 Event = Mapping[str, Any]
+
+
+class LegListener(Protocol):
+    """What the events tell the transfer service (transfer.service.TransferService is one)."""
+
+    config: Config
+
+    def on_leg_gone(self, uid: str) -> None: ...
+    def on_channel_gone(self, legs: "CallLegs", role: str, channel: str, cause: str) -> None: ...
+    def on_leg_joined(self, uid: str) -> None: ...
+    def on_result(self, xid: str, result: str, status: str, channel: str) -> None: ...
+    def on_feature(self, legs: "CallLegs", action: FeatureAction) -> None: ...
+    def on_ami_login(self) -> None: ...
 LEG_MARK = f"@{LEG_CONTEXT}-"   # in the names of transfer-leg Local channels
 
 
@@ -138,7 +149,7 @@ def is_leg(channel: str) -> bool:
 class TransferEvents:
     """AMI handler of the transfer service (attach with `ami.on("*", events.feed)`)."""
 
-    def __init__(self, service: TransferService) -> None:
+    def __init__(self, service: LegListener) -> None:
         self.service = service
         self.index = CallIndex()
         self.features = FeatureCodes(service.config)
