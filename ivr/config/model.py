@@ -13,6 +13,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from ivr.agi.peers import parse_network
+
 # Digits, optionally "-ext" (88348666-1). Nothing else reaches a dialplan.
 NUMBER_RE = re.compile(r"^\d{3,15}(-\d{1,6})?$")
 EMERGENCY_NUMBERS = ("110", "119", "120", "122")
@@ -206,6 +208,14 @@ class FastAgi(Strict):
     # Added to the server's niceness for that worker: on a busy machine its few
     # CPU-milliseconds per call come first (needs root or CAP_SYS_NICE to go below 0).
     nice: int = Field(-10, ge=-20, le=19)
+    # Peers allowed on the FastAGI and live-transcription ports (addresses or CIDRs),
+    # checked on accept before anything is read (ivr.agi.peers).
+    allow: list[str] = Field(default_factory=lambda: ["127.0.0.0/8", "::1"], min_length=1)
+
+    @field_validator("allow")
+    @classmethod
+    def _v_allow(cls, v: list[str]) -> list[str]:
+        return [str(parse_network(a)) for a in v]
 
 
 class Web(Strict):
