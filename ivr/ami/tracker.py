@@ -31,6 +31,7 @@ from typing import Any
 from ivr.ami.agent_id import agent_id
 from ivr.ami.callbook import ROUTED, CallBook, Event, Notice, Publish, _float, _number
 from ivr.ami.callstate import CallState
+from ivr.ami.reconcile import reconcile
 from ivr.storage import repo
 from ivr.storage.store import Store
 
@@ -69,6 +70,8 @@ class CallTracker(CallBook):
     # -- intake --------------------------------------------------------------
     def attach(self, ami) -> None:
         ami.on("*", self.feed)
+        if hasattr(ami, "on_login"):  # after every reconnect: end the calls Asterisk no longer has
+            ami.on_login(lambda: reconcile(self, ami))
 
     def feed(self, event: Event) -> None:
         """AMI handler: queue the event and return at once (never blocks the AMI reader)."""
