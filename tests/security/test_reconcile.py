@@ -12,7 +12,6 @@ import datetime as dt
 
 import pytest
 
-from ivr.ami.reconcile import live_channels, vanished
 from ivr.storage import repo
 from tests.asterisk_harness import free_port
 from tests.routing_calls import place
@@ -31,6 +30,8 @@ async def _until(predicate, timeout: float) -> bool:
 
 
 def test_vanished_channels_only():
+    from ivr.ami.reconcile import live_channels, vanished
+
     class M(dict):
         pass
     answer = [M(Response="Success"), M(Event="CoreShowChannel", Uniqueid="1.1"),
