@@ -36,7 +36,7 @@ log = logging.getLogger(__name__)
 OnText = Callable[[str, str, str], Any]
 Authorize = Callable[[str, str], bool]
 NONCE_RE = re.compile(r"^[A-Za-z0-9_-]{16,128}$")
-AUTHORIZE_WAIT = 2.0  # the route's result may reach the tracker a moment after the EAGI connects
+AUTHORIZE_WAIT = 5.0  # the route's result may reach a busy tracker after the EAGI connects
 CALL_ID_RE = re.compile(r"^[A-Za-z0-9._:@-]{1,128}$")
 RATES = (8000, 12000, 16000, 24000, 32000, 44100, 48000, 96000, 192000)  # Asterisk slin formats
 HEADER_MAX = 4096
@@ -93,6 +93,7 @@ class LiveServer:
         self.engine, self.on_text, self.on_degraded = engine, on_text, on_degraded
         self.peers = PeerFilter(allow)
         self.authorize = authorize
+        self.authorize_wait = AUTHORIZE_WAIT
         self.refused = 0  # streams refused for a missing, wrong or reused nonce
         self.host, self.port = host, port
         self.header_timeout, self.idle_timeout = header_timeout, idle_timeout
@@ -186,12 +187,12 @@ class LiveServer:
                      stream.fed_seconds, len(text), f", degraded ({stream.degraded})" if stream.degraded else "")
 
     async def _authorized(self, call_id: str, nonce: str) -> bool:
-        """Ask `authorize`, for up to AUTHORIZE_WAIT seconds while it says no (bounded)."""
+        """Ask `authorize`, for up to `authorize_wait` seconds while it says no (bounded)."""
         if self.authorize is None:
             return True
         if not nonce:
             return False
-        for _ in range(int(AUTHORIZE_WAIT / 0.05)):
+        for _ in range(max(1, int(self.authorize_wait / 0.05))):
             if self.authorize(call_id, nonce):
                 return True
             await asyncio.sleep(0.05)

@@ -49,6 +49,7 @@ async def setup(engine, tmp_path):
     await tracker.start()
     got: list[tuple[str, str, str]] = []
     live = await LiveServer(engine, lambda *a: got.append(a), port=0, authorize=tracker.claim_intake).start()
+    live.authorize_wait = 0.5  # each refused stream waits this long for a route that never comes
     tracker.feed(Message(A.ev("Newchannel", 100.0, VICTIM.snap(state="Up"))))
     await tracker.drain()
     yield tracker, live, got, store
