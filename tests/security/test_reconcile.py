@@ -49,7 +49,7 @@ async def test_call_hung_up_during_ami_outage_is_ended_after_reconnect(hotline_s
     tracker, ami = server.services.tracker, server.services.ami
     board = server.services.hub.subscribe("supervisor-test", supervisor=True).subscription
     since = len(center_ami.events)
-    call = await place(center_ami, "12328", hold=20, callerid="13912345678")
+    await place(center_ami, "12328", hold=20, callerid="13912345678")
     queued = await center_ami.wait_for(lambda e: e.get("Event") == "QueueCallerJoin", timeout=15, since=since)
     lid = queued["Linkedid"]
     await tracker.drain()
