@@ -107,8 +107,11 @@ def stream(agi, sock, limit=MAX_SECONDS):
 
 def intake_nonce(agi):
     """The nonce in the channel's HOTLINE_INTAKE, or "" (no intake: the server decides)."""
+    from asterisk.agi import AGIHangup
     try:
         value = agi.get_variable("HOTLINE_INTAKE") or ""
+    except AGIHangup:  # the caller is gone: nothing to transcribe (main() stops)
+        raise
     except Exception:  # not set, or an Asterisk that refuses: send none
         return ""
     parts = value.split(",")
