@@ -141,8 +141,13 @@ class CallBook(PopData):
         channel (agi_uniqueid). Taken only if that channel is one of this
         call's channels as Asterisk reported them over AMI, and only once per
         channel: a request naming another call's linkedid, or replaying a
-        channel already routed, changes nothing."""
+        channel already routed, changes nothing. A channel not seen yet (the
+        FastAGI request can overtake its Newchannel on the AMI socket) holds
+        the result until that channel joins this call (at most 4 per call)."""
         uid = data.get("uniqueid")
+        if uid and uid not in call.channels and uid not in self._chan_call and len(call.pending_routes) < 4:
+            call.pending_routes[uid] = data
+            return None
         if not uid or uid not in call.channels or uid in call.routed_uids:
             self.stats["routes_refused"] = self.stats.get("routes_refused", 0) + 1
             why = "already routed" if uid in call.routed_uids else "not a channel of this call"
@@ -255,6 +260,10 @@ class CallBook(PopData):
                 self.calls[reg].channels.pop(uid, None)
             self._chan_call[uid] = call.linkedid
             call.channels[uid] = str(event.get("Channel", ""))
+            held = call.pending_routes.pop(uid, None)
+            if held is not None:  # its route came first: applied after this event (_apply_early)
+                self._early.setdefault(call.linkedid, []).append((time.monotonic(), at, held))
+                self._born.append(call)
         return call
 
     def _save(self, call: CallState, fields: dict[str, Any]) -> None:

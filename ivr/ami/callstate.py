@@ -72,6 +72,7 @@ class CallState:
     forwarded: bool = False         # bridged to a party that is not an agent
     pop: PopState = field(default_factory=PopState)
     routed_uids: set[str] = field(default_factory=set)  # channels whose route result was taken
+    pending_routes: dict[str, dict] = field(default_factory=dict)  # uniqueid -> route result before its Newchannel
     intake_nonce: str | None = None  # the live-transcription key the route gave (never stored or shown)
 
     def get(self, name: str) -> str | None:
