@@ -10,7 +10,9 @@ your matter" step: the dialplan goes on after that long. Without them: $HOTLINE_
 127.0.0.1:4574) and the channel's linkedid. Asterisk writes the channel's audio
 to fd 3 as signed linear; $EAGI_AUDIO_FORMAT says at which rate (slin = 8 kHz,
 slin16 = 16 kHz, ...). The script sends a JSON header, waits for "OK", then
-copies fd 3 to the socket until the call ends.
+copies fd 3 to the socket until the call ends. The header carries the call's
+intake nonce, the third field of HOTLINE_INTAKE (`<server>,<seconds>,<nonce>`,
+set by the route): the server takes no stream without it (docs/security.md).
 
 The call ends when fd 3 reaches EOF, Asterisk sends "HANGUP" on stdin or a
 SIGHUP, or a periodic CHANNEL STATUS (only when no audio flows) fails. fd 3 is
@@ -103,6 +105,19 @@ def stream(agi, sock, limit=MAX_SECONDS):
     return "time limit"
 
 
+def intake_nonce(agi):
+    """The nonce in the channel's HOTLINE_INTAKE, or "" (no intake: the server decides)."""
+    from asterisk.agi import AGIHangup
+    try:
+        value = agi.get_variable("HOTLINE_INTAKE") or ""
+    except AGIHangup:  # the caller is gone: nothing to transcribe (main() stops)
+        raise
+    except Exception:  # not set, or an Asterisk that refuses: send none
+        return ""
+    parts = value.split(",")
+    return parts[2].strip() if len(parts) > 2 else ""
+
+
 def main(argv):
     try:
         from asterisk.agi import AGI
@@ -124,6 +139,9 @@ def main(argv):
         limit = min(float(argv[3]), MAX_SECONDS) if len(argv) > 3 and argv[3] else MAX_SECONDS
         rate = eagi_rate(agi.get_variable("EAGI_AUDIO_FORMAT"))
         header = {"call_id": call_id, "channel": agi.env.get("agi_channel", ""), "rate": rate}
+        nonce = intake_nonce(agi)
+        if nonce:
+            header["nonce"] = nonce
     except Exception as exc:  # AGIHangup, bad arguments: nothing to transcribe
         say("not started: %s" % exc)
         return 0

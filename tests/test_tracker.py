@@ -293,10 +293,11 @@ async def test_route_handler_variables_arrive_before_or_after_the_call(tracked, 
     late = A.Chan("PJSIP/gateway-00000051", "1795225200.90", "1795225200.90", cid="13800138000", exten="12328")
     plan = {"HOTLINE_DIALED": "12315", "HOTLINE_LINE": "amr-12315", "HOTLINE_DEPARTMENT": "市市场监管局",
             "HOTLINE_MODE": "full_merge", "HOTLINE_ACTION": "prompt_then_hangup", "HOTLINE_TICKET": "T20261201-0007"}
-    tracker.routed(early.lid, {f"__{k}": v for k, v in plan.items()})  # before Asterisk's Newchannel is read
+    tracker.routed(early.lid, {f"__{k}": v for k, v in plan.items()}, early.lid)  # before Asterisk's Newchannel is read
     await feed(tracker, [A.ev("Newchannel", 500.0, early.snap(state="Ring")), A.hangup(508.0, early)])
     await feed(tracker, [A.ev("Newchannel", 600.0, late.snap(state="Ring"))])
-    tracker.routed(late.lid, {"__HOTLINE_DIALED": "12328", "__HOTLINE_ACTION": "queue", "__HOTLINE_QUEUE": "general"})
+    tracker.routed(late.lid, {"__HOTLINE_DIALED": "12328", "__HOTLINE_ACTION": "queue", "__HOTLINE_QUEUE": "general"},
+                   late.lid)
     await feed(tracker, [A.hangup(660.0, late)])
 
     first = store.run_sync(repo.get_call, early.lid)

@@ -49,7 +49,10 @@ def tell_tracker(call: AgiCall, variables: dict[str, str]) -> None:
     """Hand variables just set on a `route` call to the call tracker, if the app has one.
 
     The server's AMI session skips VarSet events of the routing context; the
-    call's linkedid comes as the route's second argument (CHANNEL(linkedid))."""
+    call's linkedid comes as the route's second argument (CHANNEL(linkedid)),
+    with the request's own channel (agi_uniqueid): the tracker takes the values
+    only if that channel belongs to that call (a peer naming another call's
+    linkedid changes nothing)."""
     tracker = getattr(call.context, "tracker", None)
     if tracker is not None and call.route == "route" and len(call.args) > 1 and call.args[1]:
-        tracker.routed(call.args[1], variables)
+        tracker.routed(call.args[1], variables, call.headers.get("uniqueid") or None)

@@ -22,6 +22,7 @@ from typing import Any
 
 from ivr.agi.call import AgiCall, AgiHangup, AgiTimeout
 from ivr.agi.fallback import send_to_fallback
+from ivr.agi.peers import DEFAULT_ALLOW, PeerFilter
 from ivr.agi.protocol import parse_header
 from ivr.agi.registry import REGISTRY, Registry
 
@@ -31,7 +32,8 @@ log = logging.getLogger("ivr.agi")
 class FastAgiServer:
     def __init__(self, host: str = "127.0.0.1", port: int = 4573, *, header_timeout: float = 5.0,
                  header_max_bytes: int = 64 * 1024, command_timeout: float = 10.0,
-                 context: Any = None, registry: Registry | None = None, backlog: int = 1024) -> None:
+                 context: Any = None, registry: Registry | None = None, backlog: int = 1024,
+                 allow: Any = DEFAULT_ALLOW) -> None:
         self.host = host
         self.port = port
         self.header_timeout = header_timeout
@@ -39,6 +41,7 @@ class FastAgiServer:
         self.command_timeout = command_timeout
         self.context = context
         self.backlog = backlog
+        self.peers = PeerFilter(allow)
         self._registry = registry
         self._server: asyncio.Server | None = None
         self._connections: set[_Connection] = set()
@@ -48,7 +51,8 @@ class FastAgiServer:
         # by a timer per command: cheaper on the hot path, at this resolution.
         self.tick = min(max(min(header_timeout, command_timeout) / 5, 0.02), 0.5)
         # counters: calls whose route ran (any outcome), failures that needed the
-        # fallback, hang-ups, connections dropped before a usable header
+        # fallback, hang-ups, connections dropped before a usable header;
+        # peers refused by the allow-list: `self.peers.refused`
         self.calls_served = 0
         self.errors = 0
         self.hangups = 0
@@ -59,7 +63,7 @@ class FastAgiServer:
         """Build from the `fastagi:` section of config.yaml (ivr.config.model.FastAgi)."""
         return cls(cfg.host, cfg.port, header_timeout=cfg.header_timeout,
                    header_max_bytes=cfg.header_max_bytes, command_timeout=cfg.command_timeout,
-                   context=context)
+                   context=context, allow=cfg.allow)
 
     @property
     def registry(self) -> Registry:
@@ -159,6 +163,10 @@ class _Connection(asyncio.Protocol):
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport: asyncio.Transport = transport  # type: ignore[assignment]
+        if not self.server.peers.check(transport.get_extra_info("peername"), "FastAGI"):
+            self._given_up = True  # not one byte of theirs is read
+            transport.abort()
+            return
         self.header_deadline = self.server._loop.time() + self.server.header_timeout
         self.server._connections.add(self)
 

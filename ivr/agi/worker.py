@@ -10,7 +10,7 @@ worker (asyncio streams: a server that lags behind makes the buffer grow,
 never a call wait):
 
     worker -> server  ["listening", port]              after start-up
-                      ["routed", linkedid, variables]  the route's variables, for the tracker
+                      ["routed", linkedid, variables, uniqueid]  the route's variables, for the tracker
                       ["ticket_seq", n, prefix]        the day's last ticket number, please
                       ["reserve", ticket_id]           write this new ticket's row
     server -> worker  ["ticket_seq", n, seq]           the answer
@@ -164,7 +164,7 @@ class AgiWorker:
         kind = msg[0] if msg else None
         if kind == "routed":
             if self.services.tracker is not None:
-                self.services.tracker.routed(msg[1], msg[2])
+                self.services.tracker.routed(msg[1], msg[2], msg[3] if len(msg) > 3 else None)
         elif kind == "reserve":
             if self.services.store is not None:
                 self.services.store.submit(reserve, msg[1])
@@ -224,8 +224,8 @@ class _Server:
         self._requests: dict[int, asyncio.Future] = {}
         self._next = 0
 
-    def routed(self, linkedid: str, variables: dict[str, str]) -> None:
-        self.channel.send("routed", linkedid, variables)
+    def routed(self, linkedid: str, variables: dict[str, str], uniqueid: str | None = None) -> None:
+        self.channel.send("routed", linkedid, variables, uniqueid)
 
     def reserve(self, ticket_id: str) -> None:
         self.channel.send("reserve", ticket_id)

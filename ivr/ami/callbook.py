@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
+import secrets
 import time
 from collections import OrderedDict
 from collections.abc import Iterable, Mapping
@@ -19,7 +20,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from ivr.ami.agent_id import agent_id
-from ivr.ami.callstate import VAR_FIELDS, CallState
+from ivr.ami.callstate import VAR_FIELDS, CallState, split_intake
 from ivr.ami.popdata import PopData, Publish
 from ivr.privacy import mask_number
 from ivr.storage import repo
@@ -78,6 +79,19 @@ class CallBook(PopData):
         self._born: list[CallState] = []          # new calls with early updates to apply
 
     # -- for other services ------------------------------------------------------
+    def claim_intake(self, call_id: str, nonce: str) -> bool:
+        """True once for the nonce the route gave call `call_id`, while that call is in intake.
+
+        The live-transcription server asks this before taking a stream
+        (ivr.speech.live): a wrong, reused or late nonce, or a call not (or no
+        longer) live, gets False."""
+        call = self.calls.get(call_id)
+        expected = call.intake_nonce if call is not None else None
+        if not expected or not isinstance(nonce, str) or not nonce.isascii() or not secrets.compare_digest(expected, nonce):
+            return False
+        call.intake_nonce = None
+        return True
+
     def agent_of(self, call_id: str) -> str | None:
         call = self.calls.get(call_id)
         return None if call is None else call.agent
@@ -97,9 +111,10 @@ class CallBook(PopData):
         kind = str(data.get("event", "update"))
         call = self.calls.get(call_id)
         if kind == ROUTED and call is not None:
-            if not call.internal:
-                _log_route(call, data["variables"])
-                await self._set_vars(call, data["variables"], at, routed=True)
+            variables = self._accept_route(call, data)
+            if variables is not None and not call.internal:
+                _log_route(call, variables)
+                await self._set_vars(call, variables, at, routed=True)
             return None
         if call is None:
             ended = self._ended.get(call_id)
@@ -119,12 +134,41 @@ class CallBook(PopData):
         await self._publish(call, target, "update", {**data, "call_id": call_id})
         return target
 
+    def _accept_route(self, call: CallState, data: dict[str, Any]) -> dict[str, str | None] | None:
+        """The route's variables if this route result may apply to `call`, else None (logged, counted).
+
+        The FastAGI request names the call (its linkedid argument) and its own
+        channel (agi_uniqueid). Taken only if that channel is one of this
+        call's channels as Asterisk reported them over AMI, and only once per
+        channel: a request naming another call's linkedid, or replaying a
+        channel already routed, changes nothing. A channel not seen yet (the
+        FastAGI request can overtake its Newchannel on the AMI socket) holds
+        the result until that channel joins this call (at most 4 per call)."""
+        uid = data.get("uniqueid")
+        if uid and uid not in call.channels and uid not in self._chan_call and len(call.pending_routes) < 4:
+            call.pending_routes[uid] = data
+            return None
+        if not uid or uid not in call.channels or uid in call.routed_uids:
+            self.stats["routes_refused"] = self.stats.get("routes_refused", 0) + 1
+            why = "already routed" if uid in call.routed_uids else "not a channel of this call"
+            log.warning("route result for call %s refused: channel %s %s", call.linkedid, uid or "?", why)
+            return None
+        call.routed_uids.add(uid)
+        variables = dict(data["variables"])
+        if "HOTLINE_INTAKE" in variables:
+            variables["HOTLINE_INTAKE"], call.intake_nonce = split_intake(variables["HOTLINE_INTAKE"])
+        return variables
+
     async def _set_vars(self, call: CallState, values: dict[str, str | None], at: dt.datetime,
                         routed: bool = False) -> None:
         """HOTLINE_* values on the call: stored, and shown on an open screen-pop.
 
         A VarSet is recorded as a `var` event; the route handler's whole set as one `route` event."""
         changed = {}
+        if "HOTLINE_INTAKE" in values:  # a copy may carry the nonce too: never kept
+            if not routed and not values["HOTLINE_INTAKE"]:
+                call.intake_nonce = None  # the dialplan ended the intake: no stream from now on
+            values = {**values, "HOTLINE_INTAKE": split_intake(values["HOTLINE_INTAKE"])[0]}
         for name, value in values.items():
             key = VAR_FIELDS.get(name, name)
             if key not in call.fields or call.fields[key] != value:  # inherited copies repeat values
@@ -216,6 +260,10 @@ class CallBook(PopData):
                 self.calls[reg].channels.pop(uid, None)
             self._chan_call[uid] = call.linkedid
             call.channels[uid] = str(event.get("Channel", ""))
+            held = call.pending_routes.pop(uid, None)
+            if held is not None:  # its route came first: applied after this event (_apply_early)
+                self._early.setdefault(call.linkedid, []).append((time.monotonic(), at, held))
+                self._born.append(call)
         return call
 
     def _save(self, call: CallState, fields: dict[str, Any]) -> None:

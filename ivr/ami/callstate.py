@@ -18,6 +18,19 @@ VAR_FIELDS = {
     "HOTLINE_QUEUE": "queue",
     "HOTLINE_TICKET": "ticket_id",
 }
+
+
+def split_intake(value: str | None) -> tuple[str | None, str | None]:
+    """HOTLINE_INTAKE `<server>,<seconds>,<nonce>` -> (`<server>,<seconds>`, nonce).
+
+    The nonce is the live-transcription server's key for this call: it must
+    never reach the database, a log or an agent's screen."""
+    if not value:
+        return value, None
+    parts = value.split(",")
+    return ",".join(parts[:2]), (parts[2] if len(parts) > 2 and parts[2] else None)
+
+
 # Plan actions that end the call on purpose after a prompt (see ivr.plan.decision).
 ANNOUNCE_ACTIONS = frozenset({"prompt_then_hangup", "not_in_service"})
 
@@ -58,6 +71,9 @@ class CallState:
     answered_by_agent: bool = False
     forwarded: bool = False         # bridged to a party that is not an agent
     pop: PopState = field(default_factory=PopState)
+    routed_uids: set[str] = field(default_factory=set)  # channels whose route result was taken
+    pending_routes: dict[str, dict] = field(default_factory=dict)  # uniqueid -> route result before its Newchannel
+    intake_nonce: str | None = None  # the live-transcription key the route gave (never stored or shown)
 
     def get(self, name: str) -> str | None:
         return self.fields.get(name)

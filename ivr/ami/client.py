@@ -32,6 +32,7 @@ log = logging.getLogger("ivr.ami")
 EventHandler = Callable[[Message], Any]
 
 # Actions answered by one response whose wording panoramisk takes for "a list follows".
+_LOGIN = Message({"Event": "login"})  # what on_login callbacks' errors are logged as
 _SINGLE_RESPONSE = frozenset({"atxfer", "originate", "queueadd"})
 
 
@@ -77,6 +78,7 @@ class AmiClient:
         self._lost = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._callback_tasks: set[asyncio.Task[Any]] = set()
+        self._login_callbacks: list[Callable[[], Any]] = []
         self._closing = False
 
     def __repr__(self) -> str:
@@ -112,6 +114,13 @@ class AmiClient:
         adapter.__qualname__ = name
         self._manager.register_event(event, adapter)
         return handler
+
+    def on_login(self, callback: Callable[[], Any]) -> None:
+        """Run `callback()` (sync or async, errors logged) after every login, the first and each reconnection.
+
+        Events are lost while the connection is down: this is where a listener
+        catches up with Asterisk (the tracker's CoreShowChannels reconcile)."""
+        self._login_callbacks.append(callback)
 
     async def action(self, action: Mapping[str, Any], *, as_list: bool | None = None,
                      timeout: float | None = None) -> Any:
@@ -263,6 +272,8 @@ class AmiClient:
         log.info("AMI: logged in to %s:%s as %r", self.host, self.port, self.username)
         await self._add_filters()
         self._ready.set()
+        for callback in self._login_callbacks:
+            self._run_callback(lambda _manager, _event, cb=callback: cb(), _LOGIN)
         try:
             await self._heartbeat(transport)
         finally:

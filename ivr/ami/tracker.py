@@ -31,6 +31,7 @@ from typing import Any
 from ivr.ami.agent_id import agent_id
 from ivr.ami.callbook import ROUTED, CallBook, Event, Notice, Publish, _float, _number
 from ivr.ami.callstate import CallState
+from ivr.ami.reconcile import reconcile
 from ivr.storage import repo
 from ivr.storage.store import Store
 
@@ -69,6 +70,8 @@ class CallTracker(CallBook):
     # -- intake --------------------------------------------------------------
     def attach(self, ami) -> None:
         ami.on("*", self.feed)
+        if hasattr(ami, "on_login"):  # after every reconnect: end the calls Asterisk no longer has
+            ami.on_login(lambda: reconcile(self, ami))
 
     def feed(self, event: Event) -> None:
         """AMI handler: queue the event and return at once (never blocks the AMI reader)."""
@@ -201,16 +204,18 @@ class CallTracker(CallBook):
         if call is not None and not call.internal:
             await self._set_vars(call, {name: str(ev.get("Value", "")).strip() or None}, at)
 
-    def routed(self, call_id: str, variables: dict[str, str]) -> None:
+    def routed(self, call_id: str, variables: dict[str, str], uniqueid: str | None = None) -> None:
         """The plan's variables, from the route handler that set them on call `call_id`'s channel.
 
         The server's AMI session skips VarSet events of the routing context
         (ivr.server.SERVER_EVENT_FILTERS): these values come this way instead,
-        in their turn among the call's events (kept if the call is not seen yet)."""
+        in their turn among the call's events (kept if the call is not seen yet).
+        `uniqueid` is the routed channel's own (agi_uniqueid): without it, or if
+        it is not a channel of call `call_id`, nothing changes (callbook._accept_route)."""
         values = {name.lstrip("_"): str(value).strip() or None for name, value in variables.items()}
         if self._task is None:  # not started (tools, tests): nothing to follow calls with
             return
-        self._enqueue(Notice(call_id, {"event": ROUTED, "variables": values}, dt.datetime.now(dt.timezone.utc),
+        self._enqueue(Notice(call_id, {"event": ROUTED, "variables": values, "uniqueid": uniqueid}, dt.datetime.now(dt.timezone.utc),
                              asyncio.get_running_loop().create_future()))
 
     async def _queue_join(self, ev: Event, at: dt.datetime) -> None:

@@ -241,6 +241,9 @@ class FastAgi(Strict):
     # Added to the server's niceness for that worker: on a busy machine its few
     # CPU-milliseconds per call come first (needs root or CAP_SYS_NICE to go below 0).
     nice: int = Field(-10, ge=-20, le=19)
+    # Peers allowed on the FastAGI and live-transcription ports (addresses or CIDRs),
+    # checked on accept before anything is read (ivr.agi.peers).
+    allow: list[Network] = Field(default_factory=lambda: ["127.0.0.0/8", "::1"], min_length=1)
 
 
 class Web(Strict):

@@ -1,12 +1,17 @@
 """Live transcription server: EAGI scripts stream call audio here over TCP.
 
-Protocol (one connection per call leg, loopback only):
+Protocol (one connection per call leg, from `fastagi.allow` peers only):
 
-    client -> server   {"call_id": "1700000000.42", "channel": "PJSIP/...", "rate": 8000}\\n
+    client -> server   {"call_id": "1700000000.42", "channel": "PJSIP/...", "rate": 8000,
+                        "nonce": "<from HOTLINE_INTAKE>"}\\n
     server -> client   OK\\n            (or "ERR <reason>\\n", then the server closes)
     client -> server   raw s16le mono PCM at `rate` until the client shuts down its side
 
 `call_id` is the call's linkedid so both legs' text joins the call record.
+The server takes a stream only if `authorize(call_id, nonce)` says yes: the
+route put an unguessable nonce in the call's HOTLINE_INTAKE and the tracker
+accepts it once, while that call is in intake (CallTracker.claim_intake).
+Anything else gets `ERR not authorised` and no transcript, draft or transfer.
 Results go to `on_text(call_id, kind, text)` with kind "partial" or "final",
 always on the event loop (the engine calls back from worker threads); the
 serve process wires it to the websocket hub and to emergency detection. A
@@ -21,6 +26,7 @@ import logging
 import re
 from typing import Any, Callable
 
+from ivr.agi.peers import DEFAULT_ALLOW, PeerFilter
 from ivr.privacy import mask_number
 from ivr.speech.engine import SpeechEngine, Stream
 from ivr.speech.errors import SpeechUnavailable
@@ -28,6 +34,9 @@ from ivr.speech.errors import SpeechUnavailable
 log = logging.getLogger(__name__)
 
 OnText = Callable[[str, str, str], Any]
+Authorize = Callable[[str, str], bool]
+NONCE_RE = re.compile(r"^[A-Za-z0-9_-]{16,128}$")
+AUTHORIZE_WAIT = 5.0  # the route's result may reach a busy tracker after the EAGI connects
 CALL_ID_RE = re.compile(r"^[A-Za-z0-9._:@-]{1,128}$")
 RATES = (8000, 12000, 16000, 24000, 32000, 44100, 48000, 96000, 192000)  # Asterisk slin formats
 HEADER_MAX = 4096
@@ -40,6 +49,12 @@ class BadHeader(ValueError):
 
 def parse_header(line: bytes) -> tuple[str, str, int]:
     """(call_id, channel, rate) from the JSON header line, or BadHeader."""
+    call_id, channel, rate, _ = parse_header_nonce(line)
+    return call_id, channel, rate
+
+
+def parse_header_nonce(line: bytes) -> tuple[str, str, int, str]:
+    """(call_id, channel, rate, nonce) from the JSON header line ("" if no nonce), or BadHeader."""
     try:
         header = json.loads(line.decode("utf-8"))
     except (UnicodeDecodeError, ValueError) as exc:
@@ -55,7 +70,10 @@ def parse_header(line: bytes) -> tuple[str, str, int]:
     rate = header.get("rate", 8000)
     if type(rate) is not int or rate not in RATES:
         raise BadHeader(f"rate must be one of {RATES}")
-    return call_id, channel, rate
+    nonce = header.get("nonce", "")
+    if not isinstance(nonce, str) or (nonce and not NONCE_RE.match(nonce)):
+        raise BadHeader("nonce malformed")
+    return call_id, channel, rate, nonce
 
 
 def mask_channel(channel: str) -> str:
@@ -68,8 +86,15 @@ class LiveServer:
 
     def __init__(self, engine: SpeechEngine, on_text: OnText, *, host: str = "127.0.0.1", port: int = 4574,
                  header_timeout: float = 5.0, idle_timeout: float = 300.0, max_connections: int = 200,
-                 on_degraded: Callable[[str, Stream], Any] | None = None) -> None:
+                 on_degraded: Callable[[str, Stream], Any] | None = None,
+                 allow: Any = DEFAULT_ALLOW, authorize: Authorize | None = None) -> None:
+        """`authorize` None takes every stream (tools and tests that feed the
+        engine directly); the serving process always passes the tracker's."""
         self.engine, self.on_text, self.on_degraded = engine, on_text, on_degraded
+        self.peers = PeerFilter(allow)
+        self.authorize = authorize
+        self.authorize_wait = AUTHORIZE_WAIT
+        self.refused = 0  # streams refused for a missing, wrong or reused nonce
         self.host, self.port = host, port
         self.header_timeout, self.idle_timeout = header_timeout, idle_timeout
         self.max_connections = max_connections
@@ -108,9 +133,12 @@ class LiveServer:
         await asyncio.gather(*self._tasks, return_exceptions=True)
 
     async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        peer = writer.get_extra_info("peername")
+        if not self.peers.check(peer, "live transcription"):
+            writer.transport.abort()  # not one byte of theirs is read
+            return
         task = asyncio.current_task()
         self._conns[task] = writer
-        peer = writer.get_extra_info("peername")
         try:
             await self._session(reader, writer, peer)
         except (ConnectionError, asyncio.IncompleteReadError) as exc:
@@ -128,9 +156,12 @@ class LiveServer:
     async def _session(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, peer: Any) -> None:
         try:
             line = await asyncio.wait_for(reader.readuntil(b"\n"), self.header_timeout)
-            call_id, channel, rate = parse_header(line)
+            call_id, channel, rate, nonce = parse_header_nonce(line)
             if len(self._conns) > self.max_connections:
                 raise BadHeader("busy")
+            if not await self._authorized(call_id, nonce):
+                self.refused += 1
+                raise BadHeader("not authorised")
         except (asyncio.TimeoutError, asyncio.LimitOverrunError, asyncio.IncompleteReadError,
                 ValueError) as exc:
             reason = str(exc) if isinstance(exc, BadHeader) else f"no valid header line ({exc.__class__.__name__})"
@@ -154,6 +185,18 @@ class LiveServer:
             text = await asyncio.get_running_loop().run_in_executor(None, stream.close)
             log.info("live transcription of call %s ended: %.1f s of audio, %d characters%s", call_id,
                      stream.fed_seconds, len(text), f", degraded ({stream.degraded})" if stream.degraded else "")
+
+    async def _authorized(self, call_id: str, nonce: str) -> bool:
+        """Ask `authorize`, for up to `authorize_wait` seconds while it says no (bounded)."""
+        if self.authorize is None:
+            return True
+        if not nonce:
+            return False
+        for _ in range(max(1, int(self.authorize_wait / 0.05))):
+            if self.authorize(call_id, nonce):
+                return True
+            await asyncio.sleep(0.05)
+        return False
 
     @staticmethod
     async def _reject(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, reason: str) -> None:

@@ -47,7 +47,8 @@ class SpeechService:
         except SpeechUnavailable as exc:
             log.error("speech recognition disabled, calls go on without it: %s", exc)
             return False
-        self.live = await LiveServer(self.engine, self.on_text, port=self.config.speech.live_port).start()
+        self.live = await LiveServer(self.engine, self.on_text, port=self.config.speech.live_port,
+                                     allow=self.config.fastagi.allow, authorize=self.s.tracker.claim_intake).start()
         return True
 
     async def stop(self) -> None:

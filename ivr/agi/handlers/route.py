@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import logging
 import re
+import secrets
 
 from ivr.agi.call import AgiCall
 from ivr.agi.fallback import tell_tracker
@@ -100,10 +101,14 @@ async def route_call(call: AgiCall) -> None:
 
 
 def _intake(services, decision) -> str:
-    """`<live server>,<seconds>` when the caller should state their matter first, else ""."""
+    """`<live server>,<seconds>,<nonce>` when the caller should state their matter first, else "".
+
+    The nonce (unguessable, one per call) is what agi_scripts/transcribe.py
+    must show the live-transcription server: it accepts a stream for this call
+    only with it, once, while the call is in intake (docs/security.md)."""
     speech = services.speech
     if speech is None or speech.live is None or not services.config.hotline.entry.speech_intake:
         return ""
     if decision.action not in ("queue", "prompt_then_forward"):
         return ""
-    return f"{speech.address},{services.config.speech.intake_seconds}"
+    return f"{speech.address},{services.config.speech.intake_seconds},{secrets.token_urlsafe(16)}"
