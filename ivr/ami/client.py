@@ -71,7 +71,7 @@ class AmiClient:
         # only instead of parsed here (ivr.ami.filters).
         self.filters = filters
         self._manager = HotlineManager(
-            self, host=host, port=port, username=username, secret=secret, events="on",
+            on_lost=self._connection_lost, run_callback=self._run_callback, host=host, port=port, username=username, secret=secret, events="on",
             ping_delay=10**9,  # panoramisk's fire-and-forget pinger is replaced by our heartbeat
             log=RedactingLog(logging.getLogger("ivr.ami.panoramisk"), secret))
         self._ready = asyncio.Event()

@@ -2,7 +2,7 @@
 
 - HotlineManager: reconnection is left to AmiClient's supervisor (panoramisk
   would retry at a fixed interval forever), and event callbacks run through
-  AmiClient._run_callback so one that raises cannot reach data_received;
+  AmiClient's run_callback so one that raises cannot reach data_received;
 - HotlineProtocol: one message that breaks panoramisk's parsing is logged and
   skipped instead of closing the connection; events are parsed by a fast path
   (`parse_event`) that builds the same `Message` panoramisk would, without
@@ -15,22 +15,22 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
+from typing import Any
 
 from panoramisk import Manager, utils
 from panoramisk.ami_protocol import AMIProtocol
 from panoramisk.message import Message
 
-if TYPE_CHECKING:
-    from ivr.ami.client import AmiClient
-
 
 class HotlineManager(Manager):
     """panoramisk's Manager with reconnection and callback dispatch handed to the AmiClient."""
 
-    def __init__(self, client: AmiClient, **config: Any) -> None:
+    def __init__(self, *, on_lost: Callable[[], None], run_callback: Callable[[Any, Message], None],
+                 **config: Any) -> None:
         super().__init__(**config)
-        self._client = client
+        self._on_lost = on_lost            # AmiClient's supervisor reconnects
+        self._run_callback = run_callback  # AmiClient isolates each handler
 
     def connection_lost(self, exc: Any) -> None:
         self._connected = False
@@ -38,7 +38,7 @@ class HotlineManager(Manager):
         if self.pinger:
             self.pinger.cancel()
             self.pinger = None
-        self._client._connection_lost()
+        self._on_lost()
 
     def dispatch(self, event: Message) -> list[str]:
         matches = []
@@ -47,7 +47,7 @@ class HotlineManager(Manager):
             if regexp.match(event.event) is not None:
                 matches.append(pattern)
                 for callback in self.callbacks[pattern]:
-                    self._client._run_callback(callback, event)
+                    self._run_callback(callback, event)
         return matches
 
 
