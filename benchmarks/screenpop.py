@@ -418,7 +418,7 @@ def main() -> int:
     pg = None
     db_url = None if args.db == "sqlite" else args.db
     if args.db == "postgresql":
-        from tests.pg_server import PG_HINT, PgServer, _pg_bin
+        from tests.support.pg_server import PG_HINT, PgServer, _pg_bin
 
         bindir = _pg_bin()
         if bindir is None:

@@ -37,7 +37,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from ivr.ami.tracker import CallTracker  # noqa: E402
 from ivr.storage.store import Store  # noqa: E402
-from tests import ami_events as A  # noqa: E402
+from tests.support import ami_events as A  # noqa: E402
 
 TARGET_P99_LAG_MS = 10.0        # the loop may be late by at most this, 99% of the time
 # The worst single lateness is printed but not a target: on a shared machine it

@@ -14,8 +14,8 @@ from ivr.config.loader import load_config
 from ivr.dialplan.build import instance_files
 from ivr.prompts import BUILD_DIR, build_for
 from ivr.prompts.build import install
-from tests.asterisk_harness import Ami, free_port, new_instance
-from tests.private_center import Clock
+from tests.support.asterisk_harness import Ami, free_port, new_instance
+from tests.support.private_center import Clock
 
 REPO = Path(__file__).resolve().parents[1]
 TEST_DIALPLANS = Path(__file__).parent / "dialplans"

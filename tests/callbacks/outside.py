@@ -15,7 +15,7 @@ from pathlib import Path
 from ivr.config.loader import load_config
 from ivr.dialplan.build import instance_files
 from ivr.server import HotlineServer
-from tests.asterisk_harness import Ami, free_port, new_instance
+from tests.support.asterisk_harness import Ami, free_port, new_instance
 
 CONFIG = """
 hotline: {{name: 测试市12345政务服务便民热线, city: 测试市, timezone: Asia/Shanghai}}

@@ -9,7 +9,7 @@ import pytest
 from ivr.config.loader import load_config
 from ivr.dialplan.build import instance_files
 from ivr.seats.asterisk import render_http
-from tests.asterisk_harness import free_port, new_instance
+from tests.support.asterisk_harness import free_port, new_instance
 from tests.conftest import REPO, test_files
 from transfer.dialplan import render_agent_auth
 

@@ -16,7 +16,7 @@ from tests.seats.conftest import PASSWORDS
 from tests.seats.test_browser_seat import (FLAGS, WebThread, chromium_with, media_flags, phone_state,
                                            seat_web_config, text_of, wait_text)
 from ivr.storage.store import Store
-from tests.web_support import TOKEN, serve, services
+from tests.support.web_support import TOKEN, serve, services
 
 REASONS = ["小休", "用餐", "培训", "会议"]
 

@@ -27,12 +27,12 @@ from selenium.webdriver.support.ui import WebDriverWait
 
 from ivr.ami.client import AmiClient
 from ivr.config.model import Config
-from tests.audio import read_wav
+from tests.support.audio import read_wav
 from tests.seats.conftest import BROWSER_TONE, PASSWORDS, ws_url_of
 from tests.seats.ws_proxy import WsRelay
-from tests.sip_phone import BARESIP, write_config, write_voice
-from tests.test_console_browser import CHROMEDRIVER, CHROMIUM, FLAGS, text_of, wait_text
-from tests.web_support import TOKEN, city_config, serve, services
+from tests.support.sip_phone import BARESIP, write_config, write_voice
+from tests.web.test_console_browser import CHROMEDRIVER, CHROMIUM, FLAGS, text_of, wait_text
+from tests.support.web_support import TOKEN, city_config, serve, services
 
 CALLER_TONE, OFF_TONE = 700, 1300
 

@@ -10,9 +10,9 @@ import pytest
 from ivr.dialplan.build import instance_files
 from ivr.seats import demo
 from ivr.seats.asterisk import render_http
-from tests.asterisk_harness import free_port, new_instance
+from tests.support.asterisk_harness import free_port, new_instance
 from tests.seats.sip_ws import register
-from tests.web_support import serve, services
+from tests.support.web_support import serve, services
 
 
 def test_first_run_creates_a_private_seat_and_later_runs_reuse_it(seat_config, tmp_path):

@@ -10,12 +10,12 @@ from selenium.webdriver.common.by import By
 
 from ivr.dialplan.build import instance_files, render_queues
 from ivr.seats.asterisk import render_http
-from tests.asterisk_harness import free_port, new_instance
+from tests.support.asterisk_harness import free_port, new_instance
 from tests.conftest import test_files as shared_test_dialplans
 from tests.seats.conftest import PASSWORDS
 from tests.seats.test_browser_seat import (FLAGS, WebThread, chromium_with, media_flags, phone_state,
                                            seat_web_config, wait_text)
-from tests.web_support import TOKEN
+from tests.support.web_support import TOKEN
 from transfer.dialplan import render_agent_auth
 
 WRAPUP = 6

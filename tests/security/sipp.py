@@ -11,7 +11,7 @@ import contextlib
 from dataclasses import dataclass
 from pathlib import Path
 
-from tests.asterisk_harness import free_port
+from tests.support.asterisk_harness import free_port
 
 HERE = Path(__file__).parent
 

@@ -27,9 +27,9 @@ from ivr.speech.engine import SpeechEngine
 from ivr.speech.live import LiveServer
 from ivr.storage import repo
 from ivr.storage.store import Store
-from tests import ami_events as A
-from tests.speech_audio import model_dir  # noqa: F401 (fixture)
-from tests.test_fastagi_protocol import header
+from tests.support import ami_events as A
+from tests.support.speech_audio import model_dir  # noqa: F401 (fixture)
+from tests.agi.test_fastagi_protocol import header
 
 VICTIM = A.Chan("PJSIP/gateway-00000070", "1795225400.70", "1795225400.70", cid="13700137000", exten="12333")
 

@@ -15,8 +15,8 @@ import pytest
 from ivr.dialplan import apply as apply_mod
 from ivr.dialplan.apply import ApplyError, apply
 from ivr.dialplan.build import instance_files, render
-from tests.private_center import private_center
-from tests.test_dialplan_apply import NOW, ami_client, calls, conf_bytes, with_new_line
+from tests.support.private_center import private_center
+from tests.dialplan.test_dialplan_apply import NOW, ami_client, calls, conf_bytes, with_new_line
 
 REPO = Path(__file__).resolve().parents[2]
 SHIPPED = REPO / "config.yaml"

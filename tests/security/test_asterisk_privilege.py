@@ -13,7 +13,7 @@ import pytest
 
 from ivr.config.loader import load_config
 from ivr.dialplan.build import instance_files
-from tests.asterisk_harness import Ami, free_port, new_instance
+from tests.support.asterisk_harness import Ami, free_port, new_instance
 
 REPO = Path(__file__).resolve().parents[2]
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import aiohttp
 
 from ivr.storage import repo
-from tests.web_support import CALL, TOKEN, connect, pop_payload, recv, serve, services, store  # noqa: F401
+from tests.support.web_support import CALL, TOKEN, connect, pop_payload, recv, serve, services, store  # noqa: F401
 
 TICKET = {"id": "T20261204-0001", "summary": "噪音投诉", "content": "楼下施工"}
 

@@ -11,7 +11,7 @@ import aiohttp
 
 from ivr.storage import repo
 from ivr.storage.store import Store, StoreFull
-from tests.web_support import serve, services
+from tests.support.web_support import serve, services
 
 T0 = dt.datetime(2026, 11, 21, 1, 30, tzinfo=dt.timezone.utc)
 

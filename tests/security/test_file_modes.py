@@ -23,8 +23,8 @@ from ivr.speech.batch import sidecar_path
 from ivr.speech.engine import SpeechEngine
 from ivr.storage import migrations
 from ivr.storage.db import make_engine
-from tests.asterisk_harness import free_port, new_instance
-from tests.speech_audio import FRAME, call, model_dir  # noqa: F401 (fixtures)
+from tests.support.asterisk_harness import free_port, new_instance
+from tests.support.speech_audio import FRAME, call, model_dir  # noqa: F401 (fixtures)
 
 REPO = Path(__file__).resolve().parents[2]
 

@@ -21,8 +21,8 @@ import pytest
 from ivr.agi.worker import AgiWorker
 from ivr.config.loader import load_config
 from ivr.paths import REPO
-from tests.routing_calls import collect, place
-from tests.test_fastagi_protocol import header
+from tests.support.routing_calls import collect, place
+from tests.agi.test_fastagi_protocol import header
 
 pytestmark = pytest.mark.asterisk
 

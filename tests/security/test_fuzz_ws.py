@@ -13,7 +13,7 @@ import random
 
 import aiohttp
 
-from tests.web_support import connect, pop_payload, recv, serve, services
+from tests.support.web_support import connect, pop_payload, recv, serve, services
 
 FRAMES = 10_000
 SEED = 20261204

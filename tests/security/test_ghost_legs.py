@@ -23,8 +23,8 @@ from ivr.config.loader import load_config
 from ivr.dialplan.build import instance_files
 from ivr.prompts import BUILD_DIR, build_for
 from ivr.prompts.build import install
-from tests.asterisk_harness import Ami, free_port, new_instance
-from tests.private_center import Clock
+from tests.support.asterisk_harness import Ami, free_port, new_instance
+from tests.support.private_center import Clock
 
 pytestmark = pytest.mark.asterisk
 

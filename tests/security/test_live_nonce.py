@@ -21,9 +21,9 @@ from ivr.speech.engine import SpeechEngine
 from ivr.speech.live import LiveServer
 from ivr.storage import repo
 from ivr.storage.store import Store
-from tests import ami_events as A
-from tests.speech_audio import model_dir  # noqa: F401 (fixture)
-from tests.test_agi_transcribe_script import FakeAsterisk
+from tests.support import ami_events as A
+from tests.support.speech_audio import model_dir  # noqa: F401 (fixture)
+from tests.agi_scripts.test_agi_transcribe_script import FakeAsterisk
 
 NONCE = "Qm9ndXMtbm9uY2UtZm9yLXRlc3Rz"
 VICTIM = A.Chan("PJSIP/gateway-00000060", "1795225300.60", "1795225300.60", cid="13700137000", exten="12345")

@@ -13,8 +13,8 @@ import datetime as dt
 import pytest
 
 from ivr.storage import repo
-from tests.asterisk_harness import free_port
-from tests.routing_calls import place
+from tests.support.asterisk_harness import free_port
+from tests.support.routing_calls import place
 
 pytestmark = pytest.mark.asterisk
 

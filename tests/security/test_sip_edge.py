@@ -16,7 +16,7 @@ from ivr.config.model import Config
 from ivr.dialplan.apply import expected
 from ivr.dialplan.build import instance_files, render_pjsip
 from transfer.dialplan import agent_ids, render_agent_auth
-from tests.asterisk_harness import Ami, free_port, new_instance
+from tests.support.asterisk_harness import Ami, free_port, new_instance
 from tests.security import sipp
 
 pytestmark = pytest.mark.asterisk

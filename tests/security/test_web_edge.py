@@ -12,7 +12,7 @@ from aiohttp import web
 from ivr.config.model import Config
 from ivr.web.app import create_app
 from ivr.web.auth import Backoff, hash_token, make_runner, tls_context
-from tests.web_support import TOKEN, city_config, connect, recv, serve, services
+from tests.support.web_support import TOKEN, city_config, connect, recv, serve, services
 
 
 def _config(**web_fields) -> Config:

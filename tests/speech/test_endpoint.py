@@ -12,7 +12,7 @@ import pytest
 
 from ivr.speech.endpoint import Endpointer
 from ivr.speech.engine import SpeechEngine
-from tests.speech_audio import FRAME, call, cer, model_dir  # noqa: F401 (fixtures)
+from tests.support.speech_audio import FRAME, call, cer, model_dir  # noqa: F401 (fixtures)
 
 RATE = 8000
 TARGET_DELAY = 0.5  # s, issue 17: end of speech -> final text in the pop, p95

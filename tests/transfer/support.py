@@ -21,7 +21,7 @@ from ivr.asterisk.embedded import static_files
 from ivr.config.loader import load_config
 from ivr.dialplan.build import instance_files
 from ivr.server import HotlineServer, Services
-from tests.asterisk_harness import Ami, free_port, free_sip_port, new_instance
+from tests.support.asterisk_harness import Ami, free_port, free_sip_port, new_instance
 from transfer.service import TransferService
 
 HERE = Path(__file__).parent
