@@ -6,7 +6,10 @@
 # web app itself (no CDN). Idempotent: skipped when the bundle matches the lock file.
 set -euo pipefail
 cd "$(dirname "$0")/../ivr/web/console/vendor"
-command -v npm >/dev/null || { echo "[setup] npm is required for the browser seat (apt-get install npm)"; exit 1; }
+if ! command -v npm >/dev/null; then
+  echo "[setup] apt-get install nodejs npm (JsSIP for the browser seat is built with npm)"
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm >/dev/null
+fi
 stamp="dist/.lock-$(sha256sum package-lock.json | cut -c1-16)"
 if [ ! -f "$stamp" ] || [ ! -s dist/jssip.min.js ]; then
   echo "[setup] npm ci (JsSIP for the browser seat)"
