@@ -7,6 +7,7 @@ file (a number on two lines, a reference to a missing queue) are in
 from __future__ import annotations
 
 import datetime as dt
+import ipaddress
 import re
 from enum import Enum
 from typing import Literal
@@ -244,6 +245,11 @@ class FastAgi(Strict):
     # Peers allowed on the FastAGI and live-transcription ports (addresses or CIDRs),
     # checked on accept before anything is read (ivr.agi.peers).
     allow: list[Network] = Field(default_factory=lambda: ["127.0.0.0/8", "::1"], min_length=1)
+
+    @field_validator("allow")
+    @classmethod
+    def _v_allow(cls, v: list[str]) -> list[str]:
+        return [str(ipaddress.ip_network(a.strip(), strict=False)) for a in v]  # as the allow-list reads them
 
 
 class Web(Strict):

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ivr.config.model import Config
+from ivr.safefile import SECRET_MODE, write_atomic
 from ivr.seats.asterisk import browser_agents
 from ivr.seats.web import PASSWORDS_ENV, parse_passwords
 
@@ -92,7 +93,6 @@ def console_url(config: Config, seat: DemoSeat) -> str:
 
 def install(center, auth: str) -> None:
     """Give the running embedded center the browser seats' passwords (written 0600, then pjsip reload)."""
-    path = center.host / "etc" / AUTH_FILE
-    path.write_text(auth, encoding="utf-8")
-    path.chmod(0o600)
+    # Asterisk runs as the root's own asterisk user: the file is its, 0600, written atomically.
+    write_atomic(center.host / "etc" / AUTH_FILE, auth, SECRET_MODE, center.asterisk_owner())
     center.rx("module reload res_pjsip.so")

@@ -239,7 +239,8 @@ def test_channel_vars(plan):
 
 def test_channel_vars_are_safe_for_asterisk():
     data = config_data()
-    data["lines"][0]["department"] = '市"市场"监管局\n${SHELL};x|y&z'
+    # (control characters never get this far: the config refuses them, tests/security/test_injection.py)
+    data["lines"][0]["department"] = '市"市场"监管局${SHELL};x|y&z'
     plan = Plan(make_config(data))
     values = plan.decide("12315", DURING).channel_vars()
     assert values["HOTLINE_DEPARTMENT"] == "市市场监管局SHELLxyz"
