@@ -15,9 +15,8 @@ from tests.support.asterisk_harness import free_port
 
 HERE = Path(__file__).parent
 
-REFUSED = """<?xml version="1.0" encoding="ISO-8859-1" ?>
-<scenario name="refused">
-  <send retrans="500"><![CDATA[
+# The INVITE (with a G.711 offer) both scenarios open with; {user} is the From/Contact user.
+INVITE = """  <send retrans="500"><![CDATA[
 INVITE sip:[service]@[remote_ip]:[remote_port] SIP/2.0
 Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
 From: "{user}" <sip:{user}@[local_ip]:[local_port]>;tag=[pid]SIPpTag00[call_number]
@@ -38,7 +37,11 @@ m=audio [media_port] RTP/AVP 0
 a=rtpmap:0 PCMU/8000
 
 ]]></send>
-  <recv response="100" optional="true"/>
+"""
+
+REFUSED = """<?xml version="1.0" encoding="ISO-8859-1" ?>
+<scenario name="refused">
+{invite}  <recv response="100" optional="true"/>
   <recv response="401" optional="true" next="done"/>
   <recv response="403"/>
   <label id="done"/>
@@ -72,5 +75,5 @@ async def call(target: str, number: str, *, source: str = "127.0.0.1", scenario:
 
 def refused_scenario(folder: Path, user: str) -> Path:
     path = folder / f"refused-{user}.xml"
-    path.write_text(REFUSED.replace("{user}", user), encoding="utf-8")
+    path.write_text(REFUSED.replace("{invite}", INVITE).replace("{user}", user), encoding="utf-8")
     return path

@@ -24,6 +24,7 @@ from ivr.dialplan.build import instance_files
 from ivr.prompts import BUILD_DIR, build_for
 from ivr.prompts.build import install
 from tests.support.asterisk_harness import Ami, free_port, new_instance
+from tests.security.sipp import INVITE
 from tests.support.private_center import Clock
 
 pytestmark = pytest.mark.asterisk
@@ -32,42 +33,22 @@ REPO = Path(__file__).resolve().parents[2]
 SH = dt.timezone(dt.timedelta(hours=8))
 IN_TRANSITION = dt.datetime(2026, 12, 20, 10, 0, tzinfo=SH)  # 12312: merged prompt, then 12345
 RTP_TIMEOUT = 3
+CALLER = "13912340000"
 
 SCENARIO = """<?xml version="1.0" encoding="ISO-8859-1" ?>
 <scenario name="vanishing caller">
-  <send retrans="500"><![CDATA[
-INVITE sip:[service]@[remote_ip]:[remote_port] SIP/2.0
-Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
-From: "ghost" <sip:13912340000@[local_ip]:[local_port]>;tag=[pid]SIPpTag00[call_number]
-To: <sip:[service]@[remote_ip]:[remote_port]>
-Call-ID: [call_id]
-CSeq: 1 INVITE
-Contact: sip:13912340000@[local_ip]:[local_port]
-Max-Forwards: 70
-Content-Type: application/sdp
-Content-Length: [len]
-
-v=0
-o=user1 53655765 2353687637 IN IP[local_ip_type] [local_ip]
-s=-
-c=IN IP[media_ip_type] [media_ip]
-t=0 0
-m=audio [media_port] RTP/AVP 0
-a=rtpmap:0 PCMU/8000
-
-]]></send>
-  <recv response="100" optional="true"/>
+{invite}  <recv response="100" optional="true"/>
   <recv response="180" optional="true"/>
   <recv response="183" optional="true"/>
   <recv response="200" rtd="true"/>
   <send><![CDATA[
 ACK sip:[service]@[remote_ip]:[remote_port] SIP/2.0
 Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
-From: "ghost" <sip:13912340000@[local_ip]:[local_port]>;tag=[pid]SIPpTag00[call_number]
+From: "{user}" <sip:{user}@[local_ip]:[local_port]>;tag=[pid]SIPpTag00[call_number]
 To: <sip:[service]@[remote_ip]:[remote_port]>[peer_tag_param]
 Call-ID: [call_id]
 CSeq: 1 ACK
-Contact: sip:13912340000@[local_ip]:[local_port]
+Contact: sip:{user}@[local_ip]:[local_port]
 Max-Forwards: 70
 Content-Length: 0
 
@@ -136,7 +117,8 @@ async def ghost_center(tmp_path_factory):
 async def test_vanished_caller_is_hung_up_and_leaves_the_queue(ghost_center):
     inst, ami, tmp = ghost_center
     scenario = tmp / "ghost.xml"
-    scenario.write_text(SCENARIO.replace("{wav}", str(ulaw_tone(tmp / "tone.wav"))), encoding="utf-8")
+    text = SCENARIO.replace("{invite}", INVITE).replace("{user}", CALLER)
+    scenario.write_text(text.replace("{wav}", str(ulaw_tone(tmp / "tone.wav"))), encoding="utf-8")
     since = len(ami.events)
     proc = await asyncio.create_subprocess_exec(
         "sipp", f"127.0.0.1:{inst.sip_port}", "-s", "12312", "-i", "127.0.0.1", "-p", str(free_port(2)),
