@@ -13,7 +13,7 @@ from selenium.webdriver.support.ui import Select
 from ivr.seats import history
 from ivr.seats.states import PAUSED, READY, StateChange, StateError, parse_request
 from tests.seats.conftest import PASSWORDS
-from tests.seats.test_browser_seat import (FLAGS, WebThread, chromium_with, media_flags, phone_state,
+from tests.seats.test_browser_seat import (FLAGS, WebThread, chromium, media_flags, phone_state,
                                            seat_web_config, text_of, wait_text)
 from ivr.storage.store import Store
 from tests.support.web_support import TOKEN, serve, services
@@ -44,7 +44,7 @@ def test_paused_seat_is_not_offered_calls_until_ready(seat_center, tone_wav, tmp
     seat_center.rx("channel request hangup all")
     store = Store.open(f"sqlite:///{tmp_path / 'states.db'}")
     with WebThread(seat_web_config(seat_center), ami_of=seat_center, store=store) as base, \
-            chromium_with(tmp_path / "profile", FLAGS + media_flags(tone_wav)) as driver:
+            chromium(tmp_path / "profile", FLAGS + media_flags(tone_wav)) as driver:
         driver.get(f"{base}/console/?token={TOKEN['agent1001']}")
         wait_text(driver, "phone-state", "话机就绪", timeout=20)
         Select(driver.find_element(By.ID, "phone-reason")).select_by_value("培训")

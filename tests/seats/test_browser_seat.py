@@ -19,8 +19,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from selenium import webdriver
-from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support.ui import WebDriverWait
@@ -31,23 +29,10 @@ from tests.support.audio import read_wav
 from tests.seats.conftest import BROWSER_TONE, PASSWORDS, ws_url_of
 from tests.seats.ws_proxy import WsRelay
 from tests.support.sip_phone import BARESIP, write_config, write_voice
-from tests.web.test_console_browser import CHROMEDRIVER, CHROMIUM, FLAGS, text_of, wait_text
+from tests.web.test_console_browser import FLAGS, chromium, text_of, wait_text
 from tests.support.web_support import TOKEN, city_config, serve, services
 
 CALLER_TONE, OFF_TONE = 700, 1300
-
-
-@contextmanager
-def chromium_with(profile: Path, flags: list[str]) -> Iterator[webdriver.Chrome]:
-    opts = webdriver.ChromeOptions()
-    opts.binary_location = CHROMIUM
-    for flag in flags + [f"--user-data-dir={profile}"]:
-        opts.add_argument(flag)
-    driver = webdriver.Chrome(service=Service(executable_path=CHROMEDRIVER), options=opts)
-    try:
-        yield driver
-    finally:
-        driver.quit()
 
 
 def seat_web_config(inst, ws_url: str | None = None) -> Config:
@@ -116,7 +101,7 @@ def test_call_rings_in_the_page_and_audio_flows_both_ways(seat_center, tone_wav,
     heard = seat_center.host / "recordings" / "seat-heard.wav"
     heard.unlink(missing_ok=True)
     with WebThread(seat_web_config(seat_center)) as base, \
-            chromium_with(tmp_path / "profile", FLAGS + media_flags(tone_wav)) as driver:
+            chromium(tmp_path / "profile", FLAGS + media_flags(tone_wav)) as driver:
         driver.get(f"{base}/console/?token={TOKEN['agent1001']}")
         wait_text(driver, "phone-state", "话机就绪", timeout=20)
         assert "Contact:  agent1001/sip:" in seat_center.rx("pjsip show contacts")
@@ -154,7 +139,7 @@ def test_call_rings_in_the_page_and_audio_flows_both_ways(seat_center, tone_wav,
 def test_wrong_password_shows_its_message(seat_center, tone_wav, tmp_path, monkeypatch):
     monkeypatch.setenv("HOTLINE_AGENT_PASSWORDS", "agent1001=not-the-password")
     with WebThread(seat_web_config(seat_center)) as base, \
-            chromium_with(tmp_path / "profile", FLAGS + media_flags(tone_wav)) as driver:
+            chromium(tmp_path / "profile", FLAGS + media_flags(tone_wav)) as driver:
         driver.get(f"{base}/console/?token={TOKEN['agent1001']}")
         wait_text(driver, "phone-error", "话机密码错误", timeout=20)
         assert not phone_state(driver)["registered"]
@@ -169,7 +154,7 @@ def test_denied_microphone_shows_its_message(seat_center, tmp_path, monkeypatch)
     """No fake-UI flag: headless Chromium denies the microphone prompt."""
     monkeypatch.setenv("HOTLINE_AGENT_PASSWORDS", f"agent1001={PASSWORDS['agent1001']}")
     with WebThread(seat_web_config(seat_center)) as base, \
-            chromium_with(tmp_path / "profile", FLAGS + ["--deny-permission-prompts"]) as driver:
+            chromium(tmp_path / "profile", FLAGS + ["--deny-permission-prompts"]) as driver:
         driver.get(f"{base}/console/?token={TOKEN['agent1001']}")
         wait_text(driver, "phone-error", "无法使用麦克风", timeout=20)
         assert not phone_state(driver)["registered"]
@@ -177,7 +162,7 @@ def test_denied_microphone_shows_its_message(seat_center, tmp_path, monkeypatch)
 
 def test_desk_phone_agent_is_told_and_gets_no_phone_controls(seat_center, tone_wav, tmp_path):
     with WebThread(seat_web_config(seat_center)) as base, \
-            chromium_with(tmp_path / "profile", FLAGS + media_flags(tone_wav)) as driver:
+            chromium(tmp_path / "profile", FLAGS + media_flags(tone_wav)) as driver:
         driver.get(f"{base}/console/?token={TOKEN['agent1002']}")
         wait_text(driver, "phone-state", "本座席使用桌面话机", timeout=20)
         assert text_of(driver, "phone-error") == "" and not driver.find_element(By.ID, "phone-pause").is_displayed()
@@ -189,7 +174,7 @@ def test_mute_dtmf_and_hold_reach_the_caller(seat_center, tone_wav, tmp_path, mo
     for name in ("seat-keys-before.wav", "seat-keys-after.wav"):
         (rec / name).unlink(missing_ok=True)
     with WebThread(seat_web_config(seat_center)) as base, \
-            chromium_with(tmp_path / "profile", FLAGS + media_flags(tone_wav)) as driver:
+            chromium(tmp_path / "profile", FLAGS + media_flags(tone_wav)) as driver:
         driver.get(f"{base}/console/?token={TOKEN['agent1001']}")
         wait_text(driver, "phone-state", "话机就绪", timeout=20)
         seat_center.rx("channel originate Local/s@test-seat-queue/n extension s@test-seat-caller-keys")
@@ -226,7 +211,7 @@ def test_lost_websocket_is_shown_and_the_phone_registers_again(seat_center, tone
     monkeypatch.setenv("HOTLINE_AGENT_PASSWORDS", f"agent1001={PASSWORDS['agent1001']}")
     with WsRelay(ws_url_of(seat_center)) as relay:
         config = seat_web_config(seat_center, relay.url.result())
-        with WebThread(config) as base, chromium_with(tmp_path / "profile", FLAGS + media_flags(tone_wav)) as driver:
+        with WebThread(config) as base, chromium(tmp_path / "profile", FLAGS + media_flags(tone_wav)) as driver:
             driver.get(f"{base}/console/?token={TOKEN['agent1001']}")
             wait_text(driver, "phone-state", "话机就绪", timeout=20)
             relay.cut()
@@ -272,7 +257,7 @@ def test_browser_seat_and_desk_phone_in_one_queue_both_get_calls(seat_center, to
     monkeypatch.setenv("HOTLINE_AGENT_PASSWORDS", f"agent1001={PASSWORDS['agent1001']}")
     with desk_phone(tmp_path / "desk", seat_center, "agent1002", PASSWORDS["agent1002"]) as desk_log, \
             WebThread(seat_web_config(seat_center)) as base, \
-            chromium_with(tmp_path / "profile", FLAGS + media_flags(tone_wav)) as driver:
+            chromium(tmp_path / "profile", FLAGS + media_flags(tone_wav)) as driver:
         driver.get(f"{base}/console/?token={TOKEN['agent1001']}")
         wait_text(driver, "phone-state", "话机就绪", timeout=20)
         deadline = time.monotonic() + 15

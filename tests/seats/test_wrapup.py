@@ -13,7 +13,7 @@ from ivr.seats.asterisk import render_http
 from tests.support.asterisk_harness import free_port, new_instance
 from tests.conftest import test_files as shared_test_dialplans
 from tests.seats.conftest import PASSWORDS
-from tests.seats.test_browser_seat import (FLAGS, WebThread, chromium_with, media_flags, phone_state,
+from tests.seats.test_browser_seat import (FLAGS, WebThread, chromium, media_flags, phone_state,
                                            seat_web_config, wait_text)
 from tests.support.web_support import TOKEN
 from transfer.dialplan import render_agent_auth
@@ -41,7 +41,7 @@ def test_next_call_waits_for_the_wrapup_time(wrapup_center, tone_wav, tmp_path, 
     monkeypatch.setenv("HOTLINE_AGENT_PASSWORDS", f"agent1001={PASSWORDS['agent1001']}")
     config = seat_web_config(wrapup_center)
     config.queues[0].wrapup = WRAPUP
-    with WebThread(config) as base, chromium_with(tmp_path / "profile", FLAGS + media_flags(tone_wav)) as driver:
+    with WebThread(config) as base, chromium(tmp_path / "profile", FLAGS + media_flags(tone_wav)) as driver:
         driver.get(f"{base}/console/?token={TOKEN['agent1001']}")
         wait_text(driver, "phone-state", "话机就绪", timeout=20)
         wrapup_center.rx("channel originate Local/s@test-seat-queue/n extension s@test-wait")
