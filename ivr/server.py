@@ -11,6 +11,7 @@ import datetime as dt
 import gc
 import logging
 import signal
+from contextlib import AsyncExitStack
 from pathlib import Path
 from dataclasses import dataclass, field
 from typing import Any, Callable
@@ -34,10 +35,7 @@ from ivr.storage.ticket_ids import TicketIds
 from ivr.web.app import create_app
 from ivr.web.auth import make_runner, tls_context
 from ivr.web.hub import Hub
-from callbacks import http as callbacks_http
-from callbacks.engine import CallbackEngine
-from transfer import http as transfer_http
-from transfer.service import TransferService
+from ivr import plugins
 
 log = logging.getLogger("ivr.server")
 
@@ -108,69 +106,74 @@ class HotlineServer:
         self._agi_in_process = clock is not None or not config.fastagi.process
         self._ami_secret = ami_secret
         self._runner: web.AppRunner | None = None
+        self._stack: AsyncExitStack | None = None
         self.web_port: int | None = None
 
     async def start(self) -> None:
+        """Start everything, in order; if any step fails, what already started is stopped."""
+        stack = AsyncExitStack()
+        try:
+            await self._start(stack)
+        except BaseException:
+            await stack.aclose()
+            raise
+        self._stack = stack
+        # What start-up built lives as long as the process: keep it out of the
+        # garbage collector's full passes (100+ ms pauses at 1,000 consoles).
+        gc.freeze()
+        log.info("web on http://%s:%d (console /console/, health /healthz)", self.config.web.host, self.web_port)
+
+    async def _start(self, stack: AsyncExitStack) -> None:
         c, s = self.config, self.services
         if c.database.url.startswith("sqlite:///"):
             Path(c.database.url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
         s.store = Store.open(c.database.url)
+        stack.callback(s.store.close)
         s.ticket_ids = TicketIds.for_store(s.store, c.hotline.timezone)
         log.info("database %s ready", redacted(c.database.url))
         a = c.asterisk.ami
         secret = self._ami_secret if self._ami_secret is not None else embedded.ami_secret(c)
         s.ami = AmiClient(a.host, a.port, a.username, secret, filters=SERVER_EVENT_FILTERS)
+        stack.push_async_callback(s.ami.close)
         s.tracker = CallTracker.from_config(c, s.store, s.hub.publish)
         s.tracker.attach(s.ami)
         await s.tracker.start()
-        s.transfers = TransferService.from_services(s)
+        stack.push_async_callback(self._stop_tracker, s.tracker)
+        app = create_app(c, services=s)
+        for name, load in plugins.loaders():
+            await stack.enter_async_context(load(s, app))
+            log.debug("plugin %s loaded", name)
         s.speech = speech_service(c, s)
         if s.speech is not None:
             await s.speech.start()  # a missing model disables speech only, logged
+            stack.push_async_callback(s.speech.stop)
         await s.ami.connect()  # returns at once; reconnects in the background
         if self._agi_in_process:
             s.agi = FastAgiServer.from_config(c.fastagi, context=s)
         else:
             s.agi = AgiWorker(c, s)
         await s.agi.start()
-        app = create_app(c, services=s)
-        transfer_http.setup(app)
-        callbacks_http.setup(app)
-        s.callbacks = CallbackEngine.from_services(s)
-        if s.callbacks is not None:
-            await s.callbacks.start()
+        stack.push_async_callback(s.agi.stop)
         self._runner = make_runner(app)
         await self._runner.setup()
+        stack.push_async_callback(self._runner.cleanup)
         site = web.TCPSite(self._runner, c.web.host, c.web.port, ssl_context=tls_context(c.web.tls))
         await site.start()
         self.web_port = self._runner.addresses[0][1]
-        # What start-up built lives as long as the process: keep it out of the
-        # garbage collector's full passes (100+ ms pauses at 1,000 consoles).
-        gc.freeze()
-        log.info("web on http://%s:%d (console /console/, health /healthz)", c.web.host, self.web_port)
+
+    @staticmethod
+    async def _stop_tracker(tracker: CallTracker) -> None:
+        try:
+            await tracker.drain(timeout=5)
+        except asyncio.TimeoutError:
+            log.warning("stopping with call events not yet written")
+        await tracker.stop()
 
     async def stop(self) -> None:
-        s = self.services
-        if s.agi:
-            await s.agi.stop()
-        if s.callbacks is not None:
-            await s.callbacks.stop()
-        if self._runner:
-            await self._runner.cleanup()
-        if s.speech is not None:
-            await s.speech.stop()
-        if s.transfers is not None:
-            await s.transfers.close()
-        if s.tracker:
-            try:
-                await s.tracker.drain(timeout=5)
-            except asyncio.TimeoutError:
-                log.warning("stopping with call events not yet written")
-            await s.tracker.stop()
-        if s.ami:
-            await s.ami.close()
-        if s.store:
-            s.store.close()
+        """Stop in the reverse order of start: web, FastAGI, speech, plugins, tracker, AMI, store."""
+        stack, self._stack = self._stack, None
+        if stack is not None:
+            await stack.aclose()
 
 
 async def serve_forever(config: Config) -> None:

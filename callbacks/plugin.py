@@ -1,0 +1,28 @@
+"""Callbacks as a `hotline serve` plugin (see ivr/plugins.py): the outbound
+engine when `callbacks.enabled`, and its HTTP routes in any case (they answer
+503 while the engine is off)."""
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from aiohttp import web
+
+from callbacks import http
+from callbacks.engine import CallbackEngine
+
+
+@asynccontextmanager
+async def load(services: Any, app: web.Application) -> AsyncIterator[None]:
+    http.setup(app)
+    engine = CallbackEngine.from_services(services)
+    services.callbacks = engine
+    if engine is not None:
+        await engine.start()
+    try:
+        yield
+    finally:
+        if engine is not None:
+            await engine.stop()
+        services.callbacks = None

@@ -1,0 +1,41 @@
+"""Features that plug into `hotline serve` (transfer/, callbacks/, seats, recordings …).
+
+Each feature is a package with a `plugin.py` whose `load(services, app)` is an
+async context manager: it builds the feature's service from what it needs,
+subscribes the AMI events it reads, mounts its own HTTP routes on `app`, and
+yields (the feature is then live); leaving the context stops it. A feature
+that is switched off in config.yaml yields without doing anything.
+
+Plugins are named in the `hotline.plugins` entry-point group in pyproject.toml
+(as wazo-calld names its plugins) and loaded in name order, after the core
+(store, AMI client, call tracker) and before AMI connects, so no feature
+misses the first events. `HotlineServer` enters them on one AsyncExitStack:
+if one fails to start, the ones already started are stopped, in reverse.
+"""
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager
+from importlib.metadata import entry_points
+from typing import Any
+
+from aiohttp import web
+
+GROUP = "hotline.plugins"
+
+Loader = Callable[[Any, web.Application], AbstractAsyncContextManager[None]]
+
+
+@functools.cache
+def loaders() -> tuple[tuple[str, Loader], ...]:
+    """(name, load) of every installed feature plugin, by name.
+
+    None found means the package was installed without its entry points
+    (reinstall: pip install -e .): that is an error, not a center without
+    transfers.
+    """
+    found = sorted(entry_points(group=GROUP), key=lambda ep: ep.name)
+    if not found:
+        raise RuntimeError(f"no {GROUP} entry points: reinstall the package (pip install -e .)")
+    return tuple((ep.name, ep.load()) for ep in found)
