@@ -32,11 +32,30 @@
       row.dataset.agent = a.agent; row.className = a.state;
       cell(row, a.agent); cell(row, a.label, "state"); cell(row, a.reason || "", "reason");
       cell(row, dur(a.seconds), "duration"); cell(row, a.queues.join(", "));
+      const actions = cell(row, "", "actions");
+      if (a.state === "talking") {
+        for (const [mode, label] of [["listen", "监听"], ["whisper", "密语"], ["barge", "强插"]]) {
+          const b = document.createElement("button");
+          b.textContent = label; b.className = "spy " + mode; b.onclick = () => spy(a.agent, mode);
+          actions.appendChild(b);
+        }
+      }
     });
     fill($("lines").tBodies[0], Object.entries((s.today && s.today.lines) || {}), (row, [line, d]) => {
       cell(row, line); cell(row, String(d.offered)); cell(row, String(d.answered)); cell(row, String(d.abandoned));
       cell(row, pct(d.service_level));
     });
+  }
+
+  // 监听/密语/强插: the server rings the supervisor's own phone, then joins the agent's call.
+  async function spy(agent, mode) {
+    $("notice").textContent = "正在呼叫您的话机… Calling your phone";
+    try {
+      const r = await fetch("/api/supervision/spy", { method: "POST", body: JSON.stringify({ agent, mode }),
+        headers: { "Authorization": "Bearer " + token, "Content-Type": "application/json" } });
+      const body = await r.json();
+      $("notice").textContent = r.ok ? body.label + " " + agent + "：请接听您的话机 (answer your phone)" : (body.detail || r.status);
+    } catch (e) { $("notice").textContent = "请求失败 " + e; }
   }
 
   let delay = 500;

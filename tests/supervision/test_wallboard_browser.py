@@ -53,5 +53,12 @@ async def test_waiting_caller_and_pause_reason_within_a_second(lab, tmp_path):
         await lab.ami.wait_for(lambda e: e.get("Event") == "QueueMemberPause", since=since)
         took = await asyncio.to_thread(until, driver, 'tr[data-agent="g2"] .reason', "会议", 1.0)
         assert took <= 1.0 and cell(driver, 'tr[data-agent="g2"] .state') == "示忙"
-        await asyncio.to_thread(until, driver, 'tr[data-queue="general"] .longest', "0:0", 1.0)
         driver.save_screenshot(str(tmp_path / "wallboard.png"))
+
+        # g1 signs in and takes the waiting caller; the supervisor whispers from the board's button.
+        await lab.login("g1")
+        await asyncio.to_thread(until, driver, 'tr[data-agent="g1"] .state', "通话中", 10)
+        since = len(lab.ami.events)
+        await asyncio.to_thread(driver.execute_script, "document.querySelector('tr[data-agent=\"g1\"] button.whisper').click()")
+        await lab.ami.wait_for(lambda e: e.get("UserEvent") == "HotlineSupervise" and e.get("Mode") == "whisper", since=since)
+        await asyncio.to_thread(until, driver, "#notice", "密语 g1", 5)
