@@ -105,6 +105,10 @@ def format_table(rep: dict) -> str:
         cells = [group[:15].ljust(TABLE[0][1])]
         cells += [_cell(fig[k], TABLE[i + 1][0]).rjust(TABLE[i + 1][1]) for i, k in enumerate(keys)]
         lines.append("".join(cells))
+    r = rep.get("ratings") or {}
+    if r.get("rated"):
+        lines.append(f"\n回访 ratings: {r['rated']} rated: 满意 {r['satisfied']}, 基本满意 {r['basic']}, "
+                     f"不满意 {r['dissatisfied']} (satisfied {_cell(r['satisfied_rate'], 'sl15')})")
     if rep["agents"]:
         lines.append("\nagent           answered  talk_s   acw_s  ready_s  occupancy  paused (by reason)")
         for agent, a in rep["agents"].items():

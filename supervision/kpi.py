@@ -204,6 +204,20 @@ def report(calls: Iterable[Any], states: Iterable[Any], lo: dt.datetime, hi: dt.
             "agents": agents, "pause_by_reason": {k: round(v, 1) for k, v in sorted(pauses.items())}}
 
 
+SATISFACTION = {"1": "satisfied", "2": "basic", "3": "dissatisfied"}  # the 回访 survey's keys (callbacks/)
+
+
+def ratings(answers: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
+    """回访 results: how many surveyed citizens pressed 1 满意, 2 基本满意, 3 不满意, and the satisfied share (1 or 2)."""
+    counts = dict.fromkeys(SATISFACTION.values(), 0)
+    for answer in answers:
+        label = SATISFACTION.get(str((answer.get("satisfaction") or {}).get("key", "")))
+        if label:
+            counts[label] += 1
+    rated = sum(counts.values())
+    return {"rated": rated, **counts, "satisfied_rate": _rate(counts["satisfied"] + counts["basic"], rated)}
+
+
 CSV_COLUMNS = ("group", "calls", "offered", "answered", "answered_in_sl", "service_level", "connect_rate", "abandoned",
                "abandoned_short", "abandoned_long", "announced", "forwarded", "wait_p50_s", "wait_p90_s", "wait_max_s",
                "talk_s", "acw_s")

@@ -10,9 +10,10 @@ import io
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import or_, select
+from sqlalchemy import inspect, or_, select
 from sqlalchemy.orm import Session
 
+from callbacks.models import CallbackTask
 from ivr.config.model import Config
 from ivr.reports import MAX_DAYS, ReportError
 from ivr.seats.history import AgentState
@@ -45,7 +46,27 @@ def load(session: Session, start: dt.date, end: dt.date, *, by: str | None = Non
                             .order_by(Call.started_at)).all()
     states = session.scalars(select(AgentState).where(AgentState.started_at < hi,
                                                       or_(AgentState.ended_at.is_(None), AgentState.ended_at > lo))).all()
-    return kpi.report(calls, states, lo, hi, by=by, tz=tz, thresholds=thresholds, wrapup=wrapup)
+    rep = kpi.report(calls, states, lo, hi, by=by, tz=tz, thresholds=thresholds, wrapup=wrapup)
+    rep["ratings"] = kpi.ratings(_survey_answers(session, lo, hi))
+    return rep
+
+
+def _survey_answers(session: Session, lo: dt.datetime, hi: dt.datetime) -> list[dict]:
+    """Answers of 回访 surveys given in [lo, hi); none when the callbacks tables were never created."""
+    if not inspect(session.connection()).has_table(CallbackTask.__tablename__):
+        return []
+    rows = session.scalars(select(CallbackTask.answers).where(CallbackTask.flow == "survey",
+                                                              CallbackTask.updated_at >= lo)).all()
+    out = []
+    for answers in rows:
+        at = str(((answers or {}).get("satisfaction") or {}).get("at", ""))
+        try:
+            when = dt.datetime.fromisoformat(at)
+        except ValueError:
+            continue
+        if when.tzinfo is not None and lo <= when < hi:
+            out.append(answers)
+    return out
 
 
 def render_chart(daily: dict[str, Any]) -> bytes:

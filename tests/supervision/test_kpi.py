@@ -10,6 +10,7 @@ import aiohttp
 import pytest
 from matplotlib.image import imread
 
+from callbacks.models import CallbackTask, ensure_tables
 from ivr.cli import main as hotline
 from ivr.config.model import Config
 from ivr.seats import history
@@ -70,6 +71,12 @@ def script(store: Store) -> None:
     store.run_sync(history.change_state, "agent1001", "ready", "", T0)
     store.run_sync(history.change_state, "agent1001", "paused", "小休", T0 + dt.timedelta(hours=1))
     store.run_sync(history.change_state, "agent1001", "ready", "", T0 + dt.timedelta(hours=1, minutes=10))
+    ensure_tables(store.engine)  # 回访 results: two surveys answered that day, one the next day
+    for i, (key, day) in enumerate((("1", 0), ("3", 0), ("2", 1))):
+        at = T0 + dt.timedelta(days=day, hours=2)
+        store.run_sync(lambda s, i=i, key=key, at=at: s.add(CallbackTask(
+            flow="survey", number="13900000000", dedupe_key=f"survey:{i}", state="done", due_at=at, updated_at=at,
+            answers={"satisfaction": {"key": key, "text": "x", "at": at.isoformat()}})))
     # the next day: must not count
     store.run_sync(repo.upsert_call, "next", {"day": DAY + dt.timedelta(days=1), "disposition": "answered",
                                               "started_at": T0 + dt.timedelta(days=1), "queue_wait_s": 1.0})
@@ -96,6 +103,7 @@ def test_scripted_calls_equal_the_hand_computed_figures(db):
     assert (a["answered"], a["talk_s"], a["acw_s"], a["ready_s"]) == (2, 150.0, 60.0, 3600.0 + 13 * 3600 + 50 * 60)
     assert a["pause_by_reason"] == {"小休": 600.0} and rep["pause_by_reason"] == {"小休": 600.0}
     assert a["occupancy"] == round(210 / a["ready_s"], 4)
+    assert rep["ratings"] == {"rated": 2, "satisfied": 1, "basic": 0, "dissatisfied": 1, "satisfied_rate": 0.5}
     assert rep["agents"]["agent1002"]["acw_s"] == 30.0 and rep["agents"]["agent1002"]["occupancy"] is None
 
 
@@ -116,7 +124,7 @@ def test_cli_json_csv_table_and_chart(db, tmp_path, capsys):
     assert hotline(["report", "kpi", "-c", str(cfg), "--from", str(DAY - dt.timedelta(days=2)), "--to", str(DAY),
                     "--chart", str(chart)]) == 0
     table = capsys.readouterr().out
-    assert "50.0%" in table and "75.0%" in table and "小休 600s" in table
+    assert "50.0%" in table and "75.0%" in table and "小休 600s" in table and "不满意 1" in table
     assert chart.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and imread(str(chart)).shape[:2] == (450, 1000)
     # the plain per-line report is still there
     assert hotline(["report", "-c", str(cfg), "--from", str(DAY), "--to", str(DAY), "--json"]) == 0
