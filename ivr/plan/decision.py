@@ -24,6 +24,9 @@ ACTIONS = (
 _UNSAFE = re.compile(r"[\x00-\x1f\x7f\"'`\\$;{}\[\]|&,]")
 _NOT_DIALED = re.compile(r"[^0-9*#+-]")
 _MAX_VALUE = 128
+# New channel variables of the fast tracks (the dialplan's hotline-queue reads HOTLINE_PRIORITY).
+HOTLINE_TAGS = "HOTLINE_TAGS"           # space-separated tags: enterprise, language:<id>
+HOTLINE_PRIORITY = "HOTLINE_PRIORITY"   # QUEUE_PRIO for the caller; "" = 0
 
 
 def safe_value(value: object) -> str:
@@ -54,6 +57,9 @@ class Decision:
     skip_key: str | None
     reason: str                 # for operators: why this happened
     at: str = ""                # the instant decided for, ISO 8601 in the hotline's timezone
+    # Fast tracks (ivr.plan.fasttrack): "enterprise" (一企来), "language:<id>" (外籍人士服务热线)
+    tags: tuple[str, ...] = ()
+    priority: int = 0           # queue priority (QUEUE_PRIO): higher waits ahead of lower
 
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)
@@ -76,4 +82,7 @@ class Decision:
             "HOTLINE_SKIP_KEY": safe_value(self.skip_key),
             "HOTLINE_QUEUE": safe_value(self.queue),
             "HOTLINE_OVERFLOW": overflow,
+            # fast tracks: new channel variables (docs/plan.md, "Fast tracks")
+            HOTLINE_TAGS: safe_value(" ".join(self.tags)),
+            HOTLINE_PRIORITY: str(int(self.priority)) if self.priority else "",
         }
