@@ -10,7 +10,7 @@ cross-references (queues, keys) are checked in `ivr.config.fasttrack_check`.
 from __future__ import annotations
 
 import re
-from typing import Annotated, Literal
+from typing import Annotated
 
 from pydantic import AfterValidator, Field, field_validator
 
@@ -57,8 +57,6 @@ class Enterprise(Strict):
     key: MenuKey = None               # entry-menu key to the enterprise track (anyone may press it)
     label: str = "涉企服务（一企来）"
     prompt: str = "企业办事请按8。"     # played after the menu prompt when `key` is set
-    # Ticket deadline of an enterprise caller's matter (when the words name nothing more urgent).
-    deadline: Literal["5workdays", "15workdays"] = "15workdays"
 
     @field_validator("numbers_file")
     @classmethod

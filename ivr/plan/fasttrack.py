@@ -16,15 +16,33 @@ explains them from the same list, so what an operator reads is what runs.
 """
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, replace
 
 from ivr.config.model import Config
 from ivr.plan.decision import Decision
 from ivr.plan.numbers import normalise
 from ivr.plan.targets import GENERAL, Resolved, resolve
+from ivr.speech.deadlines import deadline
 
 ENTERPRISE = "enterprise"
 QUEUED = ("queue", "prompt_then_forward")   # actions that end in a 12345 queue
+ENTERPRISE_URGENCY = "15workdays"            # 涉企诉求: 15 working days unless the words say more urgent
+
+
+def ticket_fields(tags: str | None, at: dt.datetime, tz: str) -> dict:
+    """Draft-ticket fields a call's tags (HOTLINE_TAGS) give from its first second.
+
+    An enterprise caller's draft is tagged and due in 15 working days; the
+    speech draft may later shorten it (an outage, a hazard: ivr.speech.ticket)."""
+    found = (tags or "").split()
+    if not found:
+        return {}
+    out: dict = {"tags": found}
+    if ENTERPRISE in found:
+        out |= {"urgency": ENTERPRISE_URGENCY,
+                "deadline": deadline(ENTERPRISE_URGENCY, at, tz).isoformat(timespec="seconds")}
+    return out
 
 
 def language_tag(language_id: str) -> str:
