@@ -10,6 +10,7 @@ import tempfile
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from ivr.commands import plan_enterprises
 from ivr.commands._common import add_config_arg, load_or_exit
 from ivr.config.loader import ConfigError, load_config
 from ivr.plan import Plan, PlanError
@@ -60,6 +61,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     df.add_argument("new", metavar="NEW.yaml")
     df.add_argument("--at", help="when (ISO 8601; default now)")
     df.set_defaults(func=_diff)
+
+    plan_enterprises.register(sub)
 
 
 def _date(text: str) -> dt.date:
