@@ -2,10 +2,13 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
+from pathlib import Path
 
 import pytest
 
 from ivr.plan.decide import Plan
+from tests.plan.test_import_cli import hotline
 from tests.support.plan_fixtures import config_data, make_config
 
 SH = dt.timezone(dt.timedelta(hours=8))
@@ -87,3 +90,15 @@ def test_without_enterprise_numbers_the_caller_changes_nothing():
     data = config_data()
     plan = Plan(make_config(data))
     assert plan.decide("12345", DURING, caller=FIRM) == plan.decide("12345", DURING)
+
+
+def test_plan_route_cli_explains_a_menu_key_and_an_enterprise_caller():
+    config = str(Path(__file__).parents[1] / "data" / "fasttrack.yaml")
+    english = hotline("plan", "route", "12345", "--key", "9", "-c", config)
+    assert english.returncode == 0, english.stderr
+    d = json.loads(english.stdout)
+    assert (d["queue"], d["tags"]) == ("lang-en", ["language:en"]) and "外籍人士服务热线" in d["reason"]
+    firm = json.loads(hotline("plan", "route", "12345", "--caller", "0943 822 1234", "-c", config).stdout)
+    assert (firm["action"], firm["tags"], firm["priority"]) == ("queue", ["enterprise"], 10)
+    wrong = hotline("plan", "route", "12345", "--key", "7", "-c", config)
+    assert wrong.returncode == 2 and "no menu key '7'" in wrong.stderr
