@@ -86,6 +86,10 @@ def test_config_check_cli_validates_the_fast_tracks(tmp_path):
     proc = subprocess.run([str(HOTLINE), "config", "check", "-c", str(path)], capture_output=True, text=True)
     assert proc.returncode == 2
     assert f"{path}:18: enterprise.queue: unknown queue 'enterprise'" in proc.stderr
+    good = Path(__file__).parents[1] / "data" / "fasttrack.yaml"   # numbers inline and from its numbers file
+    proc = subprocess.run([str(HOTLINE), "config", "check", "-c", str(good)], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip().endswith("fast tracks: 3 enterprise numbers, 1 language queue")
 
 
 def _write(tmp_path: Path, text: str) -> Path:
