@@ -69,7 +69,7 @@ class Decision:
         overflow = ""
         if self.overflow_queue and self.overflow_after:
             overflow = f"{safe_value(self.overflow_queue)},{int(self.overflow_after)}"
-        return {
+        out = {
             "HOTLINE_DIALED": _NOT_DIALED.sub("", str(self.dialed))[:32],
             "HOTLINE_LINE": safe_value(self.line),
             "HOTLINE_DEPARTMENT": safe_value(self.department),
@@ -82,7 +82,12 @@ class Decision:
             "HOTLINE_SKIP_KEY": safe_value(self.skip_key),
             "HOTLINE_QUEUE": safe_value(self.queue),
             "HOTLINE_OVERFLOW": overflow,
-            # fast tracks: new channel variables (docs/plan.md, "Fast tracks")
-            HOTLINE_TAGS: safe_value(" ".join(self.tags)),
-            HOTLINE_PRIORITY: str(int(self.priority)) if self.priority else "",
         }
+        # Fast tracks (docs/plan.md): only when set, as most calls have none (unset reads as empty in
+        # the dialplan, and each variable costs Asterisk an event per AMI session). A channel routed
+        # again keeps them: they belong to the caller (enterprise number, language chosen).
+        if self.tags:
+            out[HOTLINE_TAGS] = safe_value(" ".join(self.tags))
+        if self.priority:
+            out[HOTLINE_PRIORITY] = str(int(self.priority))
+        return out

@@ -232,8 +232,6 @@ def test_channel_vars(plan):
         "HOTLINE_SKIP_KEY": "#",
         "HOTLINE_QUEUE": "hrss-expert",
         "HOTLINE_OVERFLOW": "general,30",
-        "HOTLINE_TAGS": "",
-        "HOTLINE_PRIORITY": "",
     }
     fwd = plan.decide("12366", AFTER).channel_vars()
     assert (fwd["HOTLINE_DIAL"], fwd["HOTLINE_QUEUE"], fwd["HOTLINE_OVERFLOW"]) == ("PJSIP/12366@subcenter-tax", "", "")
