@@ -185,10 +185,12 @@ class CallBook(PopData):
         if saved:
             self._save(call, saved)
         ticket = changed.get("HOTLINE_TICKET")
-        if ticket:
-            # 一企来: the draft is tagged and gets its deadline from the start (ivr/plan/fasttrack.py)
+        if ticket or ("HOTLINE_TAGS" in changed and call.get("ticket_id")):
+            # 一企来: the draft is tagged and gets its deadline from the start, or from the menu key
+            # that tagged the call later (ivr/plan/fasttrack.py)
             extra = ticket_fields(call.get("tags"), at, self.tz.key)
-            self.store.submit(repo.ensure_ticket, ticket, call.linkedid, extra)
+            self.store.submit(repo.ensure_ticket, ticket or call.get("ticket_id"), call.linkedid, extra)
+        if ticket:
             self._read(call, ticket=True)  # queued after ensure_ticket: sees it
         target = self._target(call)
         shown = {VAR_FIELDS[n]: v for n, v in changed.items() if VAR_FIELDS.get(n) in _POP_FIELDS}

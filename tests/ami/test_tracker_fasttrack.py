@@ -46,3 +46,20 @@ async def test_a_citizen_call_pops_without_tags_and_an_empty_draft(db_store):
     ring = next(p for a, k, p in rec.calls if k == "ring")
     assert ring["tags"] == []
     assert db_store.run_sync(repo.ticket_draft, A.TICKET1)["extra"] == {}
+
+
+async def test_enterprise_key_pressed_after_the_route_tags_the_draft_too(db_store):
+    """Anyone may press the menu's enterprise key: the dialplan tags the call after its ticket exists."""
+    events = A.answered_call()
+    ticket = next(i for i, e in enumerate(events) if e.get("Variable") == "HOTLINE_TICKET")
+    pressed = dict(events[ticket], Variable="__HOTLINE_TAGS", Value="enterprise")
+    events.insert(ticket + 1, pressed)
+    rec = Recorder()
+    tracker = CallTracker(db_store, rec, agents={"agent1001"}, line_names={})
+    await tracker.start()
+    try:
+        await feed(tracker, events)
+    finally:
+        await tracker.stop()
+    extra = db_store.run_sync(repo.ticket_draft, A.TICKET1)["extra"]
+    assert extra["tags"] == ["enterprise"] and extra["urgency"] == "15workdays"
