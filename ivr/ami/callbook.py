@@ -20,8 +20,9 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from ivr.ami.agent_id import agent_id
-from ivr.ami.callstate import VAR_FIELDS, CallState, split_intake
+from ivr.ami.callstate import NOT_SAVED, VAR_FIELDS, CallState, split_intake, tag_list
 from ivr.ami.popdata import PopData, Publish
+from ivr.plan.fasttrack import ticket_fields
 from ivr.privacy import mask_number
 from ivr.storage import repo
 from ivr.storage.store import Store
@@ -30,7 +31,7 @@ log = logging.getLogger(__name__)
 Event = Mapping[str, Any]
 ENDED_MEMORY = 5000  # linkedids of ended calls remembered, so late events are ignored
 # Plan variables whose change is worth showing on an open screen-pop.
-_POP_FIELDS = ("dialed", "line", "department", "mode", "queue")
+_POP_FIELDS = ("dialed", "line", "department", "mode", "queue", "tags")
 ROUTED = "routed"  # a Notice carrying the route handler's variables (CallTracker.routed)
 # notify() for a call whose first AMI event has not come yet (the speech service
 # can be quicker than the AMI socket): kept this long, for this many calls.
@@ -180,12 +181,16 @@ class CallBook(PopData):
         else:
             for name, value in changed.items():
                 self._record(call, at, "var", {"name": name, "value": value})
-        saved = {VAR_FIELDS[n]: v for n, v in changed.items() if n in VAR_FIELDS}
+        saved = {VAR_FIELDS[n]: v for n, v in changed.items() if n in VAR_FIELDS and VAR_FIELDS[n] not in NOT_SAVED}
         if saved:
             self._save(call, saved)
         ticket = changed.get("HOTLINE_TICKET")
+        if ticket or ("HOTLINE_TAGS" in changed and call.get("ticket_id")):
+            # 一企来: the draft is tagged and gets its deadline from the start, or from the menu key
+            # that tagged the call later (ivr/plan/fasttrack.py)
+            extra = ticket_fields(call.get("tags"), at, self.tz.key)
+            self.store.submit(repo.ensure_ticket, ticket or call.get("ticket_id"), call.linkedid, extra)
         if ticket:
-            self.store.submit(repo.ensure_ticket, ticket, call.linkedid)
             self._read(call, ticket=True)  # queued after ensure_ticket: sees it
         target = self._target(call)
         shown = {VAR_FIELDS[n]: v for n, v in changed.items() if VAR_FIELDS.get(n) in _POP_FIELDS}
@@ -194,6 +199,8 @@ class CallBook(PopData):
         info: dict[str, Any] = {"call_id": call.linkedid, "event": "info", **shown}
         if ticket:
             info["ticket"] = {"id": ticket}
+        if "tags" in shown:
+            info["tags"] = tag_list(shown["tags"])
         if "line" in shown:
             info["line_name"] = self.line_names.get(shown["line"] or "")
         await self._publish(call, target, "update", info)

@@ -17,7 +17,15 @@ VAR_FIELDS = {
     "HOTLINE_TARGET": "target",
     "HOTLINE_QUEUE": "queue",
     "HOTLINE_TICKET": "ticket_id",
+    "HOTLINE_TAGS": "tags",   # fast tracks: enterprise, language:<id> (ivr/plan/fasttrack.py)
 }
+# Shown on the pop, not a column of `calls` (the call's `route` event keeps them).
+NOT_SAVED = frozenset({"tags"})
+
+
+def tag_list(value: str | None) -> list[str]:
+    """HOTLINE_TAGS as the pop shows it: ["enterprise"]."""
+    return (value or "").split()
 
 
 def split_intake(value: str | None) -> tuple[str | None, str | None]:
@@ -123,6 +131,7 @@ class CallState:
             "mode": self.get("mode"),
             "queue": self.get("queue"),
             "queue_wait_s": wait,
+            "tags": tag_list(self.get("tags")),
             "history": [],
             "ticket": None,
             "agent": agent,
