@@ -80,8 +80,23 @@ direct_media = no
     return "".join(out)
 
 
+REATTACH_EXTEN = "reattach"
+
+
+def render_extensions(source: str = "config.yaml") -> str:
+    """The extension a reloaded page dials to take its call back (phone.js).
+
+    Asterisk checks the dialed extension exists before it looks at `Replaces:`;
+    with a valid Replaces the new call takes the old leg's place in the
+    caller's bridge and this dialplan never runs. Without one it hangs up.
+    (pbx_config merges this [hotline-agent] with transfer/dialplan.py's.)"""
+    return (header(source) + f"\n[{AGENT_CONTEXT}]\n; a browser seat re-attaching its call after a page reload\n"
+            f"exten => {REATTACH_EXTEN},1,Hangup(21)\n")
+
+
 def render(config: Config, source: str = "config.yaml") -> dict[str, str]:
-    """http.conf and pjsip_seats.conf when there are browser seats; nothing otherwise."""
+    """http.conf, pjsip_seats.conf and extensions_seats.conf when there are browser seats; nothing otherwise."""
     if not browser_agents(config):
         return {}
-    return {"http.conf": render_http(config, source), "pjsip_seats.conf": render_pjsip(config, source)}
+    return {"http.conf": render_http(config, source), "pjsip_seats.conf": render_pjsip(config, source),
+            "extensions_seats.conf": render_extensions(source)}

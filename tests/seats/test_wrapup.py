@@ -41,7 +41,7 @@ def test_next_call_waits_for_the_wrapup_time(wrapup_center, tone_wav, tmp_path, 
     monkeypatch.setenv("HOTLINE_AGENT_PASSWORDS", f"agent1001={PASSWORDS['agent1001']}")
     config = seat_web_config(wrapup_center)
     config.queues[0].wrapup = WRAPUP
-    with WebThread(config) as base, chromium(tmp_path / "profile", FLAGS + media_flags(tone_wav)) as driver:
+    with WebThread(config, ami_of=wrapup_center) as base, chromium(tmp_path / "profile", FLAGS + media_flags(tone_wav)) as driver:
         driver.get(f"{base}/console/?token={TOKEN['agent1001']}")
         wait_text(driver, "phone-state", "话机就绪", timeout=20)
         wrapup_center.rx("channel originate Local/s@test-seat-queue/n extension s@test-wait")
