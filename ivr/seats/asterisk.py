@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from ivr.config.model import Config
 from ivr.dialplan.build import header, rtp_options
+from ivr.seats.httpconf import OURS, stub
 
 AGENT_CONTEXT = "hotline-agent"  # same context as the desk phones (transfer/dialplan.py)
 
@@ -95,8 +96,9 @@ def render_extensions(source: str = "config.yaml") -> str:
 
 
 def render(config: Config, source: str = "config.yaml") -> dict[str, str]:
-    """http.conf, pjsip_seats.conf and extensions_seats.conf when there are browser seats; nothing otherwise."""
+    """http_hotline.conf (+ the http.conf stub including it: ivr/seats/httpconf.py), pjsip_seats.conf
+    and extensions_seats.conf when there are browser seats; nothing otherwise."""
     if not browser_agents(config):
         return {}
-    return {"http.conf": render_http(config, source), "pjsip_seats.conf": render_pjsip(config, source),
+    return {OURS: render_http(config, source), "http.conf": stub(), "pjsip_seats.conf": render_pjsip(config, source),
             "extensions_seats.conf": render_extensions(source)}

@@ -52,7 +52,7 @@ async def test_demo_seat_registers_on_a_fresh_center_and_the_console_gets_its_pa
     config, seat, auth = demo.prepare(seat_config, env, tmp_path / "d.json")
     inst = new_instance("seat-demo")
     port = free_port()
-    inst.write_config(instance_files(config, "center") | {"http.conf": render_http(config, port=port)})
+    inst.write_config(instance_files(config, "center") | {"http_hotline.conf": render_http(config, port=port)})
     inst.start()
     try:
         ws = f"ws://127.0.0.1:{port}/ws"

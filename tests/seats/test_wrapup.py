@@ -35,7 +35,7 @@ def wrapup_center(seat_config):
     auth, _ = render_agent_auth(config, env={"HOTLINE_AGENT_PASSWORDS": f"agent1001={PASSWORDS['agent1001']}"})
     here = {p.name: p.read_text(encoding="utf-8") for p in Path(__file__).parent.glob("*.conf")}
     inst.write_config(instance_files(config, "center") | shared_test_dialplans() | here | {
-        "http.conf": render_http(config, port=inst.http_port), "pjsip_agents_auth.conf": auth})
+        "http_hotline.conf": render_http(config, port=inst.http_port), "pjsip_agents_auth.conf": auth})
     inst.start()
     yield inst
     inst.remove()
