@@ -71,4 +71,5 @@ async def test_demo_seat_registers_on_a_fresh_center_and_the_console_gets_its_pa
         async with s.get(f"{base}/console/vendor/jssip.min.js") as r:
             assert r.status == 200 and "JsSIP" in await r.text()
     assert info == {"state": None, "agent": "agent1001", "uri": "sip:agent1001@127.0.0.1", "ws_url": "ws://127.0.0.1:8088/ws",
-                    "password": seat.password, "pause_reasons": ["小休", "用餐", "培训", "会议"], "wrapup": 0}
+                    "password": seat.password, "pause_reasons": ["小休", "用餐", "培训", "会议"], "wrapup": 0,
+                    "auto_answer": False, "wrapup_end": "auto", "queues": ["general"]}
