@@ -8,13 +8,14 @@ agent to type it. An agent that is not a browser seat gets 404 with a reason.
 """
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import os
 from pathlib import Path
 
 from aiohttp import web
 
-from ivr.seats import history, states
+from ivr.seats import history, shift, states
 from ivr.seats.asterisk import browser_agents, ws_url
 from ivr.seats.paths import PHONE_FILES
 from ivr.seats.queues import seat_queues
@@ -45,6 +46,7 @@ def add_routes(app: web.Application, config, passwords: dict[str, str] | None = 
     app.router.add_post("/api/seat/sign-in", sign_in)
     app.router.add_post("/api/seat/sign-out", sign_out)
     app.router.add_get("/api/seats/states", board)
+    app.router.add_get("/api/seat/calls", my_shift)
     for path, (name, ctype) in PHONE_FILES.items():
         app.router.add_get(path, _static(name, ctype))
 
@@ -132,3 +134,13 @@ async def board(request: web.Request) -> web.Response:
     if not principal_of(request).supervisor:
         return web.json_response({"error": "forbidden", "detail": "仅班长可查看座席状态"}, status=403)
     return web.json_response({"agents": await service_of(request.app).board()})
+
+
+async def my_shift(request: web.Request) -> web.Response:
+    """GET /api/seat/calls: the agent's own calls of this shift (numbers masked), newest first."""
+    agent = principal_of(request).agent
+    store = getattr(request.app[SERVICES], "store", None)
+    if store is None:
+        return web.json_response({"error": "unavailable", "detail": "数据库不可用"}, status=503)
+    now = dt.datetime.now(dt.timezone.utc)
+    return web.json_response({"agent": agent, "calls": await store.run(shift.shift_calls, agent, now)})

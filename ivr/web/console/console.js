@@ -283,7 +283,7 @@ function loadTicket(ticket) {
     return;  // never overwrite what the agent is typing
   }
   $("ticket-id").textContent = ticket.id;
-  for (const f of TICKET_FIELDS) $("t-" + f).value = ticket[f] || "";
+  for (const f of TICKET_FIELDS) $("t-" + f).value = ticket[f] || (ticket.extra || {})[f] || "";  // extra: workdesk.js fields
   state.ticketDirty = false;
 }
 
