@@ -56,6 +56,7 @@ from ivr.web.hub import Hub  # noqa: E402
 from tests.support.asterisk_harness import free_port, new_instance  # noqa: E402
 from tests.support.web_support import TOKEN, TOKENS, services  # noqa: E402
 from tests.web.test_console_browser import FLAGS, chromium  # noqa: E402
+from transfer import http as transfer_http  # noqa: E402
 from transfer.dialplan import render_agent_auth  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
@@ -99,7 +100,7 @@ To: <sip:[field0]@[remote_ip]>
 Call-ID: [call_id]
 CSeq: 2 REGISTER
 Contact: <sip:[field0]@[local_ip]:[local_port]>
-[authentication username=[field0] password=[field1]]
+[field1]
 Max-Forwards: 70
 Expires: 120
 Content-Length: 0
@@ -138,7 +139,7 @@ def bench_config(inst) -> Config:
 
 
 def sims_conf(n: int) -> tuple[str, str]:
-    """pjsip sections for the simulated seats, and sipp's injection file (user;password)."""
+    """pjsip sections for the simulated seats, and sipp's injection file (user;[authentication …])."""
     out, csv = ["; simulated seats (sipp)\n"], ["SEQUENTIAL\n"]
     for i in range(n):
         sid, pw = f"sim{i:04d}", f"simpw{i:04d}x"
@@ -146,7 +147,7 @@ def sims_conf(n: int) -> tuple[str, str]:
                    f"\n[{sid}-auth]\ntype = auth\nauth_type = userpass\nusername = {sid}\npassword = {pw}\n"
                    f"\n[{sid}]\ntype = endpoint\ncontext = hotline-agent\naors = {sid}\nauth = {sid}-auth\n"
                    "disallow = all\nallow = ulaw\n")
-        csv.append(f"{sid};{pw}\n")
+        csv.append(f"{sid};[authentication username={sid} password={pw}]\n")  # sipp reads the keyword from here
     return "".join(out), "".join(csv)
 
 
@@ -175,6 +176,7 @@ class Server:
         await ami.connect()
         assert await ami.wait_connected(10), "AMI did not connect"
         app = create_app(self.config, services=svc)
+        transfer_http.setup(app)  # /api/options: the console's login
         async with seats_plugin.load(svc, app):
             runner = make_runner(app, shutdown_timeout=2.0)
             await runner.setup()
@@ -237,9 +239,14 @@ def run(args, tmp: Path) -> dict:
     try:
         sipp = subprocess.Popen(["sipp", f"127.0.0.1:{inst.sip_port}", "-sf", str(tmp / "register.xml"),
                                  "-inf", str(tmp / "users.csv"), "-r", "50", "-l", str(args.sims),
-                                 "-i", "127.0.0.1", "-p", str(free_port(2)), "-nostdin"],
-                                stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT, cwd=tmp)
-        registered_start = wait(lambda: (n := contacts(inst, "sim")) >= args.sims and n, 90, "sims never all registered")
+                                 "-i", "127.0.0.1", "-p", str(free_port(2)), "-nostdin", "-trace_err", "-trace_msg"],
+                                stdout=(tmp / "sipp.log").open("wb"), stderr=subprocess.STDOUT, cwd=tmp)
+        try:
+            registered_start = wait(lambda: (n := contacts(inst, "sim")) >= args.sims and n, 90, "sims never all registered")
+        except TimeoutError:
+            logs = "".join(p.read_text(errors="replace")[-2500:] for p in sorted(tmp.glob("*.log")))
+            sys.stderr.write(logs + inst.rx("pjsip show endpoint sim0000")[-600:])
+            raise
         media = ["--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
                  f"--use-file-for-fake-audio-capture={tmp / 'tone.wav'}", "--allow-loopback-in-peer-connection",
                  "--autoplay-policy=no-user-gesture-required"]
@@ -250,7 +257,10 @@ def run(args, tmp: Path) -> dict:
             for agent, d in drivers.items():
                 d.get(f"{base}/console/?token={TOKEN[agent]}")
             for agent, d in drivers.items():
-                wait(lambda d=d: "示闲" in d.find_element("id", "phone-agent-state").text, 40, f"{agent} not ready")
+                try:
+                    wait(lambda d=d: "示闲" in d.find_element("id", "phone-agent-state").text, 40, f"{agent} not ready")
+                except TimeoutError:
+                    raise TimeoutError(f"{agent} not ready: {d.execute_script('return window.hotlinePhone.state()')}")
             started, n = time.monotonic(), 0
             while n < args.calls or time.monotonic() - started < args.seconds:
                 n += 1
