@@ -11,9 +11,11 @@ from selenium.webdriver.support.ui import Select
 
 from ivr.storage import repo
 from ivr.web.ticketform import check
-from tests.support.web_support import (CALL, TOKEN, pop_payload, serve, services,
-                                       store)  # noqa: F401 (store is a fixture)
+from tests.support import web_support
+from tests.support.web_support import CALL, TOKEN, pop_payload, serve, services
 from tests.web.test_console_browser import FLAGS, ServerThread, chromium, text_of, wait_text
+
+store = web_support.store  # the fixture: a store holding CALL
 
 
 def test_form_rules():
