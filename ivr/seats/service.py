@@ -102,7 +102,7 @@ class SeatService:
         """AMI AgentComplete: the agent's queue call ended; 话后处理 starts for the queue's `wrapup`."""
         agent = agent_id(str(message.get("Interface") or message.get("MemberName") or ""))
         queue = next((q for q in self.config.queues if asterisk_queue(q.id) == message.get("Queue")), None)
-        if agent is None or queue is None or not queue.wrapup:
+        if agent is None or queue is None or not queue.wrapup or not self._known(agent):
             return
         current = await self.current(agent)
         if current is not None and current["state"] in (states.PAUSED, states.SIGNED_OUT):
@@ -119,6 +119,11 @@ class SeatService:
         task = asyncio.get_running_loop().create_task(self._end_wrapup(agent, started and started["id"], queue.wrapup))
         self._timers.add(task)
         task.add_done_callback(self._timers.discard)
+
+    def _known(self, agent: str) -> bool:
+        """An agent config knows (a queue member or a browser seat): only those get a state from AMI."""
+        return agent in browser_agents(self.config) or any(
+            agent_id(m) == agent for q in self.config.queues for m in q.members)
 
     async def _end_wrapup(self, agent: str, row_id: int | None, seconds: int) -> None:
         await asyncio.sleep(seconds)
