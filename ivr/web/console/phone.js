@@ -38,7 +38,7 @@
     failed: "注册失败 Registration failed: ",
   };
   const st = { ua: null, session: null, info: null, muted: false, held: false, ctx: null, analyser: null,
-               ringer: null, started: false, lastError: "", reattached: false, mic: null };
+               ringer: null, started: false, lastError: "", reattached: false };
   const DIALOG_KEY = "hotline-seat-dialog";
   const emit = (name, detail) => document.dispatchEvent(new CustomEvent(name, { detail }));
 
@@ -121,8 +121,9 @@
     const password = typedPassword || st.info.password;
     if (!password) { setState(MSG.idle); $("phone-login").hidden = false; return; }
     setState(MSG.mic);
-    try {  // once, now: every call then starts with the microphone already open (no getUserMedia on answer)
-      st.mic = await navigator.mediaDevices.getUserMedia({ audio: true, video: false });
+    try {  // ask once now: the permission then holds for every call
+      const probe = await navigator.mediaDevices.getUserMedia({ audio: true, video: false });
+      probe.getTracks().forEach((t) => t.stop());
     } catch (e) {
       setState(MSG.idle); setError(MSG.micDenied); $("phone-login").hidden = false; return;
     }
@@ -166,7 +167,6 @@
     if (st.session) { try { st.session.terminate(); } catch (e) { /* already gone */ } }
     st.session = null;
     if (st.ua) { const ua = st.ua; st.ua = null; ua.stop(); }
-    if (st.mic) { st.mic.getTracks().forEach((t) => t.stop()); st.mic = null; }
     if (st.started) emit("hotline:seat-stopped", null);
     st.started = false;
   }
@@ -185,7 +185,7 @@
     const replaces = `Replaces: ${saved.call_id};to-tag=${saved.remote};from-tag=${saved.local}`;
     audioContext();
     ua.call(`sip:reattach@${st.info.uri.split("@")[1]}`, {
-      extraHeaders: [replaces], mediaStream: st.mic, pcConfig: { iceServers: [] },
+      extraHeaders: [replaces], mediaConstraints: { audio: true, video: false }, pcConfig: { iceServers: [] },
     });
   }
 
@@ -226,7 +226,6 @@
     $("phone-audio").srcObject = null;
     st.analyser = null;
     sessionStorage.removeItem(DIALOG_KEY);  // ended here: nothing to re-attach after a reload
-    if (st.mic) st.mic.getAudioTracks().forEach((t) => { t.enabled = true; });  // a mute ends with its call
     setState(st.ua && st.ua.isRegistered() ? MSG.registered : MSG.idle);
     showControls();
   }
@@ -248,7 +247,7 @@
   function answer() {
     if (!st.session || st.session.isEstablished()) return;
     audioContext();  // created inside the click: allowed to play
-    st.session.answer({ mediaStream: st.mic, pcConfig: { iceServers: [] } });
+    st.session.answer({ mediaConstraints: { audio: true, video: false }, pcConfig: { iceServers: [] } });
   }
   function hangup() { if (st.session) st.session.terminate(); }
   function toggleHold() {
