@@ -240,6 +240,24 @@ def stats(session) -> dict[str, Any]:
     return {"tasks": by_state, "attempts": by_cause, "active": active_attempts(session)}
 
 
+def missed_open(session, limit: int = 50) -> list[dict]:
+    """Missed-call tasks still to be called back, oldest first (the console's 回拨 list)."""
+    q = (select(CallbackTask).where(CallbackTask.flow == "missed", CallbackTask.state.in_(OPEN_STATES))
+         .order_by(CallbackTask.created_at, CallbackTask.id).limit(limit))
+    return [task_dict(t) for t in session.scalars(q)]
+
+
+def dial_now(session, task_id: int, agent: str, now: dt.datetime) -> dict | None:
+    """An agent clicked 回拨: a pending missed-call task is due now (None: no such task waiting)."""
+    task = session.get(CallbackTask, task_id)
+    if task is None or task.flow != "missed" or task.state != "pending":
+        return None
+    task.due_at, task.updated_at = now, now
+    task.reason = f"座席 {agent} 点击回拨"
+    task.origin = {**(task.origin or {}), "clicked_by": agent}
+    return task_dict(task)
+
+
 def unnotified(session, limit: int = 50) -> list[dict]:
     """Finished tasks with a ticket whose result the webhook has not yet accepted."""
     q = (select(CallbackTask).where(CallbackTask.state.in_(("done", "refused", "cancelled")),

@@ -17,6 +17,7 @@ VAR_FIELDS = {
     "HOTLINE_TARGET": "target",
     "HOTLINE_QUEUE": "queue",
     "HOTLINE_TICKET": "ticket_id",
+    "HOTLINE_CALLBACK": "callback",   # queue | missed: a call the center placed back (callbacks/)
 }
 
 
@@ -123,6 +124,7 @@ class CallState:
             "mode": self.get("mode"),
             "queue": self.get("queue"),
             "queue_wait_s": wait,
+            "callback": self.get("callback"),
             "history": [],
             "ticket": None,
             "agent": agent,

@@ -33,7 +33,8 @@ from ivr.seats.paths import PUBLIC_PATHS as SEAT_PUBLIC_PATHS
 log = logging.getLogger(__name__)
 
 PUBLIC_PATHS = frozenset({"/healthz", "/", "/favicon.ico", "/console", "/console/", "/console/index.html",
-                          "/console/console.js", "/console/console.css"}) | SEAT_PUBLIC_PATHS  # seats hook
+                          "/console/console.js", "/console/console.css",
+                          "/console/callbacks.js", "/console/callbacks.css"}) | SEAT_PUBLIC_PATHS  # seats hook
 QUERY_TOKEN_PATHS = frozenset({"/ws"})
 MIN_TOKEN_LEN = 16
 
