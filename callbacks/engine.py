@@ -26,6 +26,7 @@ import uuid
 from typing import Any, Callable
 
 from callbacks import repo, vhold
+from callbacks.calendars import missing_years
 from callbacks.models import FLOWS, ensure_tables
 from callbacks.policy import Policy, classify, classify_dial
 from callbacks.webhook import ResultPusher
@@ -113,6 +114,9 @@ class CallbackEngine:
             self.ami.on("QueueCallerAbandon", self._on_abandon)
         self._task = asyncio.create_task(self._run(), name="callbacks")
         log.info("callbacks: trunk %s, at most %d outbound channel(s)", self.trunk_name, self.policy.cap)
+        for year in missing_years(self.cb.calendars, self.cb.holidays, self.policy.local_day(self.clock())):
+            log.warning("callbacks: no holiday calendar for %d (callbacks.calendars / holidays): its 节假日 and "
+                        "调休 are treated as ordinary days; add them (docs/callbacks.md)", year)
 
     async def stop(self) -> None:
         self._stopping = True
