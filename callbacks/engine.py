@@ -114,7 +114,9 @@ class CallbackEngine:
             self.ami.on("QueueCallerAbandon", self._on_abandon)
         self._task = asyncio.create_task(self._run(), name="callbacks")
         log.info("callbacks: trunk %s, at most %d outbound channel(s)", self.trunk_name, self.policy.cap)
-        for year in missing_years(self.cb.calendars, self.cb.holidays, self.policy.local_day(self.clock())):
+        years = missing_years(self.cb.calendars, self.cb.holidays, self.policy.local_day(self.clock())) \
+            if self.cb.calendars else []   # `calendars: []`: the city keeps its own days (holidays/workdays)
+        for year in years:
             log.warning("callbacks: no holiday calendar for %d (callbacks.calendars / holidays): its 节假日 and "
                         "调休 are treated as ordinary days; add them (docs/callbacks.md)", year)
 
