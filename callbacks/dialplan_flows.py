@@ -22,7 +22,10 @@ QUEUE_CALLBACK = r"""
 ; 排队回电 agent-first: the ;1 half of the kept place, up once an agent took it.
 ; The citizen hears the hello on answer (Dial A()); the agent hears ringback;
 ; g: after the call, report how the citizen leg ended (the attempt's cause).
-exten => queue,1,Dial(${HOTLINE_QCB_DIAL},${HOTLINE_QCB_RING},gA(hotline/queue-callback-hello))
+; The kept place carries the citizen's number (the agent's pop); the citizen sees 12345.
+exten => queue,1,Set(CALLERID(num)=${HOTLINE_QCB_CID})
+ same => n,Set(CALLERID(name)=${HOTLINE_QCB_CID})
+ same => n,Dial(${HOTLINE_QCB_DIAL},${HOTLINE_QCB_RING},gA(hotline/queue-callback-hello))
  same => n,UserEvent(HotlineCallback,Id: ${HOTLINE_CB_ID},Question: dial,Digit: ${DIALSTATUS})
  same => n,Hangup()
 

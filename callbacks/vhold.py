@@ -56,10 +56,11 @@ def originate(c: dict, cb, trunk_name: str, trunk) -> dict:
     # A retry has had its turn already: back at the head of the queue.
     pos = (o.get("position") or 0) if c["no"] == 1 else 1
     return {"Channel": PLACE, "Exten": "queue", "Timeout": str(cb.queue_callback_hold * 1000),
+            "CallerID": f'"{c["number"]}" <{c["number"]}>',  # the call's caller, as the tracker sees it
             "Variable": keep + [f"__HOTLINE_QCB_POS={pos}", f"__HOTLINE_QCB_CALLER={c['number']}",
                                 f"__HOTLINE_QCB_HOLD={cb.queue_callback_hold}",
                                 f"HOTLINE_QCB_DIAL={dial_string(trunk_name, trunk, c['number'])}",
-                                f"HOTLINE_QCB_RING={cb.ring_timeout}"]}
+                                f"HOTLINE_QCB_RING={cb.ring_timeout}", f"HOTLINE_QCB_CID={cb.caller_id}"]}
 
 
 def is_place(channel: str) -> bool:

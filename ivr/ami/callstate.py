@@ -17,7 +17,6 @@ VAR_FIELDS = {
     "HOTLINE_TARGET": "target",
     "HOTLINE_QUEUE": "queue",
     "HOTLINE_TICKET": "ticket_id",
-    "HOTLINE_CALLBACK": "callback",   # queue | missed: a call the center placed back (callbacks/)
 }
 
 
@@ -124,7 +123,7 @@ class CallState:
             "mode": self.get("mode"),
             "queue": self.get("queue"),
             "queue_wait_s": wait,
-            "callback": self.get("callback"),
+            "callback": self.get("HOTLINE_CALLBACK"),  # queue | missed: the center called back (callbacks/)
             "history": [],
             "ticket": None,
             "agent": agent,

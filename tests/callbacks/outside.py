@@ -197,7 +197,8 @@ class CallbackLab:
         return load_config(path, env={}, overrides={
             "asterisk.ami.port": self.center.ami_port, "asterisk.ami.username": self.center.ami_user,
             "asterisk.ami.secret": self.center.ami_secret, "fastagi.port": self.agi_port, "web.port": 0,
-            "web.tokens": {"tok-workorder-system-0123456789": "wos", "tok-general-agent-g1-0123456789": "g1"},
+            "web.tokens": {"tok-workorder-system-0123456789": "wos", "tok-general-agent-g1-0123456789": "g1",
+                           "tok-vhold-agent-v1-0123456789": "v1"},
             "web.supervisors": ["wos"], "database.url": f"sqlite:///{self.workdir}/hotline.db"} | self.overrides)
 
     async def start(self) -> None:

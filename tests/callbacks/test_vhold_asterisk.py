@@ -4,13 +4,16 @@ from __future__ import annotations
 import asyncio
 import re
 
+import aiohttp
 import pytest
 
 from callbacks import repo
+from tests.support.web_support import events_within
 
 pytestmark = pytest.mark.asterisk
 
 KEEPER = "13900000501"      # presses 1 after the offer, hangs up, is called back
+AGENT_V1 = "tok-vhold-agent-v1-0123456789"
 LATER = "anonymous"         # arrives after them and waits (no number: never a missed-call task)
 
 
@@ -52,6 +55,8 @@ async def test_caller_who_pressed_1_is_connected_before_a_caller_who_arrived_aft
 
     marker = len(center.events)
     member = {"Queue": "hotline-vhold", "Interface": "Local/v1@sim-agents/n", "MemberName": "v1"}
+    http = aiohttp.ClientSession()
+    ws = await http.ws_connect(f"http://127.0.0.1:{cblab.server.web_port}/ws?token={AGENT_V1}&last_event_id=0")
     assert (await center.action({"Action": "QueueAdd", **member}, as_list=False)).success
     try:
         agent = await center.wait_for(lambda e: e.get("Event") == "UserEvent" and e.get("UserEvent") == "SimAgent",
@@ -62,6 +67,10 @@ async def test_caller_who_pressed_1_is_connected_before_a_caller_who_arrived_aft
         seen = await cblab.ami.wait_for(lambda e: e.get("UserEvent") == "OutsideCall" and e.get("Number") == KEEPER,
                                         timeout=20)
         assert seen["Caller"] == "12345"   # the citizen's phone shows 12345
+        # The agent's screen pop says it is a queue callback, for the citizen, on the original line.
+        pops = [e["payload"] for e in await events_within(ws, 3) if e["kind"] == "answer"]
+        assert pops and pops[0]["callback"] == "queue" and pops[0]["line"] == "water", pops
+        assert pops[0]["caller"] == KEEPER and pops[0]["queue"] == "vhold"
         [done] = await cblab.settled([task["id"]], timeout=40)
         assert done["state"] == "done" and done["result"] == "answered", done
         [attempt] = done["attempt_log"]
@@ -70,6 +79,8 @@ async def test_caller_who_pressed_1_is_connected_before_a_caller_who_arrived_aft
         first = [e for e in center.events[marker:] if e.get("UserEvent") == "SimAgent"]
         assert first[0]["Callback"] == "queue"
     finally:
+        await ws.close()
+        await http.close()
         await center.action({"Action": "QueueRemove", "Queue": "hotline-vhold", "Interface": member["Interface"]},
                             as_list=False)
         await _hang_up_tag(center, later)
