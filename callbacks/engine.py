@@ -285,13 +285,16 @@ class CallbackEngine:
         if cid not in self.live:
             return
         self._causes[cid] = str(ev.get("Cause", ""))
-        if cid in self._answered:
-            status = self._dialed.pop(cid, None)
-            detail = {"hangup_cause": self._causes[cid]} | ({"dial_status": status} if status else {})
-            self._spawn(self._finish(cid, classify_dial(status) if status else "answered", detail))
+        # A kept queue place reports its citizen leg (DIALSTATUS), also when found
+        # waiting after a restart (its OriginateResponse went to the old process).
+        status = self._dialed.pop(cid, None)
+        detail = {"hangup_cause": self._causes[cid]} | ({"dial_status": status} if status else {})
+        if status:
+            self._spawn(self._finish(cid, classify_dial(status), detail))
+        elif cid in self._answered:
+            self._spawn(self._finish(cid, "answered", detail))
         elif cid in self._orphans:
-            self._spawn(self._finish(cid, classify("Failure", None, self._causes[cid]),
-                                     {"hangup_cause": self._causes[cid]}))
+            self._spawn(self._finish(cid, classify("Failure", None, self._causes[cid]), detail))
 
     def _on_user_event(self, ev) -> None:
         if ev.get("UserEvent") == "HotlineQueueCallback" and self.cb.queue_callback:
