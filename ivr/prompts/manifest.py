@@ -35,9 +35,7 @@ def config_prompts(config: Config) -> dict[str, str]:
     if config.speech.enabled and entry.speech_intake:
         prompts["intake"] = config.speech.intake_prompt
     if config.callbacks.enabled:
-        cb = config.callbacks
-        prompts |= {"callback-survey": cb.survey_prompt, "callback-thanks": cb.thanks_prompt,
-                    "callback-missed": cb.missed_prompt}
+        prompts |= config.callbacks.prompts()
     prompts |= menu_prompts(config)  # "For English, press 9" after the menu prompt
     for line in config.lines:
         if line.mode == Mode.full_merge:
