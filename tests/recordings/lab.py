@@ -142,6 +142,15 @@ class RecLab:
             await asyncio.sleep(0.1)
         raise AssertionError(f"no recording row for call {call_id} within {timeout}s")
 
+    async def ended(self, call_id: str, timeout: float = 20) -> None:
+        """Until no channel of the call is left in Asterisk."""
+        for _ in range(int(timeout / 0.1)):
+            listing = await self.ami.action({"Action": "CoreShowChannels"})
+            if not [c for c in listing if c.get("Event") == "CoreShowChannel" and c.get("Linkedid") == call_id]:
+                return
+            await asyncio.sleep(0.1)
+        raise AssertionError(f"call {call_id} still has channels after {timeout}s")
+
     def http(self, agent: str) -> aiohttp.ClientSession:
         token = next(t for t, a in TOKENS.items() if a == agent)
         return aiohttp.ClientSession(f"http://127.0.0.1:{self.web_port}",

@@ -1,0 +1,51 @@
+"""Real Asterisk: a call answered by an agent is recorded with each party in its own channel."""
+from __future__ import annotations
+
+import hashlib
+import stat
+
+import pytest
+
+from recordings import repo
+
+from tests.recordings.lab import AGENT_HZ, CALLER_HZ
+from tests.support.audio import goertzel_share, read_channels
+
+pytestmark = pytest.mark.asterisk
+
+
+async def test_each_party_in_its_own_channel(reclab, recorded):
+    call_id, agent, row = recorded
+    path = reclab.folder / row["file"]
+    (caller_ch, agent_ch), rate = read_channels(path)
+    assert rate == 8000
+    # the caller spoke 1 kHz for 3 s of a ~5 s call; the agent 1.5 kHz beeps throughout
+    assert goertzel_share(caller_ch, rate, CALLER_HZ) > 0.4
+    assert goertzel_share(caller_ch, rate, AGENT_HZ) < 0.02
+    assert goertzel_share(agent_ch, rate, AGENT_HZ) > 0.4
+    assert goertzel_share(agent_ch, rate, CALLER_HZ) < 0.02
+
+
+async def test_row_matches_the_file(reclab, recorded):
+    call_id, agent, row = recorded
+    path = reclab.folder / row["file"]
+    data = path.read_bytes()
+    assert row["status"] == "ok" and row["call_id"] == call_id
+    assert row["size"] == len(data) and row["sha256"] == hashlib.sha256(data).hexdigest()
+    assert row["agents"] == [agent["Agent"]] == ["a1"]
+    assert row["queue"] == "general" and row["kind"] == "queue"
+    assert 3.0 < row["duration"] < 10.0
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert row["file"].startswith(call_id + "-")
+    # the two mono files MixMonitor wrote are gone: one file per recorded channel
+    assert sorted(p.name for p in reclab.folder.glob(f"{row['rec_id']}*")) == [row["file"]]
+
+
+async def test_opted_out_queue_is_not_recorded(reclab):
+    """recordings.skip_queues: [quiet]: a call answered from that queue leaves no file, no row, no start event."""
+    call_id, agent = await reclab.call("12399", hold=1)
+    assert agent["Agent"] == "a2"
+    await reclab.ended(call_id)
+    assert not [e for e in reclab.ami.events if e.get("UserEvent") == "HotlineRecording" and e.get("Linkedid") == call_id]
+    assert await reclab.server.services.store.run(repo.for_call, call_id) == []
+    assert not list(reclab.folder.glob(f"{call_id}-*"))
