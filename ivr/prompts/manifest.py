@@ -37,6 +37,8 @@ def config_prompts(config: Config) -> dict[str, str]:
         cb = config.callbacks
         prompts |= {"callback-survey": cb.survey_prompt, "callback-thanks": cb.thanks_prompt,
                     "callback-missed": cb.missed_prompt}
+    if config.recordings.enabled and config.recordings.notice:  # recordings/: 「您的通话可能会被录音」
+        prompts["recording-notice"] = config.recordings.notice_prompt
     for line in config.lines:
         if line.mode == Mode.full_merge:
             prompts[f"merged-{line.id}"] = line.prompt or DEFAULT_MERGED_PROMPT
