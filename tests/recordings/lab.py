@@ -30,8 +30,8 @@ lines:
   - {{id: quiet-12399, name: 不录音热线, numbers: ["12399"], department: 测试局, mode: dual_number,
      effective: 2026-01-01, seats: pooled, queue: quiet}}
 queues:
-  - {{id: general, name: 12345综合座席, strategy: ringall, ring_timeout: 10, members: ["Local/a1@rec-agents/n"]}}
-  - {{id: quiet, name: 不录音座席, strategy: ringall, ring_timeout: 10, members: ["Local/a2@rec-agents/n"]}}
+  - {{id: general, name: 12345综合座席, strategy: rrmemory, ring_timeout: 10, members: [{general}]}}
+  - {{id: quiet, name: 不录音座席, strategy: rrmemory, ring_timeout: 10, members: [{quiet}]}}
 trunks:
   pstn: {{type: local, context: sim-outside}}
 recordings:
@@ -41,6 +41,7 @@ recordings:
   retention_days: 30
   finish_wait: 5
   skip_queues: [quiet]
+  qa: {{enabled: {qa}}}
 """
 
 AGENTS = """
@@ -70,8 +71,9 @@ def make_sounds(folder: Path) -> dict[str, Path]:
 
 
 class RecLab:
-    def __init__(self, workdir: Path, *, enabled: bool = True) -> None:
-        self.workdir, self.enabled = workdir, enabled
+    def __init__(self, workdir: Path, *, enabled: bool = True, agents: int = 1, qa: bool = True) -> None:
+        """`agents` per queue: a1 (then g2, g3 ...) answer 12345, a2 (then q2, q3 ...) the opted-out 12399."""
+        self.workdir, self.enabled, self.agents, self.qa = workdir, enabled, agents, qa
         self.agi_port = free_port()
         self.inst = new_instance("rec", self.agi_port)
         self.ami: Ami | None = None
@@ -85,8 +87,12 @@ class RecLab:
 
     def load(self):
         path = self.workdir / "config.yaml"
+        members = {q: ", ".join(f'"Local/{a}@rec-agents/n"' for a in [first] + [f"{q[0]}{i}" for i in
+                                                                             range(2, self.agents + 1)])
+                   for q, first in (("general", "a1"), ("quiet", "a2"))}
         path.write_text(CONFIG.format(enabled=str(self.enabled).lower(), folder=f"{self.inst.inner}/recordings/calls",
-                                      local_folder=self.folder), encoding="utf-8")
+                                      local_folder=self.folder, qa=str(self.qa).lower(), **members),
+                        encoding="utf-8")
         return load_config(path, env={}, overrides={
             "asterisk.ami.port": self.inst.ami_port, "asterisk.ami.username": self.inst.ami_user,
             "asterisk.ami.secret": self.inst.ami_secret, "fastagi.port": self.agi_port, "web.port": 0,
