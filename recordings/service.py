@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
@@ -166,10 +167,34 @@ class RecordingService:
             self.qa.wake()
         return saved
 
+    async def recover(self, min_age: float = 120.0) -> list[str]:
+        """Finish recordings whose Hangup this server never saw (it was down or AMI was cut).
+
+        Mono files no live channel owns, closed by Asterisk and untouched for
+        `min_age` s, become a row like any other (kind "recovered"; who answered
+        is unknown, so only supervisors can play them)."""
+        live = {p.rec_id for p in self.pending.values()}
+        done: list[str] = []
+        now = time.time()
+        for caller in sorted(self.folder.glob("*.caller.wav")) if self.folder.is_dir() else []:
+            rec_id = caller.name.removesuffix(".caller.wav")
+            if rec_id in live or not files.ID_RE.match(rec_id) or now - caller.stat().st_mtime < min_age:
+                continue
+            if not files.closed(caller):
+                continue
+            call_id = rec_id.split("-", 1)[0]
+            started = dt.datetime.fromtimestamp(caller.stat().st_ctime, dt.timezone.utc)
+            if await self.finish(Pending(rec_id, call_id, "recovered", "", "", started)):
+                done.append(rec_id)
+        if done:
+            log.warning("recordings: %d recording(s) finished after the fact (their hangup was missed)", len(done))
+        return done
+
     # -- retention ---------------------------------------------------------------------------
     async def _purge_loop(self) -> None:
         while True:
             try:
+                await self.recover()
                 await purge(self.store, self.folder, self.clock())
             except Exception:  # one failed run must not end retention
                 log.exception("recordings: purge failed")

@@ -6,7 +6,7 @@ import stat
 
 import pytest
 
-from recordings import repo
+from recordings import files, repo
 
 from tests.recordings.lab import AGENT_HZ, CALLER_HZ
 from tests.support.audio import goertzel_share, read_channels
@@ -49,3 +49,23 @@ async def test_opted_out_queue_is_not_recorded(reclab):
     assert not [e for e in reclab.ami.events if e.get("UserEvent") == "HotlineRecording" and e.get("Linkedid") == call_id]
     assert await reclab.server.services.store.run(repo.for_call, call_id) == []
     assert not list(reclab.folder.glob(f"{call_id}-*"))
+
+
+async def test_a_missed_hangup_is_recovered_from_the_files(reclab):
+    """The server did not see the call end (down, AMI cut): the closed files still become a row."""
+    service = reclab.recordings
+    call_id, _agent = await reclab.call(hold=1)
+    uid, pending = next((u, p) for u, p in service.pending.items() if p.call_id == call_id)
+    del service.pending[uid]                      # as if this server never heard of the hangup
+    await reclab.ended(call_id)
+    caller_file = reclab.folder / f"{pending.rec_id}.caller.wav"
+    assert caller_file.exists()
+    assert await files.wait_closed([caller_file], 10)  # Asterisk's MixMonitor thread closes it after the hangup
+    assert await service.recover(min_age=120) == []  # too fresh: Asterisk may still be writing
+    assert await service.recover(min_age=0) == [pending.rec_id]
+    row = await reclab.row_for(call_id)
+    assert row["kind"] == "recovered" and row["agents"] == [] and row["status"] == "ok"
+    assert not caller_file.exists() and (reclab.folder / row["file"]).is_file()
+    async with reclab.http("a1") as http:  # who answered is unknown: supervisors only
+        async with http.get(f"/api/recordings/{row['id']}/audio") as resp:
+            assert resp.status == 403
