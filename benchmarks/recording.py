@@ -39,7 +39,6 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from recordings import repo  # noqa: E402
 from recordings.files import sha256_of  # noqa: E402
 from tests.recordings.lab import RecLab  # noqa: E402
 
