@@ -15,7 +15,7 @@ import json
 import sys
 
 from ivr.commands.db import add_db_args
-from ivr.commands.recordings import open_store
+from ivr.commands.recordings import open_recordings as open_store
 from ivr.storage import repo as core
 
 

@@ -12,15 +12,9 @@ import asyncio
 import datetime as dt
 import getpass
 import json
-import sys
 
-from sqlalchemy.exc import SQLAlchemyError
-
-from ivr.commands._common import load_or_exit
-from ivr.commands.db import add_db_args
+from ivr.commands.db import add_db_args, open_store
 from ivr.storage import repo as core
-from ivr.storage.db import DatabaseError, redacted
-from ivr.storage.store import Store
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -38,26 +32,18 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.set_defaults(func=lambda args: parser.print_help() or 2)
 
 
-def open_store(args: argparse.Namespace, what: str):
-    """(config, store) with the recordings tables ready, or exit 1 saying why."""
+def open_recordings(args: argparse.Namespace, what: str):
+    """(config, store) with the recordings tables ready (also for `hotline qa`)."""
     from recordings.models import ensure_tables
 
-    config = load_or_exit(args.config)
-    url = args.url or config.database.url
-    try:
-        store = Store.open(url)
-        ensure_tables(store.engine)
-    except (DatabaseError, SQLAlchemyError, OSError) as exc:
-        print(f"hotline {what}: {redacted(url)}: {type(exc).__name__}: cannot open the database", file=sys.stderr)
-        raise SystemExit(1)
-    return config, store
+    return open_store(args, what, ensure_tables)
 
 
 def run_purge(args: argparse.Namespace) -> int:
     from recordings import repo
     from recordings.service import local_folder, purge
 
-    config, store = open_store(args, "recordings purge")
+    config, store = open_recordings(args, "recordings purge")
     now = dt.datetime.now(dt.timezone.utc)
     try:
         if args.dry_run:
@@ -77,7 +63,7 @@ def run_purge(args: argparse.Namespace) -> int:
 def run_list(args: argparse.Namespace) -> int:
     from recordings import repo
 
-    _config, store = open_store(args, "recordings list")
+    _config, store = open_recordings(args, "recordings list")
     try:
         rows = store.run_sync(repo.for_call, args.call) if args.call else store.run_sync(repo.listing,
                                                                                        limit=args.limit)
