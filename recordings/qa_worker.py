@@ -13,6 +13,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import tempfile
+import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -29,14 +31,25 @@ def model_path(config: Any) -> Path | None:
     return Path(config.speech.model) if config.speech.model else vmodel.default_model()
 
 
-def transcribe_and_score(engine: Any, folder: Path, row: dict, rules: QaRules,
-                         timeout: float = 600) -> tuple[dict, dict, str]:
+def _wait(job: Any, deadline: float, stop: threading.Event | None) -> Any:
+    """The job's transcript; TimeoutError at the deadline or as soon as `stop` is set (server stopping)."""
+    while True:
+        try:
+            return job.result(0.2)
+        except TimeoutError:
+            if (stop is not None and stop.is_set()) or time.monotonic() > deadline:
+                raise
+
+
+def transcribe_and_score(engine: Any, folder: Path, row: dict, rules: QaRules, timeout: float = 600,
+                         stop: threading.Event | None = None) -> tuple[dict, dict, str]:
     """(score json, transcript json, model) of one recording; blocking (a thread or the CLI)."""
     stereo = files.parts(folder, row["rec_id"]).stereo
+    deadline = time.monotonic() + timeout
     with tempfile.TemporaryDirectory(prefix="hotline-qa-") as tmp:  # 0700: transcripts are personal data
         caller_wav, agent_wav = files.split(stereo, Path(tmp))
         jobs = [engine.transcribe_file(caller_wav), engine.transcribe_file(agent_wav)]
-        caller_t, agent_t = (j.result(timeout) for j in jobs)
+        caller_t, agent_t = (_wait(j, deadline, stop) for j in jobs)
     caller, agent = qa.utterances(caller_t.utterances), qa.utterances(agent_t.utterances)
     hold = float((row.get("legs") or {}).get("hold") or 0)
     result = qa.score(caller, agent, row["duration"], rules, hold).to_json()
@@ -51,6 +64,7 @@ class QaWorker:
         self.rules = service.rec.qa
         self.engine, self._own_engine = engine, engine is None
         self._wake = asyncio.Event()
+        self._stop = threading.Event()  # wakes a transcription thread waiting on the engine
         self._task: asyncio.Task | None = None
         self.scored = 0
 
@@ -63,6 +77,7 @@ class QaWorker:
         self._task = asyncio.create_task(self._run(), name="recordings-qa")
 
     async def stop(self) -> None:
+        self._stop.set()
         if self._task is not None:
             self._task.cancel()
             await asyncio.gather(self._task, return_exceptions=True)
@@ -105,7 +120,10 @@ class QaWorker:
         engine = await self._engine()
         try:
             result, transcript, model = await asyncio.to_thread(
-                transcribe_and_score, engine, self.service.folder, row, self.rules)
+                transcribe_and_score, engine, self.service.folder, row, self.rules, stop=self._stop)
+        except TimeoutError:  # stopping, or the engine is swamped: left unscored, tried again later
+            log.warning("recordings: %s not transcribed in time; will retry", row["rec_id"])
+            return False
         except (OSError, ValueError) as exc:
             log.error("recordings: %s cannot be scored: %s", row["rec_id"], exc)
             result, transcript, model = {"score": 0, "rules": [], "error": str(exc)[:200]}, {}, ""

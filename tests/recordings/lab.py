@@ -29,6 +29,8 @@ hotline: {{name: 测试市12345政务服务便民热线, city: 测试市, timezo
 lines:
   - {{id: quiet-12399, name: 不录音热线, numbers: ["12399"], department: 测试局, mode: dual_number,
      effective: 2026-01-01, seats: pooled, queue: quiet}}
+  - {{id: later-12318, name: 尚未并入热线, numbers: ["12318"], department: 文化局, mode: dual_number,
+     effective: 2099-01-01, seats: pooled, department_target: "trunk:pstn/12318"}}
 queues:
   - {{id: general, name: 12345综合座席, strategy: rrmemory, ring_timeout: 10, members: [{general}]}}
   - {{id: quiet, name: 不录音座席, strategy: rrmemory, ring_timeout: 10, members: [{quiet}]}}

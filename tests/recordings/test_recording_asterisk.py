@@ -69,3 +69,17 @@ async def test_a_missed_hangup_is_recovered_from_the_files(reclab):
     async with reclab.http("a1") as http:  # who answered is unknown: supervisors only
         async with http.get(f"/api/recordings/{row['id']}/audio") as resp:
             assert resp.status == 403
+
+
+async def test_a_call_forwarded_to_a_department_is_recorded(reclab):
+    """A line before its effective date goes to the department's own number (Dial, kind forward)."""
+    since = len(reclab.ami.events)
+    await reclab.ami.originate("12318", caller_context="hotline-testcall",
+                               variables={"HOTLINE_TEST_SAY": "hotline/rec-caller", "HOTLINE_TEST_HOLD": "1"})
+    outside = await reclab.ami.wait_for(lambda e: e.get("UserEvent") == "SimOutside" and e.get("Number") == "12318",
+                                        since=since)
+    row = await reclab.row_for(outside["Linkedid"])
+    assert row["kind"] == "forward" and row["agents"] == [] and row["status"] == "ok"
+    (caller_ch, far_ch), rate = read_channels(reclab.folder / row["file"])
+    assert goertzel_share(caller_ch, rate, CALLER_HZ) > 0.4
+    assert goertzel_share(far_ch, rate, CALLER_HZ) < 0.02   # the department's side is silent
