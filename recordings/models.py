@@ -7,7 +7,7 @@ safe on a database created before recordings existed.
 
 A recording's `status`: ok (file written, size and sha256 match), incomplete
 (Asterisk did not close the file within recordings.finish_wait: what was
-there is kept), missing (no audio at all), deleted (retention purged the
+there is kept), missing (an agent answered, no audio came), deleted (retention purged the
 file; the row stays as the record of what existed and when it went).
 """
 from __future__ import annotations

@@ -151,6 +151,8 @@ class RecordingService:
             self.failed += 1
             log.exception("recordings: %s could not be finished", p.rec_id)
             return None
+        if written is None and not p.agents:
+            return None  # nobody answered (abandoned in the queue, forward not answered): nothing was recorded
         now = self.clock()
         row = {"rec_id": p.rec_id, "call_id": p.call_id, "file": parts.stereo.name, "kind": p.kind,
                "line": p.line or None, "queue": p.queue or None, "agents": p.agents,
@@ -180,8 +182,8 @@ class RecordingService:
             rec_id = caller.name.removesuffix(".caller.wav")
             if rec_id in live or not files.ID_RE.match(rec_id) or now - caller.stat().st_mtime < min_age:
                 continue
-            if not files.closed(caller):
-                continue
+            if not files.closed(caller) or caller.stat().st_size <= files.HEADER:
+                continue  # still written, or only a header: a caller may still wait in a queue (`b`: no audio yet)
             call_id = rec_id.split("-", 1)[0]
             started = dt.datetime.fromtimestamp(caller.stat().st_ctime, dt.timezone.utc)
             if await self.finish(Pending(rec_id, call_id, "recovered", "", "", started)):
