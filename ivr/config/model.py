@@ -19,6 +19,7 @@ from ivr.config.base import NUMBER_RE, Member, Network, Strict, TrunkName, _numb
 from ivr.config.callbacks_model import Callbacks
 from ivr.config.supervision_model import Supervision
 from ivr.config.fasttrack_model import Enterprise, Language
+from ivr.config.recordings_model import Recordings
 from ivr.config.seats_model import WebRtc
 from ivr.config.speech_model import Speech
 
@@ -304,6 +305,7 @@ class Config(Strict):
     supervision: Supervision = Field(default_factory=Supervision)  # supervision/ plugin
     enterprise: Enterprise = Field(default_factory=Enterprise)  # 一企来 fast track
     languages: list[Language] = Field(default_factory=list)     # 外籍人士服务热线 seats
+    recordings: Recordings = Field(default_factory=Recordings)  # recordings/: recording, retention, 质检
 
     def line(self, line_id: str) -> Line | None:
         return next((ln for ln in self.lines if ln.id == line_id), None)

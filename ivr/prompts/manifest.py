@@ -37,6 +37,8 @@ def config_prompts(config: Config) -> dict[str, str]:
     if config.callbacks.enabled:
         prompts |= config.callbacks.prompts()
     prompts |= menu_prompts(config)  # "For English, press 9" after the menu prompt
+    if config.recordings.enabled and config.recordings.notice:  # recordings/: 「您的通话可能会被录音」
+        prompts["recording-notice"] = config.recordings.notice_prompt
     for line in config.lines:
         if line.mode == Mode.full_merge:
             prompts[f"merged-{line.id}"] = line.prompt or DEFAULT_MERGED_PROMPT
