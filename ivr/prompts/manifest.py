@@ -3,7 +3,7 @@
 Every prompt has an id (the sound file name Asterisk plays as
 `hotline/<id>`), its text, and optionally an operator-supplied recording.
 The ids a config needs come from the plan itself (welcome, menu,
-not-in-service, merged-<line id>); `recordings/manifest.yaml` adds
+not-in-service, merged-<line id>); `prompts/manifest.yaml` adds
 recordings (and may override texts) by id.
 """
 from __future__ import annotations
@@ -46,7 +46,7 @@ def config_prompts(config: Config) -> dict[str, str]:
 
 
 def load_manifest(path: Path) -> list[dict]:
-    """recordings/manifest.yaml: a list of {id, text?, file?}; file paths relative to it."""
+    """prompts/manifest.yaml: a list of {id, text?, file?}; file paths relative to it."""
     if not path.is_file():
         return []
     try:
