@@ -42,7 +42,7 @@ class Speech(Strict):
     @field_validator("emergency_words")
     @classmethod
     def _emergency_words(cls, v: dict[str, list[str]]) -> dict[str, list[str]]:
-        from ivr.speech.emergency_lexicon import GROUPS  # plain data, imports nothing of ivr
+        from ivr.tickets.emergency_lexicon import GROUPS  # plain data, imports nothing of ivr
 
         _known("group", v, GROUPS)
         _words([w for ws in v.values() for w in ws])
@@ -51,7 +51,7 @@ class Speech(Strict):
     @field_validator("topic_words")
     @classmethod
     def _topic_words(cls, v: dict[str, dict[str, int]]) -> dict[str, dict[str, int]]:
-        from ivr.speech.lexicon import KIND_DEPARTMENTS  # plain data, imports nothing
+        from ivr.tickets.lexicon import KIND_DEPARTMENTS  # plain data, imports nothing
 
         _known("kind", v, KIND_DEPARTMENTS)
         _words([w for ws in v.values() for w in ws])

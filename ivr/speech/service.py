@@ -15,8 +15,8 @@ from typing import Any
 
 from ivr.config.model import Config
 from ivr.speech.errors import SpeechUnavailable
-from ivr.speech.emergency import CityWords
-from ivr.speech.ticket import detect_emergency, draft_ticket
+from ivr.tickets.emergency import CityWords
+from ivr.tickets.draft import detect_emergency, draft_ticket
 from ivr.storage import repo
 
 log = logging.getLogger("ivr.speech")

@@ -3,9 +3,9 @@
 `draft_ticket` turns a transcript into a `TicketDraft` the agent checks and
 completes: category, the city's department (as named in its config), urgency
 and deadline, address, call-back phone, out-of-scope flag and emergency.
-Everything is rules over `ivr.speech.lexicon` (plus the city's own words
-from config), matched on the normalised transcript (ivr.speech.normalize) and,
-for plain words, on sound (ivr.speech.sound). `why` says which words led to
+Everything is rules over `ivr.tickets.lexicon` (plus the city's own words
+from config), matched on the normalised transcript (ivr.tickets.normalize) and,
+for plain words, on sound (ivr.tickets.sound). `why` says which words led to
 the department and the category, so an agent sees the reason; when no word
 named a department it says so instead of passing the general pool off as an
 answer. Nothing here does I/O.
@@ -18,14 +18,14 @@ from dataclasses import asdict, dataclass, field
 from functools import lru_cache
 
 from ivr.config.model import Config, Line
-from ivr.speech import lexicon
-from ivr.speech.deadlines import WorkCalendar, deadline, local
-from ivr.speech.emergency import CityWords, detect_emergency
-from ivr.speech.extract import extract_address, extract_phone
-from ivr.speech.normalize import normalize
-from ivr.speech.numerals import compact, digit_runs_to_arabic
-from ivr.speech.scope import out_of_scope
-from ivr.speech.sound import SoundIndex
+from ivr.tickets import lexicon
+from ivr.tickets.deadlines import WorkCalendar, deadline, local
+from ivr.tickets.emergency import CityWords, detect_emergency
+from ivr.tickets.extract import extract_address, extract_phone
+from ivr.tickets.normalize import normalize
+from ivr.tickets.numerals import compact, digit_runs_to_arabic
+from ivr.tickets.scope import out_of_scope
+from ivr.tickets.sound import SoundIndex
 
 __all__ = ["TicketDraft", "draft_ticket", "detect_emergency"]
 

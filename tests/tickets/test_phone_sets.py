@@ -19,8 +19,8 @@ import yaml
 
 from ivr.cli import main as cli_main
 from ivr.config.model import Config
-from ivr.speech.evaluate import evaluate, load_rows
-from ivr.speech.ticket import NO_DEPARTMENT, draft_ticket
+from ivr.tickets.evaluate import evaluate, load_rows
+from ivr.tickets.draft import NO_DEPARTMENT, draft_ticket
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 BAIYIN_YAML = DATA / "ticket_baiyin.yaml"

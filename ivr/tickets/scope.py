@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-from ivr.speech import lexicon
+from ivr.tickets import lexicon
 
 _RULES = [
     (reason, [re.compile(p) for p in patterns], re.compile(lexicon.OUT_OF_SCOPE_HOWTO[reason]) if reason in lexicon.OUT_OF_SCOPE_HOWTO else None)

@@ -9,8 +9,8 @@ import time
 
 import pytest
 
-from ivr.speech.emergency import CityWords, detect_emergency
-from ivr.speech.emergency_lexicon import GROUPS
+from ivr.tickets.emergency import CityWords, detect_emergency
+from ivr.tickets.emergency_lexicon import GROUPS
 
 
 @pytest.mark.parametrize(

@@ -3,8 +3,8 @@
 Recall comes first: an emergency the front end does not hand to 110/119/120/
 122 at once is the worst failure the product can have, a false alarm costs an
 agent a few seconds. So the transcript is normalised (fillers out, dialect to
-Mandarin, 幺二零 to 120, see ivr.speech.normalize), every group of the
-taxonomy (ivr.speech.emergency_lexicon) is looked for on characters and on
+Mandarin, 幺二零 to 120, see ivr.tickets.normalize), every group of the
+taxonomy (ivr.tickets.emergency_lexicon) is looked for on characters and on
 sound (a recognizer's 着伙 is 着火), and a phrase is dropped only when its own
 clause says it is not happening now: negated (不是着火), past (去年, 之前),
 hypothetical (万一, 要是) or, for fire/gas/explosion, a worry (怕着火). A word
@@ -16,9 +16,9 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
-from ivr.speech import emergency_lexicon as lex
-from ivr.speech.normalize import normalize
-from ivr.speech.sound import SoundIndex
+from ivr.tickets import emergency_lexicon as lex
+from ivr.tickets.normalize import normalize
+from ivr.tickets.sound import SoundIndex
 
 NAMES = {
     "fire": "火灾", "explosion": "爆炸", "gas_leak": "燃气泄漏", "weapon": "持械", "threat": "威胁",

@@ -268,4 +268,4 @@ OUT_OF_SCOPE_HOWTO = {
 }
 OUT_OF_SCOPE_NEGATION = r"(不想|不愿|不用|没有|没|(?<!是)不是|并未|未)(打|去|走|申请|提起|进行)?$"
 
-# The emergency taxonomy lives in ivr.speech.emergency_lexicon.
+# The emergency taxonomy lives in ivr.tickets.emergency_lexicon.

@@ -4,7 +4,7 @@ Plain data an operator can read. Each group has the number the call is handed
 to, numbers also told (a crash with injured is 122's and 120's), `words`
 matched on characters AND on sound (a recognizer's 着伙 is 着火), and
 `patterns`, regular expressions on the normalised transcript (fillers gone,
-dialect rewritten, see ivr.speech.normalize). Groups are tried in this order;
+dialect rewritten, see ivr.tickets.normalize). Groups are tried in this order;
 the first group with a live (not negated, not past, not hypothetical) phrase
 wins. Weapons and threats come before injuries so a knife fight is 110's.
 Wording comes from how people say it on the phone, run-on and colloquial.

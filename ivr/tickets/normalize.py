@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-from ivr.speech.numerals import compact, digit_runs_to_arabic
+from ivr.tickets.numerals import compact, digit_runs_to_arabic
 
 # Said to fill a pause; they carry no meaning. Longest first.
 FILLERS: tuple[str, ...] = (

@@ -19,10 +19,10 @@ import yaml
 from ivr.cli import main as cli_main
 from ivr.config.loader import load_config
 from ivr.config.model import Config
-from ivr.speech.deadlines import WorkCalendar, add_workdays, deadline
-from ivr.speech.lexicon import GENERAL_POOL
-from ivr.speech.numerals import compact, normalize_address_numbers
-from ivr.speech.ticket import detect_emergency, draft_ticket
+from ivr.tickets.deadlines import WorkCalendar, add_workdays, deadline
+from ivr.tickets.lexicon import GENERAL_POOL
+from ivr.tickets.numerals import compact, normalize_address_numbers
+from ivr.tickets.draft import detect_emergency, draft_ticket
 
 DATA = Path(__file__).parents[1] / "data"
 REPO = Path(__file__).resolve().parents[2]
