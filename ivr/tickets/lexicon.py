@@ -1,271 +1,284 @@
-"""The keyword lexicon behind ticket drafting: plain data an operator can read.
+"""The ticket-drafting lexicon as data: the shipped lexicon.yaml, with a city's overlay applied.
 
-Every pattern is a regular expression (a plain Chinese word is one) matched
-against the transcript with ASR spaces removed. Weights say how sure a word
-makes us: 3 = names the topic, 2 = strong hint, 1 = weak hint. Where patterns
-overlap, the longest match wins and the shorter one is not counted again.
-See docs/tickets.md for how to tune it.
+Why data and not code: the words callers use (a city's dialect, how they say
+an emergency, which phrases name which department) change with every city
+and every month of real calls; an operator must be able to add them without a
+release, and read what the drafting runs on. lexicon.yaml holds the shipped
+words; a city's overlay (config `tickets.lexicon`, inline or a file, same
+shape) adds or reweighs words, and is checked entry by entry
+(`overlay_problems`) so a typo is reported with its file and line instead of
+silently never matching. A city's phrases are words, matched literally (and
+by sound), never regular expressions: nothing from config is compiled as a
+pattern.
+
+Pure: reading the shipped file once is the only I/O. The modules that match
+(draft, emergency, normalize, scope) compile what they need once per lexicon
+and keep it on it (`Lexicon.compiled`).
 """
 from __future__ import annotations
 
-# The department given when no topic matched or the topic's department has no
-# line in the city's config: the 12345 general pool itself.
-GENERAL_POOL = "12345热线"
+import copy
+import json
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Callable, Mapping
 
-# Department kind -> words looked for, in order, in each line's `department`
-# and then its `name`. The first word that finds a line decides, so a city
-# whose 违章建设 line belongs to 自然资源和规划局 gets that line before 城管.
-KIND_DEPARTMENTS: dict[str, tuple[str, ...]] = {
-    "housing_fund": ("公积金",),
-    "hrss": ("人社", "人力资源"),
-    "medical_insurance": ("医保", "医疗保障"),
-    "tax": ("税务",),
-    "tobacco": ("烟草",),
-    "environment": ("生态环境", "环保", "环境保护"),
-    "housing": ("住建", "住房和城乡建设", "房产"),
-    "illegal_building": ("违章建设", "违法建设", "城管", "城市管理", "住建", "住房和城乡建设"),
-    "urban_management": ("城管", "城市管理"),
-    "land": ("自然资源", "国土", "不动产"),
-    "transport": ("交通",),
-    "market": ("市场监管",),
-    "commerce": ("商务",),
-    "poverty": ("扶贫", "乡村振兴"),
-    "culture_tourism": ("文广旅", "文化", "旅游"),
-    "civil_affairs": ("民政",),
-    "disability": ("残联", "残疾人"),
-    "fire": ("消防", "火灾"),
-    "work_safety": ("应急", "安全生产"),
-    "forest_fire": ("森林草原火", "森林防火", "应急"),
-    "health": ("卫健", "卫生健康", "公共卫生"),
-    "justice": ("司法", "公共法律"),
-    "agriculture": ("农业",),
-    "education": ("教育",),
-    "public_security": ("公安",),
-    "power_supply": ("供电", "电力"),
-    "finance": ("金融",),
-    "discipline": ("纪委", "监察"),
-    "court": ("法院",),
-}
+import yaml
 
-# Where a kind has no line of its own, the kind whose line takes it instead.
-KIND_FALLBACK: dict[str, str] = {
-    "medical_insurance": "hrss",   # 医保 was part of 人社 before 医保局 existed
-}
+DEFAULT_FILE = Path(__file__).with_name("lexicon.yaml")
+EMERGENCY_TARGETS = ("110", "119", "120", "122")
+CATEGORIES = ("举报", "投诉", "求助", "意见建议", "咨询")
+MAX_WEIGHT = 5
+_WORD = re.compile(r"^[\u3400-\u9fffA-Za-z0-9]{1,12}$")
+SECTIONS = ("topics", "categories", "departments", "dialect", "fillers", "emergency", "out_of_scope")
 
-# Topic words per department kind.
-TOPIC_KEYWORDS: dict[str, dict[str, int]] = {
-    "housing_fund": {"公积金": 3},
-    "hrss": {
-        "社保": 3, "社会保险": 3, "养老保险": 3, "养老金": 3, "失业金": 3, "失业保险": 3, "工伤": 3,
-        "拖欠工资": 3, "欠薪": 3, "工资": 2, "工钱": 2, "农民工": 3, "包工头": 2, "加班费": 3,
-        "劳动合同": 3, "劳动仲裁": 3, "仲裁委": 2, "辞退": 2, "开除": 1, "补偿": 1, "技能培训": 2,
-        "稳岗": 3, "就业补贴": 3, "人社": 3, "招聘": 1, "就业": 1, "下岗": 1, "试用期": 2,
-        "退休": 2, "丧葬费": 2, "干活": 1, "打工": 1, "工地": 1,
-        "(欠|拖欠)了?(我|我们)": 2, "老板.{0,8}(没给|不给|没发|不发|欠)": 2,
-    },
-    "medical_insurance": {
-        "医保": 3, "医疗保险": 3, "异地就医": 3, "慢性病": 2, "新农合": 3, "报销": 1, "住院": 1,
-    },
-    "tax": {
-        "发票": 3, "开票": 2, "税务": 3, "个税": 3, "个人所得税": 3, "汇算": 3, "增值税": 3, "契税": 3,
-        "车船税": 3, "纳税": 3, "报税": 3, "欠税": 3, "代开": 2, "税": 2, "定额": 1,
-    },
-    "tobacco": {
-        "烟草": 3, "假烟": 3, "走私烟": 3, "香烟": 3,
-        "(买|卖|收购|回收|批发|推销|进)的?(那批|这批)?香?烟(?![花雾味囱尘熏道])": 3,
-        "(中华|玉溪|兰州|芙蓉王|黄鹤楼|云烟|利群)烟": 3, "电子烟": 3, "中华": 1,
-    },
-    "environment": {
-        "噪音": 3, "噪声": 3, "扰民": 2, "油烟": 3, "排污": 3, "污水": 3, "偷排": 3, "废水": 3,
-        "废气": 3, "污染": 3, "环保": 3, "环评": 3, "空气质量": 3, "焚烧": 3, "烧垃圾": 4,
-        "黑烟": 2, "粉尘": 2, "扬尘": 2, "打桩": 2, "喷漆": 2, "油漆": 2, "烟熏": 2, "异味": 2,
-        "排放": 2, "施工": 1, "味道": 1, "臭": 1, "吵": 1, "音响": 1, "烧烤": 1, "砖厂": 1,
-        "化工厂": 1, "养殖场": 1, "粪": 1, "空气": 1, "煤灰|灰尘|烟尘": 2, "洗煤厂": 1,
-    },
-    "housing": {
-        "物业": 3, "业主": 2, "业委会": 3, "业主委员会": 3, "开发商": 3, "交房": 2, "公租房": 3,
-        "廉租房": 3, "保障房": 3, "危房": 3, "维修基金": 3, "拆迁": 3, "电梯": 2, "塔吊": 2,
-        "外墙": 2, "漏水": 2, "下水道|排水管|化粪池": 3, "开裂": 1, "供暖": 3, "暖气": 3, "取暖费|暖气费|供暖费": 4, "供热": 3,
-        "停水": 3, "没有?水了": 3, "自来水": 3, "水费": 3, "水龙头": 2, "水管": 2, "燃气": 2,
-        "天然气": 2, "煤气": 2, "停气": 3, "阳台": 1, "墙.{0,4}裂|裂缝|裂开": 2,
-    },
-    "illegal_building": {
-        "违建": 3, "违章(建|搭|盖)": 3, "违法建设": 3, "私搭乱建": 3, "乱搭乱建": 3, "加盖": 3,
-        "私自搭建": 3, "彩钢棚": 2, "(加|又|多)盖了?.{0,3}层": 3,
-    },
-    "urban_management": {
-        "垃圾": 3, "环卫": 3, "占道": 3, "摆摊": 2, "小摊": 2, "早点摊": 2, "路灯": 3, "井盖": 3,
-        "绿化带": 3, "摊贩|流动摊": 3, "公共厕所": 3, "公厕": 3, "渣土": 3, "城管": 3, "大坑": 2, "乱贴": 2,
-    },
-    "land": {
-        "基本农田": 3, "耕地": 3, "占地": 2, "采砂": 3, "盗采": 3, "非法开采": 3, "宅基地": 3,
-        "不动产": 3, "土地": 2, "征地": 2, "用地": 3,
-        "盗挖|偷偷挖|私挖|偷挖|乱挖|非法.{0,3}(采|挖)|私自开采|采石": 3, "(挖|采|淘|抽)沙|河道": 3, "开采": 2, "石料|砂石": 2,
-    },
-    "transport": {
-        "出租车": 3, "的士": 3, "打表": 3, "拒载": 3, "公交": 3, "班车": 3, "客运": 3, "网约车": 3,
-        "驾校": 3, "科目二": 2, "超载": 3, "站牌": 2, "绕路": 2, "农村公路": 3, "修路|路修": 2,
-        "司机": 1, "货车": 1, "大巴": 3, "长途车": 3, "客车": 2, "车票": 2,
-    },
-    "market": {
-        "假冒": 3, "假货": 3, "过期": 3, "三无": 3, "食品": 2, "食品安全": 3, "缺斤短两": 3,
-        "短斤少两": 3, "价格": 2, "价签": 3, "标价": 2, "多收": 2, "涨价": 2, "囤货": 3, "商家": 2,
-        "不给退": 2, "退货": 2, "退换": 2, "质量": 2, "保健品": 3, "药品": 2, "药店": 2, "后厨": 3,
-        "营业执照": 3, "经营许可证": 3, "年报": 2, "翻新机": 2, "消费者": 3, "消费": 2,
-        "病死": 3, "网上买": 2, "4S店": 2, "装修公司": 2, "特种设备": 3, "电梯困人": 5,
-        "困在电梯": 5, "(必须|只能)(在他们那)?买": 2, "强买强卖": 3, "不合格": 1, "灶具": 1,
-        "小卖部": 1, "超市": 1, "商场": 1, "饭店": 1, "饭馆": 1, "团购": 1,
-        "加油机": 3, "计量": 3, "(油量|分量|斤两).{0,4}不够": 3, "卫生条件|卫生状况": 2,
-        "蛋糕|面包|牛奶|奶粉|酸奶|饮料|零食": 1, "秤": 3, "玩具": 2, "标识": 1,
-    },
-    "commerce": {
-        "预付卡": 3, "充值卡": 3, "会员卡": 3, "年卡": 3, "跑路": 2, "关店": 2, "关门": 1,
-        "以旧换新": 3, "汽车报废": 3, "报废": 2, "商务": 3,
-        "(不认|不退|不能用).{0,4}卡|卡.{0,4}(不认|不能用|作废)": 2, "换老板": 2,
-        "美容院|美发店|健身房|理发店|洗车店|培训机构|游泳馆": 1, "次卡|储值卡|办的?卡": 3,
-    },
-    "culture_tourism": {
-        "网吧": 3, "导游": 3, "景区": 3, "景点": 3, "旅游": 3, "旅行社": 3, "跟团": 2, "门票": 2,
-        "文化馆": 3, "图书馆": 3, "博物馆": 3, "演出": 2, "KTV|歌厅|歌舞厅": 2, "度假村": 3, "购物店": 2,
-    },
-    "poverty": {"扶贫": 3, "贫困户": 3, "建档立卡": 3, "脱贫": 3, "帮扶": 2, "产业扶持": 2},
-    "civil_affairs": {
-        "低保": 3, "养老院": 3, "敬老院": 3, "殡葬": 3, "骨灰": 2, "墓地": 2, "婚姻登记": 3,
-        "领证": 2, "结婚证": 3, "婚检|结婚登记|登记结婚": 3, "特困": 3, "高龄补贴": 3, "社会救助": 3, "临时救助": 3, "流浪": 3,
-        "乞讨": 3, "孤儿": 3, "五保": 3, "民政": 3, "护工": 1,
-    },
-    "disability": {"残疾评定|残疾鉴定|评残": 4, "残疾": 3, "残联": 3, "轮椅": 2, "无障碍": 3, "盲道": 3},
-    "fire": {
-        "消防": 3, "火灾": 3, "灭火器": 3, "安全出口": 3, "飞线充电": 3, "着火": 3, "起火": 3,
-        "失火": 3, "烧起来": 3, "电动车.{0,10}充电": 2, "电线老化|线路老化|老电线": 2,
-    },
-    "work_safety": {
-        "安全生产": 3, "煤矿": 3, "矿": 2, "尾矿库": 3, "井下": 3, "危化品": 3, "危险化学品": 3,
-        "烟花爆竹": 3, "液氨": 3, "氨": 2, "散装汽油": 3, "汽油": 2, "加油站": 1, "安全帽": 3,
-        "防护": 1, "安全隐患": 1, "爆炸": 2,
-        "易燃|易爆|稀料|私自储存": 3, "液化气|煤气罐": 2,
-    },
-    "forest_fire": {"山火": 4, "森林": 3, "草原": 3, "林区": 3, "山上.{0,4}(起火|着火|火)": 4},
-    "health": {
-        "医院": 2, "医生": 2, "诊所": 3, "看病": 2, "挂号": 3, "卫健": 3, "行医": 3, "打吊针": 2,
-        "疫苗": 3, "计生": 3, "号贩子": 2, "护士": 2, "育儿补贴": 3,
-    },
-    "justice": {"法律援助": 3, "律师": 2, "公证": 3, "司法": 3, "人民调解": 3},
-    "agriculture": {"种子": 3, "化肥": 3, "农药": 2, "兽药": 3, "农机": 3, "出苗": 3, "庄稼": 1},
-    "education": {
-        "学校": 2, "学生": 1, "老师": 2, "校长": 2, "幼儿园": 3, "学费": 3, "校服": 3, "补课": 3,
-        "辅导班": 3, "上学": 2, "划片": 3, "招生": 2, "助学贷款": 3, "教育": 3,
-    },
-    "public_security": {
-        "派出所": 3, "身份证": 2, "户口": 2, "广场舞": 3, "停车": 2, "乱停车": 2, "罚单": 3,
-        "拖走": 3, "交警": 3, "红绿灯": 3, "小偷": 3, "诈骗": 3, "被骗": 2, "流浪狗": 3, "流浪猫": 3,
-        "狗": 2, "拴绳": 3, "牵绳": 3,
-        "车祸|交通事故|追尾|(车|货车).{0,3}翻了": 3,
-    },
-    "power_supply": {"停电": 3, "供电": 3, "用电": 2, "电费": 3, "电表": 3},
-    "finance": {"银行": 1, "保险公司": 2, "理赔": 3, "冻结": 2, "贷款逾期": 3},
-    "discipline": {
-        "贪污": 3, "受贿": 3, "行贿": 3, "纪委": 3, "纪检": 3, "腐败": 3, "公车私用": 3, "吃拿卡要": 3,
-    },
-    "court": {"法院": 3, "起诉": 2, "判决": 2, "打官司": 2},
-}
+Problems = list[tuple[tuple, str]]  # (path inside the overlay, reason)
 
-# For these kinds a word right after a negation does not count (我不想打官司);
-# for the others a negation still names the topic (没有营业执照).
-NEGATABLE_KINDS = ("court", "discipline")
-NEGATION_BEFORE = r"(不想|不愿|不要|没有|(?<!是)不是|并非)$"
 
-# Category cues. The category with the highest sum wins; ties go to the
-# category listed first here. An emergency is always 求助; a fire/gas/mine
-# hazard counts as a report (举报) of whoever causes it; a caller who states
-# a problem without asking anything (no cue at all) is complaining (投诉).
-CATEGORY_CUES: dict[str, dict[str, int]] = {
-    "举报": {
-        "举报": 5, "检举": 5, "揭发": 4, "私自": 2, "非法": 2, "偷偷": 2, "偷排": 2, "违法": 2,
-        "走私": 2, "假冒": 2, "假烟": 2, "三无": 2, "病死": 2, "超载": 2, "囤货": 2, "贪污": 3,
-        "私搭乱建": 2, "加盖": 2, "违建": 2, "没有.{0,4}(证|执照|资质|许可)": 2, "浪费": 2, "有(个|一个)人": 1, "黑(网吧|诊所|作坊|车)": 2,
-        "隐患": 2, "危险": 2, "公车私用": 2, "吃拿卡要": 2, "有人(在|私自|非法)": 2,
-        "没有任何": 1, "占用": 2, "收购|领走": 1,
-    },
-    "投诉": {
-        "投诉": 5, "反映": 1, "态度.{0,2}(差|恶劣|不好)": 2, "(特别|很|太|真|也)差": 2, "扰民": 2, "噪音": 1, "吵": 1, "不给": 2,
-        "不退": 2, "不赔": 2, "不管": 2, "管管": 2, "管不了": 2, "不处理": 2, "拖欠": 2, "欠": 1,
-        "欠了?(我|我们)": 2, "没给": 1, "没人.{0,4}(来|管|接|处理|回)": 2, "找了好几次": 2, "交了(那么多|钱)": 2, "乱收费": 3,
-        "多收": 2, "收费": 1, "涨": 1, "太差": 2, "太贵|贵": 1, "骗": 2, "强制": 2, "合理吗": 2,
-        "不打表": 2, "拒载": 2, "绕路": 2, "跑路": 2, "跑了": 2, "收了钱": 1, "(得|的)不行": 1, "缺斤短两": 2, "推": 1, "凭什么": 2,
-        "差点": 1, "熏": 1, "臭": 1, "不敢": 1, "没法": 1, "受不了": 1, "一直": 1, "还没": 1,
-        "到现在": 1, "拖": 1, "推诿|推来推去|互相推|一直推": 2, "合法吗": 2, "离谱": 1, "不让": 1, "不认": 1, "根本": 1, "不了": 1,
-        "睡不着": 1, "太难": 1, "坏了": 1, "什么[^，。]{0,6}都(没|不)": 2, "一分(钱)?(都)?没": 2,
-        "没有?(回音|回复|消息|下文|结果|动静)": 2,
-    },
-    "求助": {
-        "求助": 4, "帮帮": 3, "帮忙": 2, "帮我": 2, "救救|救命(?![钱稻恩])|求救": 3, "(该|咋|我们|我|这可)怎么办": 2,
-        "(我|家里|生活)(很|特别)?困难": 2, "能不能帮": 3,
-        "(催一下|给催|再催)": 4, "能不能(告诉我|给我)": 3, "找找": 2, "来人": 2, "麻烦": 1, "回个?电话": 2,
-        "想找.{0,8}(来|帮)|(来|过来)看看": 2, "停水|没有?水了|停电|停气|没气了|停了": 2,
-        "坏了好久": 2, "掉下去|往下掉|塌": 3, "井盖": 3, "大坑": 3,
-    },
-    "意见建议": {
-        "建议": 4, "提个?意见": 4, "表扬": 4, "感谢": 3, "谢谢": 2, "说声谢谢|谢谢你们": 3, "点赞": 4,
-        "希望": 2, "态度.{0,3}好": 3, "(处理|解决)得.{0,2}(快|好)": 3,
-        "能不能(把|给)?[^，。]{0,10}(增加|多|延长|开通|加个|也开|换一下|改一下|调整)": 3, "最好": 1,
-    },
-    "咨询": {
-        "咨询": 4, "问一下|问问|想问|问下": 3, "请问": 3, "了解一下|想了解": 3, "怎么": 2, "如何": 2,
-        "哪里|在哪|哪个|去哪|到哪|哪去": 2, "(能|可以|会|还能)[^，。？帮]{0,4}吗": 2, "归哪|归谁": 2, "会不会": 2, "还是": 1, "是谁|谁定的?": 2, "进度": 1,
-        "什么": 1, "吗": 1, "多少": 1, "多久": 1, "需要": 1, "材料": 2, "条件": 2, "政策": 2,
-        "手续": 2, "(想|要)办(?!法)": 2, "是不是": 1, "有没有": 1, "要不要": 1, "能不能": 1,
-    },
-}
+@dataclass(frozen=True)
+class Group:
+    """One emergency group: who takes it over, and how callers say it."""
+    name: str
+    target: str
+    words: tuple[str, ...] = ()
+    patterns: tuple[str, ...] = ()
+    also: tuple[str, ...] = ()
+    hazard: bool = False  # a report of a risk is common: 怕/担心 before it cancels
 
-# ------------------------------------------------------------------ urgency
-# Rules from the city's handling deadlines, checked in this order after an
-# emergency (immediate): night construction noise -> immediate, utility
-# outage -> 30min, hazard with oil/gas/ammonia/fire/mine -> same_day, other
-# safety hazard -> 3days, enterprise -> 15workdays, otherwise 5workdays.
-CONSTRUCTION = r"施工|工地|打桩|搅拌|浇筑|混凝土|楼盘|电钻|电锯|切割|装修|砸墙|拆除|挖掘机|钻机|渣土车"
-NIGHT = r"晚上|半夜|深夜|凌晨|夜里|夜间|通宵|十[一二]点|[一二两三四]点多?(还|才)"
-# At night (22:00-06:00 hotline time) "still going on now" is enough.
-NOW = r"现在|正在|还在"
-UTILITY_OUTAGE = (
-    r"停(水|电|气|暖)|断(水|电|气)|没有?(水|电)了|没气了|(水|电|气)(已经|又|都|也|就)?停了|不出水|没(有)?暖气"
-    r"|(天然气|燃气|煤气).{0,6}停|暖气[^。？]{0,20}(不热|不暖|冰凉|凉|温度低|不够热|没来)|(水管|管子).{0,4}(冻|爆|裂)"
-)
-HAZARD = (
-    r"隐患|危险|不安全|提心吊胆|安全设施|安全帽|防护|倒塌|坍塌|塌|掉下|往下掉|砸到|砸伤|井盖|大坑"
-    r"|危房|渗水|刺鼻|老化|锈|电线乱拉|飞线|私自储存|私存|安全吗|出(了)?(大)?事|(楼道|走廊|家里|屋里).{0,6}充电"
-    r"|(消防|灭火器|安全出口|消防通道|消防栓|消防车道).{0,10}(坏|过期|堵|锁|占|没有)"
-)
-SEVERE_HAZARD = r"油|燃气|天然气|煤气|液化气|氨|火(?!车|锅|腿|柴)|消防|灭火器|易燃|矿|瓦斯|危化|烟花爆竹|炸药|电动车.{0,10}充电|充电.{0,6}电动车"
-ENTERPRISE = (
-    r"一企来|我们(这个|这家|两家|一家)?(公司|企业|厂|工厂)|我司|本公司|我们是.{0,10}(公司|企业|厂)"
-    r"|我是.{0,14}(公司|企业|厂)的?(负责人|法人|老板|经理|财务|会计|法定代表人)"
-)
-# An employee speaking about "our company" is a citizen with a grievance.
-WORKER_GRIEVANCE = r"拖欠|欠薪|欠了?我|(没|不)(发|给)(我)?工资|加班费|辞退|开除|(没|不)给(我)?交社保"
 
-# ------------------------------------------------------------- out of scope
-# 不受理: matters for these procedures (the plan's list), reason -> patterns.
-OUT_OF_SCOPE: dict[str, tuple[str, ...]] = {
-    "诉讼": ("起诉", "诉讼", "打官司", "官司", "法院", "判决", "上诉"),
-    "仲裁": ("仲裁",),
-    "纪检监察": ("纪委", "纪检", "监察委", "监委", "贪污", "受贿", "行贿", "腐败", "公车私用", "吃拿卡要", "违纪",
-             "(乡长|村长|镇长|书记|干部|领导|局长|主任)[^，。]{0,6}(收|拿)了?[^，。]{0,4}(钱|好处|红包|礼)"),
-    "行政复议": ("行政复议", "复议"),
-    "政府信息公开": ("信息公开", "依申请公开"),
-    "已进入信访渠道": ("信访", "上访"),
-    "涉及国家秘密、商业秘密或个人隐私": (
-        "国家秘密", "商业秘密", "个人隐私", "隐私",
-        "(查|查询|告诉我).{0,12}(住在哪|住址|手机号|电话号码|身份证号|开房|行踪|车主|是谁)",
-        "(查|告诉我|我想知道|要到?)[^。]{0,16}(他|她|那家|这个人|对方|邻居|前夫|前妻)[^。]{0,6}(电话|手机|联系方式|住址|住在哪)",
-    ),
-}
-# A caller asking how to start a lawsuit or arbitration is asking a question
-# 12345 answers; so is one asking for legal aid.
-OUT_OF_SCOPE_HOWTO = {
-    "诉讼": r"(怎么|如何|怎样|去哪|哪里|在哪).{0,4}(申请|起诉|打)|法律援助",
-    "仲裁": r"(怎么|如何|怎样|去哪|哪里|在哪).{0,4}申请|申请.{0,6}(怎么|如何|去哪|哪里)",
-}
-OUT_OF_SCOPE_NEGATION = r"(不想|不愿|不用|没有|没|(?<!是)不是|并未|未)(打|去|走|申请|提起|进行)?$"
+class Lexicon:
+    """The shipped data with one overlay applied; compiled tables cached on it."""
 
-# The emergency taxonomy lives in ivr.tickets.emergency_lexicon.
+    def __init__(self, data: Mapping[str, Any]):
+        self.general_pool: str = data["general_pool"]
+        self.departments = {k: tuple(v) for k, v in data["departments"].items()}
+        self.fallback: dict[str, str] = dict(data.get("fallback") or {})
+        self.topics = {k: dict(v) for k, v in data["topics"].items()}
+        self.negatable_kinds = tuple(data["negatable_kinds"])
+        self.negation_before: str = data["negation_before"]
+        self.categories = {k: dict(v) for k, v in data["categories"].items()}
+        self.urgency: dict[str, str] = dict(data["urgency"])
+        self.out_of_scope = {k: tuple(v) for k, v in data["out_of_scope"].items()}
+        self.out_of_scope_howto: dict[str, str] = dict(data["out_of_scope_howto"])
+        self.out_of_scope_negation: str = data["out_of_scope_negation"]
+        self.fillers = tuple(data["fillers"])
+        self.dialect: dict[str, str] = dict(data["dialect"])  # regex -> Mandarin, in order
+        em = data["emergency"]
+        self.groups = {
+            name: Group(g.get("name", name), str(g["target"]), tuple(g.get("words", ())), tuple(g.get("patterns", ())),
+                        tuple(str(t) for t in g.get("also", ())), bool(g.get("hazard", False)))
+            for name, g in em["groups"].items()
+        }
+        self.negation, self.past, self.hypothesis = em["negation"], em["past"], em["hypothesis"]
+        self.worry, self.cancel_after, self.present, self.injured = (
+            em["worry"], em["cancel_after"], em["present"], em["injured"])
+        self._compiled: dict[str, Any] = {}
+
+    def compiled(self, name: str, build: Callable[["Lexicon"], Any]) -> Any:
+        """`build(self)` once per lexicon (regexes, sound indexes), then the kept result."""
+        if name not in self._compiled:
+            self._compiled[name] = build(self)
+        return self._compiled[name]
+
+
+@lru_cache(maxsize=1)
+def _shipped() -> dict:
+    return yaml.safe_load(DEFAULT_FILE.read_text(encoding="utf-8"))
+
+
+def default() -> Lexicon:
+    return lexicon_for(None)
+
+
+def lexicon_for(overlay: Mapping[str, Any] | None) -> Lexicon:
+    """The shipped lexicon with `overlay` (already checked) applied; one object per distinct overlay."""
+    return _cached(json.dumps(overlay or {}, ensure_ascii=False))
+
+
+@lru_cache(maxsize=32)
+def _cached(key: str) -> Lexicon:
+    data = copy.deepcopy(_shipped())
+    apply_overlay(data, json.loads(key))
+    return Lexicon(data)
+
+
+def apply_overlay(data: dict, overlay: Mapping[str, Any]) -> None:
+    """Merge a checked overlay into the shipped data: words add, a weight reweighs (0 removes),
+    departments and targets replace; a city's dialect words go before the shipped ones."""
+    for kind, words in (overlay.get("departments") or {}).items():
+        data["departments"][kind] = list(words)
+    for table, entries in (("topics", overlay.get("topics")), ("categories", overlay.get("categories"))):
+        for key, words in (entries or {}).items():
+            if table == "topics" and key not in data["departments"]:
+                data["departments"][key] = [key]  # a department named as in the city's lines
+            weights = data[table].setdefault(key, {})
+            for word, weight in words.items():
+                weights.pop(word, None)
+                if weight:
+                    weights[re.escape(word)] = weight
+    data["fillers"] = [*data["fillers"], *(overlay.get("fillers") or ())]
+    city_dialect = {re.escape(k): v for k, v in (overlay.get("dialect") or {}).items()}
+    data["dialect"] = {**city_dialect, **{k: v for k, v in data["dialect"].items() if k not in city_dialect}}
+    groups = data["emergency"]["groups"]
+    for name, spec in (overlay.get("emergency") or {}).items():
+        spec = {"words": spec} if isinstance(spec, list) else spec  # shorthand: group: [words]
+        group = groups.setdefault(name, {"name": name, "target": spec.get("target"), "words": [], "patterns": []})
+        for field in ("name", "target", "also"):
+            if field in spec:
+                group[field] = spec[field]
+        group["words"] = [*group.get("words", ()), *spec.get("words", ())]
+    for reason, words in (overlay.get("out_of_scope") or {}).items():
+        data["out_of_scope"][reason] = [*data["out_of_scope"].get(reason, ()), *(re.escape(w) for w in words)]
+
+
+def _word_problem(word: Any) -> str | None:
+    if word is None or (isinstance(word, str) and not word.strip()):
+        return "empty phrase"
+    if not isinstance(word, str) or not _WORD.match(word):
+        return f"{word!r} is not a word: 1-12 Chinese characters, letters or digits"
+    return None
+
+
+def _words(value: Any, path: tuple, problems: Problems) -> list[str]:
+    if not isinstance(value, list):
+        problems.append((path, "must be a list of words"))
+        return []
+    good = []
+    for i, word in enumerate(value):
+        reason = _word_problem(word)
+        if reason:
+            problems.append(((*path, i), reason))
+        else:
+            good.append(word)
+    return good
+
+
+def _weights(value: Any, path: tuple, problems: Problems) -> dict[str, int]:
+    if not isinstance(value, dict):
+        problems.append((path, "must be a mapping of phrase: weight"))
+        return {}
+    good = {}
+    for word, weight in value.items():
+        reason = _word_problem(word)
+        try:
+            number = int(str(weight))
+        except ValueError:
+            number = -1
+        if reason is None and not 0 <= number <= MAX_WEIGHT:
+            reason = f"weight {weight} must be 0-{MAX_WEIGHT} (0 removes a shipped phrase)"
+        if reason:
+            problems.append(((*path, word), reason))
+        else:
+            good[word] = number
+    return good
+
+
+def _target(value: Any, path: tuple, problems: Problems) -> str | None:
+    if str(value) not in EMERGENCY_TARGETS:
+        problems.append((path, f"bad emergency target {value!r}: one of {', '.join(EMERGENCY_TARGETS)}"))
+        return None
+    return str(value)
+
+
+def overlay_problems(overlay: Any, departments: set[str] | None = None) -> tuple[dict, Problems]:
+    """(the overlay with only good entries and proper types, [(path, reason)...]).
+
+    `departments`: the department names of the city's lines; a `topics` key
+    must be a department kind of the lexicon or one of these (None: not
+    checked, for a config built in code without its lines at hand).
+    """
+    problems: Problems = []
+    if overlay in (None, ""):
+        return {}, problems
+    if not isinstance(overlay, dict):
+        return {}, [((), "must be a mapping (topics:, categories:, dialect:, fillers:, emergency:, ...)")]
+    shipped = _shipped()
+    out: dict[str, Any] = {}
+    for section in overlay:
+        if section not in SECTIONS:
+            problems.append(((section,), f"unknown section; known: {', '.join(SECTIONS)}"))
+    kinds = set(shipped["departments"])
+    if isinstance(overlay.get("departments"), dict):
+        out["departments"] = {}
+        for kind, words in overlay["departments"].items():
+            good = _words(words, ("departments", kind), problems)
+            if good:
+                out["departments"][kind] = good
+                kinds.add(kind)
+    for section, known in (("topics", None), ("categories", CATEGORIES)):
+        if section not in overlay:
+            continue
+        if not isinstance(overlay[section], dict):
+            problems.append(((section,), "must be a mapping"))
+            continue
+        out[section] = {}
+        for key, words in overlay[section].items():
+            if section == "categories" and key not in known:
+                problems.append(((section, key), f"unknown category {key!r}; known: {', '.join(CATEGORIES)}"))
+                continue
+            if section == "topics" and key not in kinds and departments is not None and key not in departments:
+                problems.append(((section, key), f"unknown department {key!r}: neither a department of lines: "
+                                 f"nor a kind ({', '.join(sorted(kinds))})"))
+                continue
+            out[section][key] = _weights(words, (section, key), problems)
+    if "dialect" in overlay:
+        value = overlay["dialect"]
+        if not isinstance(value, dict):
+            problems.append((("dialect",), "must be a mapping of dialect word: Mandarin"))
+        else:
+            out["dialect"] = {}
+            for word, mandarin in value.items():
+                reason = _word_problem(word) or _word_problem(mandarin)
+                if reason:
+                    problems.append((("dialect", word), reason))
+                else:
+                    out["dialect"][word] = mandarin
+    if "fillers" in overlay:
+        out["fillers"] = _words(overlay["fillers"], ("fillers",), problems)
+    if "out_of_scope" in overlay:
+        if not isinstance(overlay["out_of_scope"], dict):
+            problems.append((("out_of_scope",), "must be a mapping of reason: [words]"))
+        else:
+            out["out_of_scope"] = {r: _words(ws, ("out_of_scope", r), problems) for r, ws in overlay["out_of_scope"].items()}
+    if "emergency" in overlay:
+        out["emergency"] = _emergency(overlay["emergency"], shipped["emergency"]["groups"], problems)
+    return out, problems
+
+
+def _emergency(value: Any, groups: dict, problems: Problems) -> dict:
+    if not isinstance(value, dict):
+        problems.append((("emergency",), "must be a mapping of group: {words, target, also, name}"))
+        return {}
+    out = {}
+    for name, spec in value.items():
+        path = ("emergency", name)
+        if isinstance(spec, list):  # shorthand: group: [words]
+            spec = {"words": spec}
+        if not isinstance(spec, dict):
+            problems.append((path, "must be a list of words or a mapping {words, target, also, name}"))
+            continue
+        unknown = set(spec) - {"words", "target", "also", "name"}
+        if unknown:
+            problems.append(((*path, sorted(unknown)[0]), "unknown field; known: words, target, also, name"))
+        if name not in groups and "target" not in spec:
+            problems.append((path, f"unknown group {name!r}; a new group needs a target "
+                                   f"({', '.join(EMERGENCY_TARGETS)}); known: {', '.join(groups)}"))
+            continue
+        good: dict[str, Any] = {"words": _words(spec.get("words", []), (*path, "words"), problems)}
+        if "target" in spec:
+            target = _target(spec["target"], (*path, "target"), problems)
+            if target is None:
+                continue
+            good["target"] = target
+        if "also" in spec:
+            also = spec["also"] if isinstance(spec["also"], list) else [spec["also"]]
+            good["also"] = [t for i, t in enumerate(also) if _target(t, (*path, "also", i), problems)]
+        if "name" in spec:
+            if _word_problem(spec["name"]):
+                problems.append(((*path, "name"), _word_problem(spec["name"])))
+            else:
+                good["name"] = spec["name"]
+        out[name] = good
+    return out
