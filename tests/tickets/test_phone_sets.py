@@ -1,16 +1,21 @@
-"""Ticket drafting on phone speech: the two labelled sets of issue 17, and what an agent sees.
+"""Ticket drafting on phone speech: the labelled sets of issue 17, and what an agent sees.
 
-tests/data/phone_holdout.jsonl was written before any tuning and is never
-tuned on; tests/data/phone_tune.jsonl and then tests/data/phone_blind.jsonl
-were each written after the code of the time, measured once untouched
-(docs/tickets.md has those figures) and then tuned on. Every set must keep
-every emergency (right number) and hold the floors below; false alarms are
-bounded over the sets together (a set of 25 ordinary matters cannot show
-3 %); the test prints the figures and every miss.
+Two parts, reported apart (docs/tickets.md, "Measured"):
+- tuned on: phone_holdout, phone_tune, phone_blind (each measured once
+  untouched, then tuned on) and phone_tune_more. Every set must keep every
+  emergency (right number) and hold the floors below; false alarms are
+  bounded over the sets together (a set of 25 ordinary matters cannot show 3 %).
+- untuned: phone_untuned.jsonl, a third of the utterances, written and
+  committed before any tuning and never tuned on; its file hash is pinned so
+  an edit after seeing results shows. It is held to the issue's targets and
+  the test FAILS below them: that is the honest state of the lexicon on
+  wording nobody tuned it for.
+The tests print per-field figures and every miss.
 """
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 from pathlib import Path
 
@@ -30,8 +35,13 @@ FALSE_ALARM_MAX = 0.03   # of ordinary matters (issue 17)
 FLOORS = {"department_accuracy": 0.90, "category_accuracy": 0.90, "out_of_scope_recall": 0.90}
 
 
-SETS = ["phone_holdout.jsonl", "phone_tune.jsonl", "phone_blind.jsonl"]
-
+SETS = ["phone_holdout.jsonl", "phone_tune.jsonl", "phone_blind.jsonl", "phone_tune_more.jsonl"]
+UNTUNED = "phone_untuned.jsonl"
+UNTUNED_SHA256 = "434fbe33bc3d92733355d203650bc2b6b658ccb031066d020b4f36ae7bd6d096"  # as committed before any tuning
+TARGETS = {"department_accuracy": 0.90, "category_accuracy": 0.90, "out_of_scope_recall": 0.90, "emergency_recall": 1.0}
+TAXONOMY = {"fire", "explosion", "gas_leak", "injury", "unconscious", "not_breathing", "poisoning", "drowning",
+            "electrocution", "violence", "weapon", "threat", "domestic_violence", "missing_child", "robbery",
+            "suicide", "traffic_injury"}
 
 @pytest.mark.parametrize("name", SETS)
 def test_phone_set(name):
@@ -56,15 +66,28 @@ def test_false_alarms_over_all_sets():
     assert ordinary >= 400 and alarms / ordinary <= FALSE_ALARM_MAX
 
 
-def test_sets_cover_the_taxonomy_and_the_five_missed():
-    rows = [r for name in SETS for r in load_rows(DATA / name)]
-    groups = {r["group"] for r in rows if r.get("emergency_target")}
-    assert {"fire", "explosion", "gas_leak", "injury", "unconscious", "not_breathing", "poisoning", "drowning",
-            "electrocution", "violence", "weapon", "threat", "domestic_violence", "missing_child", "robbery",
-            "suicide", "traffic_injury"} <= groups
-    assert len(rows) >= 140 and sum(bool(r.get("emergency_target")) for r in rows) >= 50
-    assert sum(bool(r.get("out_of_scope")) for r in rows) >= 8
-    assert sum(bool(r.get("harmless")) for r in rows) >= 15
+def test_untuned_part_meets_the_issue_targets():
+    rows = load_rows(DATA / UNTUNED)
+    result = evaluate(rows, BAIYIN)
+    misses = result.pop("misses")
+    print(f"\nUNTUNED {UNTUNED}: " + ", ".join(f"{k} {v}" for k, v in result.items()) + "\n  " + "\n  ".join(misses))
+    low = {k: result[k] for k, target in TARGETS.items() if result[k] < target}
+    if result["false_alarm_rate"] > FALSE_ALARM_MAX:
+        low["false_alarm_rate"] = result["false_alarm_rate"]
+    assert not low, f"untuned part below the issue's targets: {low}"
+
+
+def test_labelled_set_size_taxonomy_and_untouched_third():
+    untuned = (DATA / UNTUNED).read_bytes()
+    assert hashlib.sha256(untuned).hexdigest() == UNTUNED_SHA256, "the untuned part was edited"
+    parts = {name: load_rows(DATA / name) for name in [*SETS, UNTUNED]}
+    rows = [r for part in parts.values() for r in part]
+    assert len(rows) >= 300 and len(parts[UNTUNED]) * 3 >= len(rows)
+    emergencies = [r for r in rows if r.get("emergency_target")]
+    assert len(emergencies) >= 60 and {r["group"] for r in emergencies} >= TAXONOMY
+    assert {r["group"] for r in parts[UNTUNED] if r.get("emergency_target")} >= TAXONOMY
+    assert sum(bool(r.get("harmless")) for r in rows) >= 40
+    assert sum(bool(r.get("out_of_scope")) for r in rows) >= 30
 
 
 def test_why_names_the_words_and_sound_matches():
