@@ -36,6 +36,10 @@ class _Tables:
         self.anything = re.compile("|".join(f"(?:{rx})" for _, _, rx in groups if rx))
         self.groups = [(n, g, re.compile(rx)) for n, g, rx in groups if rx]
         self.sounds, self.owners = SoundIndex(owners), owners
+        self.cues = [(name, g, [(re.compile(a), re.compile(b)) for a, b in g.cues]) for name, g in lex.groups.items()
+                     if g.cues]
+        self.cue_window = lex.cue_window
+        self.cue_not_now = re.compile(lex.cue_not_now)
         self.negation = re.compile(lex.negation)
         self.not_now = re.compile(f"{lex.past}|{lex.hypothesis}")
         self.worry = re.compile(lex.worry)
@@ -95,4 +99,43 @@ shipped one when None.
         for s in sorted(by_group.get(name, ()), key=lambda s: (s.start, s.end)):
             if _live(t, norm, s.start, s.end, group.hazard):
                 return _found(t, name, group, norm, s.heard, s.word)
+    return _by_cues(t, norm)
+
+
+def _by_cues(t: _Tables, norm: str) -> dict | None:
+    """The lower tier: a thing and what happens to it near each other (黄河…卷走,
+    老人…不动弹), in either order, within one clause of `cue_window` characters.
+    Wording nobody wrote down still holds these; the draft says `"by": "cues"`."""
+    for clause_start, clause in _clauses(norm):
+        for name, group, pairs in t.cues:
+            for what, happens in pairs:
+                for m in what.finditer(clause):
+                    lo, hi = max(0, m.start() - t.cue_window), m.end() + t.cue_window
+                    h = happens.search(clause, lo, hi)
+                    while h and (h.start() < m.end() and h.end() > m.start()):
+                        h = happens.search(clause, h.end(), hi)
+                    if not h:
+                        continue
+                    start, end = min(m.start(), h.start()), max(m.end(), h.end())
+                    if _cue_live(t, norm, clause_start, m, h, group.hazard):
+                        found = _found(t, name, group, norm, clause[start:end])
+                        found["by"] = "cues"
+                        return found
     return None
+
+
+def _cue_live(t: _Tables, norm: str, at: int, what, happens, hazard: bool) -> bool:
+    """Both parts live, and no habit (天天, 老是) or negation just before either:
+    a weaker tier needs the stricter reading."""
+    for part in (what, happens):
+        start = at + part.start()
+        if not _live(t, norm, start, at + part.end(), hazard) or t.cue_not_now.search(_clause_before(t, norm, start)):
+            return False
+    return True
+
+
+def _clauses(norm: str):
+    start = 0
+    for part in _CLAUSE_END.split(norm):
+        yield start, part
+        start += len(part) + 1

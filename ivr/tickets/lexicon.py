@@ -46,6 +46,9 @@ class Group:
     patterns: tuple[str, ...] = ()
     also: tuple[str, ...] = ()
     hazard: bool = False  # a report of a risk is common: 怕/担心 before it cancels
+    # Pairs of (what, what happens) regexes: both near each other, in either
+    # order, is this emergency said in words nobody wrote down (lower tier).
+    cues: tuple[tuple[str, str], ...] = ()
 
 
 class Lexicon:
@@ -68,9 +71,12 @@ class Lexicon:
         em = data["emergency"]
         self.groups = {
             name: Group(g.get("name", name), str(g["target"]), tuple(g.get("words", ())), tuple(g.get("patterns", ())),
-                        tuple(str(t) for t in g.get("also", ())), bool(g.get("hazard", False)))
+                        tuple(str(t) for t in g.get("also", ())), bool(g.get("hazard", False)),
+                        tuple((a, b) for a, b in g.get("cues", ())))
             for name, g in em["groups"].items()
         }
+        self.cue_window: int = int(em.get("cue_window", 0))
+        self.cue_not_now: str = em.get("cue_not_now", "$^")
         self.negation, self.past, self.hypothesis = em["negation"], em["past"], em["hypothesis"]
         self.worry, self.cancel_after, self.present, self.injured = (
             em["worry"], em["cancel_after"], em["present"], em["injured"])
