@@ -6,8 +6,9 @@ Two parts, reported apart (docs/tickets.md, "Measured"):
   emergency (right number) and hold the floors below; false alarms are
   bounded over the sets together (a set of 25 ordinary matters cannot show 3 %).
 - untuned: phone_untuned.jsonl, a third of the utterances, written and
-  committed before any tuning and never tuned on; its file hash is pinned so
-  an edit after seeing results shows. It is held to the issue's targets and
+  committed before any tuning and never tuned on, and phone_untuned_2.jsonl,
+  written before the cue tier (docs/tickets.md); their file hashes are
+  pinned so an edit after seeing results shows. It is held to the issue's targets and
   the test FAILS below them: that is the honest state of the lexicon on
   wording nobody tuned it for.
 The tests print per-field figures and every miss.
@@ -36,8 +37,9 @@ FLOORS = {"department_accuracy": 0.90, "category_accuracy": 0.90, "out_of_scope_
 
 
 SETS = ["phone_holdout.jsonl", "phone_tune.jsonl", "phone_blind.jsonl", "phone_tune_more.jsonl"]
-UNTUNED = "phone_untuned.jsonl"
-UNTUNED_SHA256 = "434fbe33bc3d92733355d203650bc2b6b658ccb031066d020b4f36ae7bd6d096"  # as committed before any tuning
+# Never tuned on, pinned as committed: phone_untuned before any tuning, phone_untuned_2 before the cue tier.
+UNTUNED = {"phone_untuned.jsonl": "434fbe33bc3d92733355d203650bc2b6b658ccb031066d020b4f36ae7bd6d096",
+           "phone_untuned_2.jsonl": "baf75830cc2abc982049118bc573b1891c02e34d1121bc8e4112108b23124ac2"}
 TARGETS = {"department_accuracy": 0.90, "category_accuracy": 0.90, "out_of_scope_recall": 0.90, "emergency_recall": 1.0}
 TAXONOMY = {"fire", "explosion", "gas_leak", "injury", "unconscious", "not_breathing", "poisoning", "drowning",
             "electrocution", "violence", "weapon", "threat", "domestic_violence", "missing_child", "robbery",
@@ -66,26 +68,28 @@ def test_false_alarms_over_all_sets():
     assert ordinary >= 400 and alarms / ordinary <= FALSE_ALARM_MAX
 
 
-def test_untuned_part_meets_the_issue_targets():
-    rows = load_rows(DATA / UNTUNED)
+@pytest.mark.parametrize("name", UNTUNED)
+def test_untuned_part_meets_the_issue_targets(name):
+    rows = load_rows(DATA / name)
     result = evaluate(rows, BAIYIN)
     misses = result.pop("misses")
-    print(f"\nUNTUNED {UNTUNED}: " + ", ".join(f"{k} {v}" for k, v in result.items()) + "\n  " + "\n  ".join(misses))
-    low = {k: result[k] for k, target in TARGETS.items() if result[k] < target}
+    print(f"\nUNTUNED {name}: " + ", ".join(f"{k} {v}" for k, v in result.items()) + "\n  " + "\n  ".join(misses))
+    low = {k: result[k] for k, target in TARGETS.items() if result[k] is not None and result[k] < target}
     if result["false_alarm_rate"] > FALSE_ALARM_MAX:
         low["false_alarm_rate"] = result["false_alarm_rate"]
     assert not low, f"untuned part below the issue's targets: {low}"
 
 
 def test_labelled_set_size_taxonomy_and_untouched_third():
-    untuned = (DATA / UNTUNED).read_bytes()
-    assert hashlib.sha256(untuned).hexdigest() == UNTUNED_SHA256, "the untuned part was edited"
-    parts = {name: load_rows(DATA / name) for name in [*SETS, UNTUNED]}
+    for name, sha256 in UNTUNED.items():
+        assert hashlib.sha256((DATA / name).read_bytes()).hexdigest() == sha256, f"{name} was edited"
+    parts = {name: load_rows(DATA / name) for name in [*SETS, *UNTUNED]}
     rows = [r for part in parts.values() for r in part]
-    assert len(rows) >= 300 and len(parts[UNTUNED]) * 3 >= len(rows)
+    untuned = [r for name in UNTUNED for r in parts[name]]
+    assert len(rows) >= 300 and len(untuned) * 3 >= len(rows)
     emergencies = [r for r in rows if r.get("emergency_target")]
     assert len(emergencies) >= 60 and {r["group"] for r in emergencies} >= TAXONOMY
-    assert {r["group"] for r in parts[UNTUNED] if r.get("emergency_target")} >= TAXONOMY
+    assert {r["group"] for r in parts["phone_untuned.jsonl"] if r.get("emergency_target")} >= TAXONOMY
     assert sum(bool(r.get("harmless")) for r in rows) >= 40
     assert sum(bool(r.get("out_of_scope")) for r in rows) >= 30
 
