@@ -22,6 +22,7 @@ from ivr.config.fasttrack_model import Enterprise, Language
 from ivr.config.recordings_model import Recordings
 from ivr.config.seats_model import WebRtc
 from ivr.config.speech_model import Speech
+from ivr.config.tickets_model import Tickets
 
 EMERGENCY_NUMBERS = ("110", "119", "120", "122")
 DEFAULT_MERGED_PROMPT = "您好，欢迎您的来电，此号码热线功能已并入12345，业务咨询及投诉，请拨打12345热线"
@@ -301,6 +302,7 @@ class Config(Strict):
     database: Database = Field(default_factory=Database)
     webrtc: WebRtc = Field(default_factory=WebRtc)  # seats hook: browser seats
     speech: Speech = Field(default_factory=Speech)
+    tickets: Tickets = Field(default_factory=Tickets)
     callbacks: Callbacks = Field(default_factory=Callbacks)
     supervision: Supervision = Field(default_factory=Supervision)  # supervision/ plugin
     enterprise: Enterprise = Field(default_factory=Enterprise)  # 一企来 fast track

@@ -5,7 +5,7 @@ import datetime as dt
 from pathlib import Path
 
 from ivr.config.loader import load_config
-from ivr.speech.ticket import draft_ticket
+from ivr.tickets.draft import draft_ticket
 
 CONFIG = load_config(Path(__file__).resolve().parents[2] / "config.yaml", env={})
 AT = dt.datetime(2026, 11, 23, 10, 0)   # Monday, local time

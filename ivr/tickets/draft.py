@@ -3,9 +3,9 @@
 `draft_ticket` turns a transcript into a `TicketDraft` the agent checks and
 completes: category, the city's department (as named in its config), urgency
 and deadline, address, call-back phone, out-of-scope flag and emergency.
-Everything is rules over `ivr.speech.lexicon` (plus the city's own words
-from config), matched on the normalised transcript (ivr.speech.normalize) and,
-for plain words, on sound (ivr.speech.sound). `why` says which words led to
+Everything is rules over the lexicon (lexicon.yaml plus the city's own words
+from config, `tickets.lexicon`; see ivr.tickets.lexicon), matched on the normalised transcript (ivr.tickets.normalize) and,
+for plain words, on sound (ivr.tickets.sound). `why` says which words led to
 the department and the category, so an agent sees the reason; when no word
 named a department it says so instead of passing the general pool off as an
 answer. Nothing here does I/O.
@@ -15,17 +15,16 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import asdict, dataclass, field
-from functools import lru_cache
 
 from ivr.config.model import Config, Line
-from ivr.speech import lexicon
-from ivr.speech.deadlines import WorkCalendar, deadline, local
-from ivr.speech.emergency import CityWords, detect_emergency
-from ivr.speech.extract import extract_address, extract_phone
-from ivr.speech.normalize import normalize
-from ivr.speech.numerals import compact, digit_runs_to_arabic
-from ivr.speech.scope import out_of_scope
-from ivr.speech.sound import SoundIndex
+from ivr.tickets.deadlines import WorkCalendar, deadline, local
+from ivr.tickets.emergency import detect_emergency
+from ivr.tickets.extract import extract_address, extract_phone
+from ivr.tickets.normalize import normalize
+from ivr.tickets.numerals import compact, digit_runs_to_arabic
+from ivr.tickets.lexicon import Lexicon, lexicon_for
+from ivr.tickets.scope import out_of_scope
+from ivr.tickets.sound import SoundIndex
 
 __all__ = ["TicketDraft", "draft_ticket", "detect_emergency"]
 
@@ -69,28 +68,23 @@ def _compile(table: dict[str, dict[str, int]]):
     return compiled, plain, SoundIndex(plain)
 
 
-@lru_cache(maxsize=16)
-def _topics(extra: tuple[tuple[str, tuple[tuple[str, int], ...]], ...]):
-    table = {k: dict(v) for k, v in lexicon.TOPIC_KEYWORDS.items()}
-    for kind, words in extra:  # a city's words are literal and add to (or reweigh) the defaults
-        table.setdefault(kind, {}).update({re.escape(w): weight for w, weight in words})
-    return _compile(table)
+class _Tables:
+    """The drafting tables of one lexicon, compiled once (Lexicon.compiled)."""
+
+    def __init__(self, lex: Lexicon):
+        self.topics = _compile(lex.topics)
+        self.categories = _compile(lex.categories)
+        self.category_order = list(lex.categories)
+        self.negated = re.compile(lex.negation_before)
+        self.urgency = {name: re.compile(rx) for name, rx in lex.urgency.items()}
 
 
-_CATEGORIES = _compile(lexicon.CATEGORY_CUES)
-_CATEGORY_ORDER = list(lexicon.CATEGORY_CUES)
-_NEGATED = re.compile(lexicon.NEGATION_BEFORE)
-_CONSTRUCTION = re.compile(lexicon.CONSTRUCTION)
-_NIGHT = re.compile(lexicon.NIGHT)
-_NOW = re.compile(lexicon.NOW)
-_OUTAGE = re.compile(lexicon.UTILITY_OUTAGE)
-_HAZARD = re.compile(lexicon.HAZARD)
-_SEVERE = re.compile(lexicon.SEVERE_HAZARD)
-_ENTERPRISE = re.compile(lexicon.ENTERPRISE)
-_GRIEVANCE = re.compile(lexicon.WORKER_GRIEVANCE)
+def _tables(lex: Lexicon) -> _Tables:
+    return lex.compiled("draft", _Tables)
 
 
-def _matches(text: str, table, negatable: tuple[str, ...] = ()) -> list[tuple[str, str, int, int]]:
+def _matches(text: str, table, negated: re.Pattern | None = None,
+             negatable: tuple[str, ...] = ()) -> list[tuple[str, str, int, int]]:
     """(key, word, weight, start) for every match, by characters or by sound
     (shown as heard≈word); where matches overlap the longest is kept, so 乱停车
     is not also counted as 停车."""
@@ -112,23 +106,23 @@ def _matches(text: str, table, negatable: tuple[str, ...] = ()) -> list[tuple[st
     for start, end, key, word, weight in found:
         if any(start < e and s < end for s, e in taken):
             continue
-        if key in negatable and _NEGATED.search(text[max(0, start - 3):start]):
+        if key in negatable and negated and negated.search(text[max(0, start - 3):start]):
             continue
         taken.append((start, end))
         kept.append((key, word, weight, start))
     return sorted(kept, key=lambda k: k[3])
 
 
-def _line_for_kind(kind: str, config: Config) -> Line | None:
+def _line_for_kind(kind: str, config: Config, lex: Lexicon) -> Line | None:
     seen: set[str] = set()
     while kind and kind not in seen:
         seen.add(kind)
-        for word in lexicon.KIND_DEPARTMENTS.get(kind, ()):
+        for word in lex.departments.get(kind, ()):
             for attr in ("department", "name"):
                 line = next((ln for ln in config.lines if word in getattr(ln, attr)), None)
                 if line:
                     return line
-        kind = lexicon.KIND_FALLBACK.get(kind, "")
+        kind = lex.fallback.get(kind, "")
     return None
 
 
@@ -142,7 +136,7 @@ def _line_by_number(text: str, config: Config) -> tuple[Line, str] | None:
 
 
 def _department(
-    text: str, config: Config, line_id: str | None, keywords: list[str], night_works: bool, why: dict
+    text: str, config: Config, lex: Lexicon, line_id: str | None, keywords: list[str], night_works: bool, why: dict
 ) -> tuple[str, str | None]:
     by_number = _line_by_number(text, config)
     if by_number:
@@ -154,12 +148,12 @@ def _department(
     first: dict[str, int] = {}
     lines: dict[str, str | None] = {}
     words: dict[str, list[str]] = {}
-    found = _matches(text, _topics(_city_topics(config)), lexicon.NEGATABLE_KINDS)
+    found = _matches(text, _tables(lex).topics, _tables(lex).negated, lex.negatable_kinds)
     if night_works:  # night-time construction noise is the environment department's
         found.append(("environment", "夜间施工", NIGHT_WORKS_WEIGHT, len(text)))
     for kind, word, weight, start in found:
-        line = _line_for_kind(kind, config)
-        dept = line.department if line else lexicon.GENERAL_POOL
+        line = _line_for_kind(kind, config, lex)
+        dept = line.department if line else lex.general_pool
         scores[dept] = scores.get(dept, 0) + weight
         first.setdefault(dept, start)
         lines.setdefault(dept, line.id if line else None)
@@ -175,51 +169,50 @@ def _department(
         why.update(department=[f"来电线路 {line.id}"], department_basis="line")
         return line.department, line.id
     why.update(department=[NO_DEPARTMENT], department_basis="none")
-    return lexicon.GENERAL_POOL, None
+    return lex.general_pool, None
 
 
-def _city_topics(config: Config) -> tuple:
-    return tuple(sorted((k, tuple(sorted(v.items()))) for k, v in config.speech.topic_words.items()))
-
-
-def _category(text: str, emergency: dict | None, urgency: str, keywords: list[str], why: dict) -> str:
+def _category(text: str, lex: Lexicon, emergency: dict | None, urgency: str, keywords: list[str], why: dict) -> str:
     if emergency:
         why["category"] = [f"紧急情况:{emergency['phrase']}"]
         return "求助"
-    scores = dict.fromkeys(_CATEGORY_ORDER, 0)
-    words: dict[str, list[str]] = {c: [] for c in _CATEGORY_ORDER}
+    tables = _tables(lex)
+    order = tables.category_order
+    scores = dict.fromkeys(order, 0)
+    words: dict[str, list[str]] = {c: [] for c in order}
     if urgency == "same_day":
         scores["举报"] += SEVERE_HAZARD_REPORT
         words["举报"].append(f"严重隐患({SEVERE_HAZARD_REPORT})")
-    for cat, word, weight, _ in _matches(text, _CATEGORIES):
+    for cat, word, weight, _ in _matches(text, tables.categories):
         scores[cat] += weight
         words[cat].append(f"{word}({weight})")
         keywords.append(f"{cat}:{word}")
-    best = max(_CATEGORY_ORDER, key=lambda c: (scores[c], -_CATEGORY_ORDER.index(c)))
+    best = max(order, key=lambda c: (scores[c], -order.index(c)))
     why["category"] = words[best] if scores[best] else ["未提出诉求，按投诉"]
     return best if scores[best] else "投诉"
 
 
-def _urgency(text: str, emergency: dict | None, when: dt.datetime, keywords: list[str]) -> str:
+def _urgency(text: str, lex: Lexicon, emergency: dict | None, when: dt.datetime, keywords: list[str]) -> str:
     if emergency:
         return "immediate"
-    construction = _CONSTRUCTION.search(text)
+    rx = _tables(lex).urgency
+    construction = rx["construction"].search(text)
     if construction:
-        night = _NIGHT.search(text)
-        if night or ((when.hour >= 22 or when.hour < 6) and _NOW.search(text)):
+        night = rx["night"].search(text)
+        if night or ((when.hour >= 22 or when.hour < 6) and rx["now"].search(text)):
             keywords.append(f"urgency:{construction.group(0)}+{night.group(0) if night else 'now'}")
             return "immediate"
-    outage = _OUTAGE.search(text)
+    outage = rx["utility_outage"].search(text)
     if outage:
         keywords.append(f"urgency:{outage.group(0)}")
         return "30min"
-    hazard = _HAZARD.search(text)
+    hazard = rx["hazard"].search(text)
     if hazard:
-        severe = _SEVERE.search(text)
+        severe = rx["severe_hazard"].search(text)
         keywords.append(f"urgency:{hazard.group(0)}" + (f"+{severe.group(0)}" if severe else ""))
         return "same_day" if severe else "3days"
-    enterprise = _ENTERPRISE.search(text)
-    if enterprise and not _GRIEVANCE.search(text):
+    enterprise = rx["enterprise"].search(text)
+    if enterprise and not rx["worker_grievance"].search(text):
         keywords.append(f"urgency:{enterprise.group(0)}")
         return "15workdays"
     return "5workdays"
@@ -249,25 +242,25 @@ def draft_ticket(
     """
     raw = text if isinstance(text, str) else ""
     clean = compact(raw)
-    city = CityWords.from_config(config.speech)
-    said = normalize(raw, dict(city.dialect), city.fillers)  # what the lexicons read
+    lex = lexicon_for(config.tickets.lexicon)
+    said = normalize(raw, lex)  # what the lexicons read
     tz = config.hotline.timezone
     when = local(at, tz)
     keywords: list[str] = []
     why: dict = {}
-    emergency = detect_emergency(raw, city)
+    emergency = detect_emergency(raw, lex)
     if emergency:
         keywords.append(f"emergency:{emergency['phrase']}")
-    scope = out_of_scope(said)
+    scope = out_of_scope(said, lex)
     if scope:
         keywords.append(f"out_of_scope:{scope[1]}")
-    urgency = _urgency(said, emergency, when, keywords)
+    urgency = _urgency(said, lex, emergency, when, keywords)
     if urgency == "5workdays" and "enterprise" in (tags or "").split():
         urgency = "15workdays"
         keywords.append("urgency:一企来")
     night_works = urgency == "immediate" and not emergency
-    department, dept_line = _department(said, config, line_id, keywords, night_works, why)
-    category = _category(said, emergency, urgency, keywords, why)
+    department, dept_line = _department(said, config, lex, line_id, keywords, night_works, why)
+    category = _category(said, lex, emergency, urgency, keywords, why)
     return TicketDraft(
         text=raw,
         summary=_summary(clean),

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 
-from ivr.speech.numerals import digit_runs_to_arabic, normalize_address_numbers
+from ivr.tickets.numerals import digit_runs_to_arabic, normalize_address_numbers
 
 # ---------------------------------------------------------------- phone
 

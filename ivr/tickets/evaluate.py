@@ -14,7 +14,7 @@ import json
 from pathlib import Path
 
 from ivr.config.model import Config
-from ivr.speech.ticket import draft_ticket
+from ivr.tickets.draft import draft_ticket
 
 AT = dt.datetime(2024, 11, 20, 10, 0)  # a Wednesday morning, hotline time
 

@@ -9,8 +9,8 @@ import time
 
 import pytest
 
-from ivr.speech.emergency import CityWords, detect_emergency
-from ivr.speech.emergency_lexicon import GROUPS
+from ivr.tickets.emergency import detect_emergency
+from ivr.tickets.lexicon import default, lexicon_for
 
 
 @pytest.mark.parametrize(
@@ -53,7 +53,7 @@ def test_taxonomy_targets_are_the_issue_s():
             "not_breathing": "120", "poisoning": "120", "drowning": "120", "electrocution": "120",
             "weapon": "110", "threat": "110", "domestic_violence": "110", "violence": "110",
             "missing_child": "110", "robbery": "110", "suicide": "110", "traffic": "122"}
-    assert {k: GROUPS[k].target for k in want} == want
+    assert {k: default().groups[k].target for k in want} == want
 
 
 def test_crash_with_injured_also_tells_120():
@@ -98,7 +98,7 @@ def test_now_ends_the_reach_of_a_past_word():
 
 
 def test_city_adds_words_and_dialect():
-    city = CityWords(dialect=(("着了大火", "着火"),), emergency_words=(("drowning", ("遭水淹",)),))
+    city = lexicon_for({"dialect": {"着了大火": "着火"}, "emergency": {"drowning": ["遭水淹"]}})
     assert detect_emergency("有个娃遭水淹了", city)["kind"] == "drowning"
     assert detect_emergency("有个娃遭水淹了") is None
 

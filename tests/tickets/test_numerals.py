@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import pytest
 
-from ivr.speech.extract import extract_address, extract_phone
-from ivr.speech.numerals import (
+from ivr.tickets.extract import extract_address, extract_phone
+from ivr.tickets.numerals import (
     cn_to_int,
     compact,
     digit_runs_to_arabic,

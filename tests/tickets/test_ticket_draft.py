@@ -19,12 +19,13 @@ import yaml
 from ivr.cli import main as cli_main
 from ivr.config.loader import load_config
 from ivr.config.model import Config
-from ivr.speech.deadlines import WorkCalendar, add_workdays, deadline
-from ivr.speech.lexicon import GENERAL_POOL
-from ivr.speech.numerals import compact, normalize_address_numbers
-from ivr.speech.ticket import detect_emergency, draft_ticket
+from ivr.tickets.deadlines import WorkCalendar, add_workdays, deadline
+from ivr.tickets.lexicon import default
+from ivr.tickets.numerals import compact, normalize_address_numbers
+from ivr.tickets.draft import detect_emergency, draft_ticket
 
 DATA = Path(__file__).parents[1] / "data"
+GENERAL_POOL = default().general_pool
 REPO = Path(__file__).resolve().parents[2]
 CST = dt.timezone(dt.timedelta(hours=8))
 WEDNESDAY_10AM = dt.datetime(2024, 11, 20, 10, 0, tzinfo=CST)
