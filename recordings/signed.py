@@ -68,7 +68,8 @@ class Signer:
         """(the grant, "") when `query` is a valid, unexpired signature for `rec`; else (None, why)."""
         agent, role = query.get("agent", ""), query.get("role", "")
         exp, sig = query.get("exp", ""), query.get("sig", "")
-        if not (AGENT_RE.fullmatch(agent) and role in ROLES and exp.isdigit() and len(exp) <= 12 and SIG_RE.fullmatch(sig)):
+        shaped = exp.isascii() and exp.isdigit() and len(exp) <= 12
+        if not (shaped and AGENT_RE.fullmatch(agent) and role in ROLES and SIG_RE.fullmatch(sig)):
             return None, "malformed"
         expires = int(exp)
         if not hmac.compare_digest(self._mac(rec, agent, role, expires), sig):

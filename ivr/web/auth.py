@@ -161,7 +161,7 @@ def auth_middleware(authenticator: Authenticator, backoff: Backoff | None = None
     @web.middleware
     async def middleware(request: web.Request,
                          handler: Callable[[web.Request], Awaitable[web.StreamResponse]]) -> web.StreamResponse:
-        if request.path in PUBLIC_PATHS or SIGNED_PATH.match(request.path):
+        if request.path in PUBLIC_PATHS or SIGNED_PATH.fullmatch(request.path):
             return await handler(request)
         address = request.remote or "?"
         wait = backoff.retry_after(address)

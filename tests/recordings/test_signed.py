@@ -42,6 +42,7 @@ def test_bound_to_the_recording_and_to_the_process_key():
 @pytest.mark.parametrize("q", [{}, {"agent": "a1", "role": "root", "exp": "1", "sig": "0" * 64},
                                {"agent": "a 1", "role": "agent", "exp": "1", "sig": "0" * 64},
                                {"agent": "a1", "role": "agent", "exp": "-1", "sig": "0" * 64},
+                               {"agent": "a1", "role": "agent", "exp": "\u00b2", "sig": "0" * 64},
                                {"agent": "a1", "role": "agent", "exp": "1", "sig": "XYZ"}])
 def test_malformed_queries_are_refused(q):
     assert Signer().verify(7, q, NOW) == (None, "malformed")
