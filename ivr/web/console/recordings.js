@@ -104,6 +104,7 @@
       body.append(tr);
     }
     $("no-rec").hidden = body.children.length > 0;
+    body.dataset.loaded = "1";
     markShift();
     loadQa();
   }
