@@ -8,13 +8,14 @@ from typing import Any
 
 from aiohttp import web
 
-from recordings import http
+from recordings import http, playback
 from recordings.service import RecordingService
 
 
 @asynccontextmanager
 async def load(services: Any, app: web.Application) -> AsyncIterator[None]:
     http.setup(app)
+    playback.setup(app)
     service = RecordingService.from_services(services)
     services.recordings = service
     if service is not None:

@@ -122,6 +122,11 @@ class RecLab:
         self.inst.remove()
 
     @property
+    def web_app(self):
+        """The running aiohttp application (its keys: e.g. the playback signer)."""
+        return self.server._runner.app
+
+    @property
     def recordings(self):
         return self.server.services.recordings
 

@@ -68,6 +68,7 @@
     body.replaceChildren();
     for (const c of calls) {
       const tr = document.createElement("tr");
+      tr.dataset.call = c.call_id || "";  // recordings.js adds ▶ 录音 where the call was recorded
       const at = c.at ? new Date(c.at).toLocaleTimeString("zh-CN", { hour12: false }) : "—";
       for (const v of [at, c.caller, c.dialed, RESULT[c.disposition] || c.disposition, c.ticket_id]) {
         const td = document.createElement("td");
