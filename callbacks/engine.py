@@ -32,6 +32,7 @@ from callbacks.webhook import ResultPusher
 from ivr.ami.client import AmiError
 from ivr.dialplan.build import asterisk_queue
 from ivr.plan.targets import dial_string
+from ivr.plugins import PluginServices
 from ivr.privacy import mask_number
 
 log = logging.getLogger(__name__)
@@ -95,7 +96,7 @@ class CallbackEngine:
         self.pusher = ResultPusher(cb.webhook, cb.webhook_token, store, clock) if cb.webhook else None
 
     @classmethod
-    def from_services(cls, services: Any) -> CallbackEngine | None:
+    def from_services(cls, services: PluginServices) -> CallbackEngine | None:
         config = services.config
         if not config.callbacks.enabled or services.store is None or services.ami is None:
             return None

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 
 from ivr.agi.call import AgiCall, AgiError
+from ivr.agi.context import RouteContext
 
 log = logging.getLogger("ivr.agi")
 
@@ -46,13 +47,13 @@ async def send_to_fallback(call: AgiCall, reason: str) -> bool:
 
 
 def tell_tracker(call: AgiCall, variables: dict[str, str]) -> None:
-    """Hand variables just set on a `route` call to the call tracker, if the app has one.
+    """Hand variables just set on a `route` call to the route context's sink (the call tracker), if any.
 
     The server's AMI session skips VarSet events of the routing context; the
     call's linkedid comes as the route's second argument (CHANNEL(linkedid)),
     with the request's own channel (agi_uniqueid): the tracker takes the values
     only if that channel belongs to that call (a peer naming another call's
     linkedid changes nothing)."""
-    tracker = getattr(call.context, "tracker", None)
-    if tracker is not None and call.route == "route" and len(call.args) > 1 and call.args[1]:
-        tracker.routed(call.args[1], variables, call.headers.get("uniqueid") or None)
+    sink = call.context.sink if isinstance(call.context, RouteContext) else None
+    if sink is not None and call.route == "route" and len(call.args) > 1 and call.args[1]:
+        sink.routed(call.args[1], variables, call.headers.get("uniqueid") or None)

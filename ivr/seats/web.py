@@ -18,15 +18,13 @@ from aiohttp import web
 from ivr.seats import history, states
 from ivr.seats.asterisk import browser_agents, ws_url
 from ivr.seats.paths import PHONE_FILES
-from ivr.web.api import SERVICES
+from ivr.web.keys import CONFIG, SEATS_PASSWORDS as PASSWORDS, SERVICES
 from ivr.web.auth import principal_of
 
 log = logging.getLogger(__name__)
 
 CONSOLE_DIR = Path(__file__).resolve().parents[1] / "web" / "console"
 PASSWORDS_ENV = "HOTLINE_AGENT_PASSWORDS"  # same variable as transfer/dialplan.py (ivr/ may not import transfer/)
-CONFIG = web.AppKey("seats_config", object)
-PASSWORDS = web.AppKey("seats_passwords", dict)
 
 
 def parse_passwords(value: str) -> dict[str, str]:
@@ -35,8 +33,8 @@ def parse_passwords(value: str) -> dict[str, str]:
     return {k.strip(): v.strip() for k, v in pairs if k.strip() and v.strip()}
 
 
-def add_routes(app: web.Application, config, passwords: dict[str, str] | None = None) -> None:
-    app[CONFIG] = config
+def add_routes(app: web.Application, passwords: dict[str, str] | None = None) -> None:
+    """After create_app has set the app's CONFIG and SERVICES (ivr/web/keys.py)."""
     app[PASSWORDS] = parse_passwords(os.environ.get(PASSWORDS_ENV, "")) if passwords is None else passwords
     app.router.add_get("/api/seat", seat_info)
     app.router.add_post("/api/seat/state", set_state)
@@ -61,7 +59,7 @@ async def seat_info(request: web.Request) -> web.Response:
         return web.json_response({"error": "not_a_browser_seat",
                                   "detail": f"{agent} 不是浏览器座席（config.yaml webrtc.agents）"}, status=404)
     domain = config.webrtc.sip_domain
-    store = getattr(request.app[SERVICES], "store", None)
+    store = request.app[SERVICES].store
     current = await store.run(history.current_state, agent) if store is not None else None
     if current is not None:
         current["label"] = states.LABELS.get(current["state"], current["state"])
@@ -83,7 +81,7 @@ async def set_state(request: web.Request) -> web.Response:
     except ValueError as exc:  # StateError, or a body that is not JSON
         msg = str(exc) if isinstance(exc, states.StateError) else "请求格式错误：不是 JSON"
         return web.json_response({"error": "bad_request", "detail": msg}, status=400)
-    ami = getattr(request.app[SERVICES], "ami", None)
+    ami = request.app[SERVICES].ami
     if ami is None:
         return web.json_response({"error": "unavailable", "detail": "电话系统未连接，无法切换状态"}, status=503)
     try:
@@ -95,7 +93,7 @@ async def set_state(request: web.Request) -> web.Response:
         return web.json_response({"error": "refused", "detail": "电话系统拒绝：该座席不在任何队列中"}, status=409)
     log.info("agent %s: %s %s", agent, change.state, change.reason)
     now = dt.datetime.now(dt.timezone.utc)
-    store = getattr(request.app[SERVICES], "store", None)
+    store = request.app[SERVICES].store
     if store is not None:  # the KPI reports sum these rows; Asterisk already holds the state
         await store.run(history.change_state, agent, change.state, change.reason, now)
     return web.json_response({"state": change.state, "label": states.LABELS[change.state], "reason": change.reason,

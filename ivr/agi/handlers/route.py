@@ -23,6 +23,7 @@ import re
 import secrets
 
 from ivr.agi.call import AgiCall
+from ivr.agi.context import RouteContext
 from ivr.agi.fallback import tell_tracker
 from ivr.agi.protocol import MAX_COMMAND_BYTES, quote
 from ivr.agi.registry import route
@@ -79,14 +80,14 @@ def route_mset(variables: dict[str, str]) -> list[str]:
 
 @route("route")
 async def route_call(call: AgiCall) -> None:
-    services = call.context
+    context: RouteContext = call.context
     dialed = call.args[0] if call.args else call.headers.get("extension", "")
     caller = call.headers.get("callerid", "")
-    decision = services.plan.decide(dialed, services.clock(), caller=caller)
+    decision = context.plan.decide(dialed, context.clock(), caller=caller)
     variables = decision.channel_vars()
     # The ticket id exists from the first second: it travels with transfers.
-    variables["HOTLINE_TICKET"] = await services.new_ticket_id()
-    intake = _intake(services, decision)
+    variables["HOTLINE_TICKET"] = await context.new_ticket_id()
+    intake = _intake(context, decision)
     if intake:  # the dialplan treats unset like empty: one variable less on most calls
         variables["HOTLINE_INTAKE"] = intake
     *first, last = route_mset(variables)
@@ -100,15 +101,14 @@ async def route_call(call: AgiCall) -> None:
                   decision.phase, decision.action, decision.target or "")
 
 
-def _intake(services, decision) -> str:
+def _intake(context: RouteContext, decision) -> str:
     """`<live server>,<seconds>,<nonce>` when the caller should state their matter first, else "".
 
     The nonce (unguessable, one per call) is what agi_scripts/transcribe.py
     must show the live-transcription server: it accepts a stream for this call
     only with it, once, while the call is in intake (docs/security.md)."""
-    speech = services.speech
-    if speech is None or speech.live is None or not services.config.hotline.entry.speech_intake:
+    if context.intake is None or not context.config.hotline.entry.speech_intake:
         return ""
     if decision.action not in ("queue", "prompt_then_forward"):
         return ""
-    return f"{speech.address},{services.config.speech.intake_seconds},{secrets.token_urlsafe(16)}"
+    return f"{context.intake},{context.config.speech.intake_seconds},{secrets.token_urlsafe(16)}"
