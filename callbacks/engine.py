@@ -30,6 +30,7 @@ from callbacks.models import FLOWS, ensure_tables
 from callbacks.policy import Policy, classify
 from callbacks.webhook import ResultPusher
 from ivr.ami.client import AmiError
+from ivr.dialplan import variables as V
 from ivr.dialplan.build import asterisk_queue
 from ivr.plan.targets import dial_string
 from ivr.plugins import PluginServices
@@ -182,8 +183,8 @@ class CallbackEngine:
             "Context": OUTBOUND_CONTEXT, "Exten": c["flow"], "Priority": "1",
             "CallerID": f'"{self.cb.caller_id}" <{self.cb.caller_id}>',
             "Timeout": str(self.cb.ring_timeout * 1000), "Async": "true",
-            "Variable": [f"HOTLINE_CB_ID={cid}", f"HOTLINE_CB_TASK={c['task']}",
-                         f"__HOTLINE_TICKET={c['ticket'] or ''}"],
+            "Variable": [f"{V.CB_ID}={cid}", f"{V.CB_TASK}={c['task']}",
+                         f"{V.inherited(V.TICKET)}={c['ticket'] or ''}"],
         }
         log.info("callbacks: task %d attempt %d to %s", c["task"], c["no"], mask_number(c["number"]))
         try:

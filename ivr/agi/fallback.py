@@ -11,16 +11,17 @@ import logging
 
 from ivr.agi.call import AgiCall, AgiError
 from ivr.agi.context import RouteContext
+from ivr.dialplan import variables as V
 
 log = logging.getLogger("ivr.agi")
 
 # HOTLINE_ACTION goes last: until it is set the dialplan already falls back by
 # itself, so a fallback cut short never leaves a half-made decision behind.
 FALLBACK_VARIABLES: tuple[tuple[str, str], ...] = (
-    ("HOTLINE_TARGET", "queue:general"),
-    ("HOTLINE_QUEUE", "general"),
-    ("HOTLINE_FALLBACK", "1"),
-    ("HOTLINE_ACTION", "queue"),
+    (V.TARGET, "queue:general"),
+    (V.QUEUE, "general"),
+    (V.FALLBACK, "1"),
+    (V.ACTION, "queue"),
 )
 
 # After a failure Asterisk may be slow or wedged: do not keep the caller
@@ -42,7 +43,7 @@ async def send_to_fallback(call: AgiCall, reason: str) -> bool:
         return False
     log.info("call sent to the general queue fallback (%s): %s", reason, call.describe())
     dialed = call.args[0] if call.args else call.headers.get("extension", "")
-    tell_tracker(call, {"HOTLINE_DIALED": dialed, **dict(FALLBACK_VARIABLES)})
+    tell_tracker(call, {V.DIALED: dialed, **dict(FALLBACK_VARIABLES)})
     return True
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import re
 from dataclasses import dataclass
+from ivr.dialplan import variables as V
 
 MODES = ("full_merge", "dual_number", "sub_center", "main", "emergency", "unknown")
 PHASES = ("before", "transition", "after", "active")
@@ -64,16 +65,16 @@ class Decision:
         if self.overflow_queue and self.overflow_after:
             overflow = f"{safe_value(self.overflow_queue)},{int(self.overflow_after)}"
         return {
-            "HOTLINE_DIALED": _NOT_DIALED.sub("", str(self.dialed))[:32],
-            "HOTLINE_LINE": safe_value(self.line),
-            "HOTLINE_DEPARTMENT": safe_value(self.department),
-            "HOTLINE_MODE": self.mode,
-            "HOTLINE_PHASE": self.phase,
-            "HOTLINE_ACTION": self.action,
-            "HOTLINE_TARGET": safe_value(self.target),
-            "HOTLINE_DIAL": safe_value(self.dial),
-            "HOTLINE_PROMPT": safe_value(self.prompt_sound),
-            "HOTLINE_SKIP_KEY": safe_value(self.skip_key),
-            "HOTLINE_QUEUE": safe_value(self.queue),
-            "HOTLINE_OVERFLOW": overflow,
+            V.DIALED: _NOT_DIALED.sub("", str(self.dialed))[:32],
+            V.LINE: safe_value(self.line),
+            V.DEPARTMENT: safe_value(self.department),
+            V.MODE: self.mode,
+            V.PHASE: self.phase,
+            V.ACTION: self.action,
+            V.TARGET: safe_value(self.target),
+            V.DIAL: safe_value(self.dial),
+            V.PROMPT: safe_value(self.prompt_sound),
+            V.SKIP_KEY: safe_value(self.skip_key),
+            V.QUEUE: safe_value(self.queue),
+            V.OVERFLOW: overflow,
         }

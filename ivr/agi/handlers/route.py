@@ -27,6 +27,7 @@ from ivr.agi.context import RouteContext
 from ivr.agi.fallback import tell_tracker
 from ivr.agi.protocol import MAX_COMMAND_BYTES, quote
 from ivr.agi.registry import route
+from ivr.dialplan import variables as V
 from ivr.privacy import mask_number
 
 log = logging.getLogger("ivr.agi.route")
@@ -73,8 +74,8 @@ def _quoted_bytes(text: str) -> int:
 def route_mset(variables: dict[str, str]) -> list[str]:
     """The route's MSet arguments: every variable inheritable (`__`), HOTLINE_ACTION
     last (until it is set the dialplan would take the fail-safe)."""
-    ordered = {f"__{name}": value for name, value in variables.items() if name != "HOTLINE_ACTION"}
-    ordered["__HOTLINE_ACTION"] = variables["HOTLINE_ACTION"]
+    ordered = {V.inherited(name): value for name, value in variables.items() if name != V.ACTION}
+    ordered[V.inherited(V.ACTION)] = variables[V.ACTION]
     return mset_arguments(ordered)
 
 
@@ -86,10 +87,10 @@ async def route_call(call: AgiCall) -> None:
     decision = context.plan.decide(dialed, context.clock(), caller=caller)
     variables = decision.channel_vars()
     # The ticket id exists from the first second: it travels with transfers.
-    variables["HOTLINE_TICKET"] = await context.new_ticket_id()
+    variables[V.TICKET] = await context.new_ticket_id()
     intake = _intake(context, decision)
     if intake:  # the dialplan treats unset like empty: one variable less on most calls
-        variables["HOTLINE_INTAKE"] = intake
+        variables[V.INTAKE] = intake
     *first, last = route_mset(variables)
     for args in first:
         await call.exec("MSet", args)
