@@ -19,7 +19,8 @@ import functools
 from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
 from importlib.metadata import entry_points
-from typing import Protocol
+from collections.abc import Mapping
+from typing import Any, Protocol
 
 from aiohttp import web
 
@@ -32,6 +33,12 @@ from ivr.web.keys import Callbacks, Transfers
 GROUP = "hotline.plugins"
 
 
+class LiveCalls(Protocol):
+    """The call tracker as plugins read it: the calls in progress, by call id."""
+
+    calls: Mapping[str, Any]
+
+
 class PluginServices(Protocol):
     """What a plugin's `load` gets of the server (ivr.server.Services): the core, built
     before plugins load, and the slots a plugin fills with its own service (None when off)."""
@@ -41,6 +48,7 @@ class PluginServices(Protocol):
     hub: Hub
     ami: AmiClient | None
     clock: Callable[[], dt.datetime]
+    tracker: LiveCalls | None
     transfers: Transfers | None    # filled by transfer/plugin.py
     callbacks: Callbacks | None    # filled by callbacks/plugin.py
 

@@ -38,9 +38,11 @@ import signal
 import socket
 from typing import Any
 
+from ivr import metrics
 from ivr.agi.context import OffsetClock, RouteContext, RouteSink
 from ivr.agi.server import FastAgiServer
 from ivr.config.model import Config
+from ivr.dialplan import variables as V
 from ivr.storage.repo import last_ticket_seq
 from ivr.storage.store import Store
 from ivr.storage.ticket_ids import TicketIds, reserve
@@ -183,6 +185,7 @@ class AgiWorker:
     def _handle(self, msg: list) -> None:
         kind = msg[0] if msg else None
         if kind == "routed":
+            metrics.ROUTED.labels((msg[2] or {}).get(V.ACTION) or "none").inc()
             if self.sink is not None:
                 self.sink.routed(msg[1], msg[2], msg[3] if len(msg) > 3 else None)
         elif kind == "reserve":
@@ -224,6 +227,7 @@ class AgiWorker:
             return
         delay = RESTART_DELAYS[min(self._restarts, len(RESTART_DELAYS) - 1)]
         self._restarts += 1
+        metrics.AGI_WORKER_RESTARTS.inc()
         log.error("FastAGI worker exited (code %s): restarting in %gs; calls take the dialplan's fail-safe meanwhile",
                   proc.exitcode, delay)
         self._restart_task = asyncio.create_task(self._restart(delay))

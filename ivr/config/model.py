@@ -17,6 +17,7 @@ from pydantic import Field, field_validator
 from ivr.config import safe
 from ivr.config.base import NUMBER_RE, Member, Network, Strict, TrunkName, _number  # noqa: F401  (NUMBER_RE: public)
 from ivr.config.callbacks_model import Callbacks
+from ivr.config.supervision_model import Supervision
 from ivr.config.seats_model import WebRtc
 from ivr.config.speech_model import Speech
 
@@ -299,6 +300,7 @@ class Config(Strict):
     webrtc: WebRtc = Field(default_factory=WebRtc)  # seats hook: browser seats
     speech: Speech = Field(default_factory=Speech)
     callbacks: Callbacks = Field(default_factory=Callbacks)
+    supervision: Supervision = Field(default_factory=Supervision)  # supervision/ plugin
 
     def line(self, line_id: str) -> Line | None:
         return next((ln for ln in self.lines if ln.id == line_id), None)

@@ -58,6 +58,9 @@ CB_TASK = "HOTLINE_CB_TASK"
 CB_DIGIT = "HOTLINE_CB_DIGIT"
 CB_TRIES = "HOTLINE_CB_TRIES"
 
+# -- supervision (supervision/spy.py sets it on the supervisor's phone leg; supervision/dialplan.py)
+SPY_CHANNEL = "HOTLINE_SPY_CHANNEL"  # the agent's channel to ChanSpy on
+
 # -- the diag route (ivr/agi/handlers/diag.py)
 DIAG = "HOTLINE_DIAG"
 DIAG_ARG = "HOTLINE_DIAG_ARG"

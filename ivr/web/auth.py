@@ -34,7 +34,8 @@ log = logging.getLogger(__name__)
 
 PUBLIC_PATHS = frozenset({"/healthz", "/", "/favicon.ico", "/console", "/console/", "/console/index.html",
                           "/console/console.js", "/console/console.css"}) | SEAT_PUBLIC_PATHS  # seats hook
-QUERY_TOKEN_PATHS = frozenset({"/ws"})
+PUBLIC_PATHS |= {"/wallboard", "/wallboard/", "/wallboard/wallboard.js", "/wallboard/wallboard.css"}  # supervision hook
+QUERY_TOKEN_PATHS = frozenset({"/ws", "/wallboard/ws"})
 MIN_TOKEN_LEN = 16
 
 

@@ -7,13 +7,15 @@ route sees the parts it may use and their types, not a grab-bag. A part that
 is not running is None (its routes answer 503); `health` None means the app
 has no checks of its own (tests, benchmarks).
 
-The transfer and callback services belong to plugins (ivr/ may not import
-transfer/ or callbacks/): the routes see them through the small `Transfers`
-and `Callbacks` protocols here, which transfer.service.TransferService and
-callbacks.engine.CallbackEngine satisfy.
+The transfer, callback and supervision services belong to plugins (ivr/ may
+not import them): the routes see them through the small `Transfers`,
+`Callbacks` and `Wallboard` protocols here, which
+transfer.service.TransferService, callbacks.engine.CallbackEngine and
+supervision.wallboard.Wallboard satisfy.
 """
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
 
@@ -50,6 +52,18 @@ class Callbacks(Protocol):
     async def cancel(self, task_id: int) -> dict | None: ...
 
 
+class Wallboard(Protocol):
+    """The wallboard as its routes read it (supervision/http.py; supervision.wallboard.Wallboard)."""
+
+    snapshot: dict[str, Any] | None
+
+    async def refresh(self) -> dict[str, Any]: ...
+
+    def subscribe(self) -> asyncio.Queue: ...
+
+    def unsubscribe(self, page: asyncio.Queue) -> None: ...
+
+
 class WebServices(Protocol):
     """What the web app may use of the server (ivr.server.Services)."""
 
@@ -70,3 +84,4 @@ WS_SETTINGS = web.AppKey("ws_settings", WsSettings)
 WS_SOCKETS = web.AppKey("ws_sockets", set)
 WS_ORIGINS = web.AppKey("ws_origins", frozenset)
 SEATS_PASSWORDS = web.AppKey("seats_passwords", dict)
+WALLBOARD: web.AppKey[Wallboard | None] = web.AppKey("supervision_wallboard")  # None: supervision off
