@@ -174,7 +174,8 @@ async def serve(system: str, agents: int, db_url: str | None = None) -> None:
         from ivr.web.hub import Hub
 
         hub = Hub()
-        app = create_app(bench_config(agents), services=SimpleNamespace(hub=hub))
+        app = create_app(bench_config(agents), services=SimpleNamespace(
+            hub=hub, store=None, ami=None, transfers=None, callbacks=None, health=None))
         publish = hub.publish
         if system == "tracker":
             from ivr.ami.tracker import CallTracker

@@ -31,8 +31,10 @@ from callbacks.models import FLOWS, ensure_tables
 from callbacks.policy import Policy, classify, classify_dial
 from callbacks.webhook import ResultPusher
 from ivr.ami.client import AmiError
+from ivr.dialplan import variables as V
 from ivr.dialplan.build import asterisk_queue
 from ivr.plan.targets import dial_string
+from ivr.plugins import PluginServices
 from ivr.privacy import mask_number
 
 log = logging.getLogger(__name__)
@@ -96,7 +98,7 @@ class CallbackEngine:
         self.pusher = ResultPusher(cb.webhook, cb.webhook_token, store, clock) if cb.webhook else None
 
     @classmethod
-    def from_services(cls, services: Any) -> CallbackEngine | None:
+    def from_services(cls, services: PluginServices) -> CallbackEngine | None:
         config = services.config
         if not config.callbacks.enabled or services.store is None or services.ami is None:
             return None
@@ -193,11 +195,11 @@ class CallbackEngine:
             "Context": OUTBOUND_CONTEXT, "Exten": c["flow"], "Priority": "1",
             "CallerID": f'"{self.cb.caller_id}" <{self.cb.caller_id}>',
             "Timeout": str(self.cb.ring_timeout * 1000), "Async": "true",
-            "Variable": [f"HOTLINE_CB_ID={cid}", f"HOTLINE_CB_TASK={c['task']}",
-                         f"__HOTLINE_TICKET={c['ticket'] or ''}"],
+            "Variable": [f"{V.CB_ID}={cid}", f"{V.CB_TASK}={c['task']}",
+                         f"{V.inherited(V.TICKET)}={c['ticket'] or ''}"],
         }
         if c["flow"] == "survey" and c.get("campaign") in self.cb.campaigns:  # checked ids: safe
-            act["Variable"].append(f"HOTLINE_CB_SURVEY={c['campaign']}")
+            act["Variable"].append(f"{V.CB_SURVEY}={c['campaign']}")
         if c["flow"] == "queue":
             q = vhold.originate(c, self.cb, self.trunk_name, self.trunk)
             act |= q | {"Variable": act["Variable"] + q["Variable"]}

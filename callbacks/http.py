@@ -19,8 +19,8 @@ from aiohttp import web
 from callbacks import repo
 from callbacks.engine import ID_RE, CallbackError
 from callbacks.models import STATES
-from ivr.web.api import SERVICES
 from ivr.privacy import mask_number
+from ivr.web.keys import SERVICES
 from ivr.web.auth import principal_of
 
 
@@ -32,7 +32,7 @@ def _engine(request: web.Request, agents: bool = False):
     p = principal_of(request)
     if not p.supervisor and not agents:
         return _error(403, "forbidden", "callbacks need a supervisor token")
-    engine = getattr(request.app[SERVICES], "callbacks", None)
+    engine = request.app[SERVICES].callbacks
     if engine is None:
         return _error(503, "unavailable", "外呼未启用 (callbacks.enabled is false)")
     return engine

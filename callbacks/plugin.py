@@ -6,17 +6,16 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
-
 from aiohttp import web
 
+from ivr.plugins import PluginServices
 from callbacks import http
 from callbacks.engine import CallbackEngine
 from callbacks.ratings import RatingRecorder
 
 
 @asynccontextmanager
-async def load(services: Any, app: web.Application) -> AsyncIterator[None]:
+async def load(services: PluginServices, app: web.Application) -> AsyncIterator[None]:
     http.setup(app)
     engine = CallbackEngine.from_services(services)
     services.callbacks = engine

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import re
 
+from ivr.dialplan import variables as V
 from ivr.plan.targets import dial_string
 
 PLACE = "Local/s@hotline-qcb-place/n"
@@ -48,7 +49,7 @@ def originate(c: dict, cb, trunk_name: str, trunk) -> dict:
     """Channel, Exten, Timeout and Variables of a queue task's attempt (the engine adds the rest)."""
     o = c["origin"]
     queue = o["queue"] if o.get("queue") in cb.queue_callback else cb.missed_queue
-    keep = ["__HOTLINE_CALLBACK=queue", f"__HOTLINE_QCB_QUEUE={queue}",
+    keep = [f"__{V.CALLBACK}=queue", f"__{V.QCB_QUEUE}={queue}",
             f"__HOTLINE_LINE={o.get('line') or ''}", f"__HOTLINE_DIALED={o.get('dialed') or ''}"]
     if cb.queue_callback_mode == "caller_first":
         return {"Channel": dial_string(trunk_name, trunk, c["number"]), "Exten": "queue-first",
@@ -57,10 +58,10 @@ def originate(c: dict, cb, trunk_name: str, trunk) -> dict:
     pos = (o.get("position") or 0) if c["no"] == 1 else 1
     return {"Channel": PLACE, "Exten": "queue", "Timeout": str(cb.queue_callback_hold * 1000),
             "CallerID": f'"{c["number"]}" <{c["number"]}>',  # the call's caller, as the tracker sees it
-            "Variable": keep + [f"__HOTLINE_QCB_POS={pos}", f"__HOTLINE_QCB_CALLER={c['number']}",
-                                f"__HOTLINE_QCB_HOLD={cb.queue_callback_hold}",
-                                f"HOTLINE_QCB_DIAL={dial_string(trunk_name, trunk, c['number'])}",
-                                f"HOTLINE_QCB_RING={cb.ring_timeout}", f"HOTLINE_QCB_CID={cb.caller_id}"]}
+            "Variable": keep + [f"__{V.QCB_POS}={pos}", f"__{V.QCB_CALLER}={c['number']}",
+                                f"__{V.QCB_HOLD}={cb.queue_callback_hold}",
+                                f"{V.QCB_DIAL}={dial_string(trunk_name, trunk, c['number'])}",
+                                f"{V.QCB_RING}={cb.ring_timeout}", f"{V.QCB_CID}={cb.caller_id}"]}
 
 
 def is_place(channel: str) -> bool:

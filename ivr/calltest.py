@@ -24,6 +24,7 @@ from typing import Callable
 
 from ivr.ami.client import AmiClient, AmiError
 from ivr.config.model import Config
+from ivr.dialplan import variables as V
 from ivr.privacy import mask_number
 from ivr.prompts import BUILD_DIR
 
@@ -94,7 +95,7 @@ class Narrator:
                     self._end(f"call failed: Asterisk could not place it ({reason})")
             return
         if not self.linkedid:
-            if event.get("Event") == "VarSet" and _var(event) == ("HOTLINE_TEST_TAG", self.tag):
+            if event.get("Event") == "VarSet" and _var(event) == (V.TEST_TAG, self.tag):
                 self.linkedid, self.caller_channel = event.get("Linkedid", ""), event.get("Channel", "")
                 for old in self._buffer:
                     if old.get("Linkedid") == self.linkedid:
@@ -140,36 +141,36 @@ class Narrator:
             self._end(f"call ended ({cause}) after {time.monotonic() - self.started:.1f} s")
 
     def _variable(self, name: str, value: str) -> None:
-        if not name.startswith("HOTLINE_") or name.startswith("HOTLINE_TEST_"):
+        if not name.startswith(V.PREFIX) or name.startswith(V.TEST_PREFIX):
             return
         first = name not in self._vars
         self._vars[name] = value
-        if name == "HOTLINE_ACTION" and value and "plan" not in self._said:
+        if name == V.ACTION and value and "plan" not in self._said:
             self._said.add("plan")
             self.say(self._plan_line())
-        elif name == "HOTLINE_FALLBACK" and value == "1" and first:
+        elif name == V.FALLBACK and value == "1" and first:
             self.say("plan: no usable answer from the hotline server (FastAGI): fail-safe -> queue:general")
-        elif name == "HOTLINE_PROMPT_SKIPPED" and value == "1":
-            self.say(f"caller skipped the prompt (key {self._vars.get('HOTLINE_SKIP_KEY') or '?'})")
-        elif name == "HOTLINE_OVERFLOWED" and first:
+        elif name == V.PROMPT_SKIPPED and value == "1":
+            self.say(f"caller skipped the prompt (key {self._vars.get(V.SKIP_KEY) or '?'})")
+        elif name == V.OVERFLOWED and first:
             self.say(f"no expert free in hotline-{value}: overflow")
-        elif name == "HOTLINE_FORWARD_FAILED" and first:
+        elif name == V.FORWARD_FAILED and first:
             self.say(f"forward failed ({value}): 12345 takes the call")
-        elif name == "HOTLINE_MENU" and first:
+        elif name == V.MENU and first:
             self.say(f"caller chose menu option {value}")
 
     def _plan_line(self) -> str:
         v = self._vars
-        line_id = v.get("HOTLINE_LINE", "")
+        line_id = v.get(V.LINE, "")
         line = next((ln for ln in self.config.lines if ln.id == line_id), None)
-        name = line.name if line else (self.config.hotline.name if v.get("HOTLINE_MODE") == "main" else "")
-        dept = v.get("HOTLINE_DEPARTMENT", "")
+        name = line.name if line else (self.config.hotline.name if v.get(V.MODE) == "main" else "")
+        dept = v.get(V.DEPARTMENT, "")
         who = " ".join(p for p in (name, f"({dept})" if dept else "") if p)
-        state = "/".join(p for p in (v.get("HOTLINE_MODE", ""), v.get("HOTLINE_PHASE", "")) if p)
-        parts = [f"plan: {v.get('HOTLINE_DIALED', '?')}", who, state, "->", v.get("HOTLINE_ACTION", ""),
-                 v.get("HOTLINE_TARGET", "")]
+        state = "/".join(p for p in (v.get(V.MODE, ""), v.get(V.PHASE, "")) if p)
+        parts = [f"plan: {v.get(V.DIALED, '?')}", who, state, "->", v.get(V.ACTION, ""),
+                 v.get(V.TARGET, "")]
         text = " ".join(p for p in parts if p)
-        return text + (f" [ticket {v['HOTLINE_TICKET']}]" if v.get("HOTLINE_TICKET") else "")
+        return text + (f" [ticket {v[V.TICKET]}]" if v.get(V.TICKET) else "")
 
     def _app(self, e: dict) -> None:
         app, data = e.get("Application", ""), str(e.get("AppData") or "")
@@ -263,11 +264,11 @@ async def place_call(config: Config, request: CallRequest, *, ami_secret: str, s
                 "Check asterisk.ami in the config and the AMI secret.")
             return 3
         out(f"calling {number} from {mask_number(request.caller)} (test call {tag})")
-        variables = {"HOTLINE_TEST_TAG": tag, "__HOTLINE_TEST_TAG": tag, "HOTLINE_TEST_HOLD": str(request.hold)}
+        variables = {V.TEST_TAG: tag, V.inherited(V.TEST_TAG): tag, V.TEST_HOLD: str(request.hold)}
         if request.dtmf:
-            variables |= {"HOTLINE_TEST_DTMF": request.dtmf, "HOTLINE_TEST_DTMF_AFTER": "1"}
+            variables |= {V.TEST_DTMF: request.dtmf, V.TEST_DTMF_AFTER: "1"}
         if say_sound:
-            variables["HOTLINE_TEST_SAY"] = say_sound
+            variables[V.TEST_SAY] = say_sound
         try:
             response = await client.action({
                 "Action": "Originate", "ActionID": action_id, "Channel": f"Local/{number}@hotline-inbound",

@@ -14,17 +14,48 @@ if one fails to start, the ones already started are stopped, in reverse.
 """
 from __future__ import annotations
 
+import datetime as dt
 import functools
 from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
 from importlib.metadata import entry_points
-from typing import Any
+from collections.abc import Mapping
+from typing import Any, Protocol
 
 from aiohttp import web
 
+from ivr.ami.client import AmiClient
+from ivr.config.model import Config
+from ivr.storage.store import Store
+from ivr.web.hub import Hub
+from ivr.web.keys import Callbacks, Recordings, Transfers
+
 GROUP = "hotline.plugins"
 
-Loader = Callable[[Any, web.Application], AbstractAsyncContextManager[None]]
+
+class LiveCalls(Protocol):
+    """The call tracker as plugins read it: the calls in progress, by call id."""
+
+    calls: Mapping[str, Any]
+
+
+class PluginServices(Protocol):
+    """What a plugin's `load` gets of the server (ivr.server.Services): the core, built
+    before plugins load, and the slots a plugin fills with its own service (None when off)."""
+
+    config: Config
+    store: Store | None
+    hub: Hub
+    ami: AmiClient | None
+    clock: Callable[[], dt.datetime]
+    tracker: LiveCalls | None
+    transfers: Transfers | None    # filled by transfer/plugin.py
+    callbacks: Callbacks | None    # filled by callbacks/plugin.py
+    recordings: Recordings | None  # filled by recordings/plugin.py
+    speech: Any                    # ivr.speech.service.SpeechService once started (after plugins), else None
+
+
+Loader = Callable[[PluginServices, web.Application], AbstractAsyncContextManager[None]]
 
 
 @functools.cache

@@ -1,8 +1,12 @@
 """`hotline serve`: one asyncio process with FastAGI, AMI and the web app.
 
-`Services` is what every part reaches for: the config, the plan, the store,
-the websocket hub, the call tracker, the AMI client, transfers, speech. It is
-the FastAGI handlers' `call.context` and the web app's `services`.
+`Services` holds what start-up built: the config, the store, the websocket
+hub, the call tracker, the AMI client, transfers, speech, callbacks. Each
+consumer declares the part it uses as a Protocol next to itself and gets
+this object typed as that: the web app (ivr.web.keys.WebServices), speech
+(ivr.speech.service.SpeechServices), plugins (ivr.plugins.PluginServices).
+FastAGI handlers get a `RouteContext` (ivr.agi.context), the same in this
+process and in the FastAGI worker.
 """
 from __future__ import annotations
 
@@ -14,11 +18,12 @@ import signal
 from contextlib import AsyncExitStack
 from pathlib import Path
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Callable
 
 from aiohttp import web
 from sqlalchemy import text
 
+from ivr.agi.context import OffsetClock, RouteContext
 from ivr.agi.server import FastAgiServer
 from ivr.agi.worker import AgiWorker
 from ivr.ami.client import AmiClient
@@ -27,14 +32,14 @@ from ivr.ami.tracker import CallTracker
 from ivr.asterisk import embedded
 from ivr.config.model import Config
 from ivr.dialplan.templates import ROUTE_CONTEXT
-from ivr.plan.decide import Plan
-from ivr.speech.service import speech_service
+from ivr.speech.service import SpeechService, speech_service
 from ivr.storage.db import redacted
 from ivr.storage.store import Store
 from ivr.storage.ticket_ids import TicketIds
 from ivr.web.app import create_app
 from ivr.web.auth import make_runner, tls_context
 from ivr.web.hub import Hub
+from ivr.web.keys import Callbacks, Recordings, Transfers
 from ivr import plugins
 
 log = logging.getLogger("ivr.server")
@@ -53,30 +58,21 @@ SERVER_EVENT_FILTERS = tuple(EventFilter(name) for name in (
 )) + (EventFilter("VarSet", "Variable", "regex", "^[^_H]"), EventFilter("VarSet", "Context", "exact", ROUTE_CONTEXT))
 
 
-def utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc)
-
-
 @dataclass
 class Services:
     config: Config
-    plan: Plan
     store: Store | None = None
     hub: Hub = field(default_factory=Hub)
     ami: AmiClient | None = None
     agi: FastAgiServer | AgiWorker | None = None
     tracker: CallTracker | None = None
-    transfers: Any = None
-    speech: Any = None
-    callbacks: Any = None  # callbacks.engine.CallbackEngine when callbacks.enabled
-    ticket_ids: TicketIds | None = None
-    clock: Callable[[], dt.datetime] = utcnow  # tests pin the moment to test a phase
-
-    async def new_ticket_id(self) -> str:
-        """A ticket id for a new call (T20261121-0001); empty without a database."""
-        if self.ticket_ids is None:
-            return ""
-        return await self.ticket_ids.next(self.clock())
+    transfers: Transfers | None = None   # the transfer plugin's service
+    speech: SpeechService | None = None
+    callbacks: Callbacks | None = None   # the callbacks plugin's engine, when callbacks.enabled
+    recordings: Recordings | None = None  # the recordings plugin's service, when recordings.enabled
+    # Real time plus an offset (tests move it to a phase's date); a pinned
+    # function instead (tests) keeps FastAGI in this process.
+    clock: Callable[[], dt.datetime] = field(default_factory=OffsetClock)
 
     async def health(self) -> dict:
         db_ok = False
@@ -97,12 +93,13 @@ def _db_ping(session) -> bool:
 
 
 class HotlineServer:
-    def __init__(self, config: Config, *, ami_secret: str | None = None, clock=None) -> None:
+    def __init__(self, config: Config, *, ami_secret: str | None = None,
+                 clock: Callable[[], dt.datetime] | None = None, clock_offset_s: float = 0.0) -> None:
+        """`clock_offset_s`: run every clock that many seconds ahead (tests of a phase's date),
+        in the FastAGI worker too. `clock`: a function for the time instead; a function
+        cannot cross to the worker, so FastAGI then runs in this process (tests)."""
         self.config = config
-        self.services = Services(config=config, plan=Plan(config))
-        if clock:
-            self.services.clock = clock
-        # A pinned clock (tests) only holds in this process: FastAGI stays here then.
+        self.services = Services(config=config, clock=clock or OffsetClock(clock_offset_s))
         self._agi_in_process = clock is not None or not config.fastagi.process
         self._ami_secret = ami_secret
         self._runner: web.AppRunner | None = None
@@ -129,7 +126,6 @@ class HotlineServer:
             Path(c.database.url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
         s.store = Store.open(c.database.url)
         stack.callback(s.store.close)
-        s.ticket_ids = TicketIds.for_store(s.store, c.hotline.timezone)
         log.info("database %s ready", redacted(c.database.url))
         a = c.asterisk.ami
         secret = self._ami_secret if self._ami_secret is not None else embedded.ami_secret(c)
@@ -148,10 +144,14 @@ class HotlineServer:
             await s.speech.start()  # a missing model disables speech only, logged
             stack.push_async_callback(s.speech.stop)
         await s.ami.connect()  # returns at once; reconnects in the background
+        intake = s.speech.address if s.speech is not None and s.speech.live is not None else None
         if self._agi_in_process:
-            s.agi = FastAgiServer.from_config(c.fastagi, context=s)
+            context = RouteContext(c, sink=s.tracker, ticket_ids=TicketIds.for_store(s.store, c.hotline.timezone),
+                                   intake=intake, clock=s.clock)
+            s.agi = FastAgiServer.from_config(c.fastagi, context=context)
         else:
-            s.agi = AgiWorker(c, s)
+            offset = s.clock.offset_s if isinstance(s.clock, OffsetClock) else 0.0
+            s.agi = AgiWorker(c, sink=s.tracker, store=s.store, intake=intake, clock_offset_s=offset)
         await s.agi.start()
         stack.push_async_callback(s.agi.stop)
         self._runner = make_runner(app)
@@ -168,6 +168,16 @@ class HotlineServer:
         except asyncio.TimeoutError:
             log.warning("stopping with call events not yet written")
         await tracker.stop()
+
+    async def set_clock(self, moment: dt.datetime) -> None:
+        """From now on every clock reads `moment` and runs on from there (tests of a phase's date);
+        returns once the FastAGI worker has it too."""
+        clock = self.services.clock
+        if not isinstance(clock, OffsetClock):
+            raise TypeError("this server runs on a pinned clock function: set that instead")
+        clock.offset_s = OffsetClock.at(moment).offset_s
+        if isinstance(self.services.agi, AgiWorker):
+            await self.services.agi.set_clock_offset(clock.offset_s)
 
     async def stop(self) -> None:
         """Stop in the reverse order of start: web, FastAGI, speech, plugins, tracker, AMI, store."""

@@ -21,7 +21,7 @@ import logging
 from aiohttp import web
 
 from ivr.storage import repo as core
-from ivr.web.api import SERVICES
+from ivr.web.keys import SERVICES
 from ivr.web.auth import principal_of
 from recordings import files, repo
 
@@ -33,7 +33,7 @@ def _error(status: int, error: str, detail: str) -> web.Response:
 
 
 def _service(request: web.Request):
-    service = getattr(request.app[SERVICES], "recordings", None)
+    service = request.app[SERVICES].recordings
     if service is None:
         return _error(503, "unavailable", "录音未启用 (recordings.enabled is false)")
     return service

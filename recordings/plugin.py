@@ -4,16 +4,16 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
 
 from aiohttp import web
 
+from ivr.plugins import PluginServices
 from recordings import http, playback
 from recordings.service import RecordingService
 
 
 @asynccontextmanager
-async def load(services: Any, app: web.Application) -> AsyncIterator[None]:
+async def load(services: PluginServices, app: web.Application) -> AsyncIterator[None]:
     http.setup(app)
     playback.setup(app)
     service = RecordingService.from_services(services)

@@ -70,7 +70,7 @@ class QaWorker:
 
     @classmethod
     def for_service(cls, service: Any, services: Any) -> QaWorker:
-        speech = getattr(services, "speech", None)
+        speech = services.speech
         return cls(service, getattr(speech, "engine", None))
 
     async def start(self) -> None:

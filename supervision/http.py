@@ -15,13 +15,12 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from pathlib import Path
-from typing import Any
 
 from aiohttp import web
 
 from ivr.reports import ReportError, parse_range
 from ivr.storage import repo
-from ivr.web.api import CONFIG, SERVICES
+from ivr.web.keys import CONFIG, SERVICES, WALLBOARD, Wallboard
 from ivr.web.auth import principal_of
 from supervision import kpi, kpi_store, metrics, spy
 from supervision.wallboard import known_agents
@@ -31,10 +30,9 @@ log = logging.getLogger(__name__)
 STATIC = Path(__file__).parent / "static"
 PAGES = {"/wallboard/": ("index.html", "text/html"), "/wallboard/wallboard.js": ("wallboard.js", "text/javascript"),
          "/wallboard/wallboard.css": ("wallboard.css", "text/css")}
-WALLBOARD = web.AppKey("supervision_wallboard", object)
 
 
-def setup(app: web.Application, wallboard: Any = None) -> None:
+def setup(app: web.Application, wallboard: Wallboard | None = None) -> None:
     app[WALLBOARD] = wallboard
     app.router.add_post("/api/supervision/spy", spy_route)
     app.router.add_get("/api/supervision/kpi", kpi_json)
@@ -58,7 +56,7 @@ def _forbidden(request: web.Request) -> web.Response | None:
 
 
 def _audit(request: web.Request, action: str, record_type: str, record_id: str, detail: dict) -> None:
-    store = getattr(request.app[SERVICES], "store", None)
+    store = request.app[SERVICES].store
     if store is not None:
         store.submit(repo.log_access, principal_of(request).agent, action, record_type, record_id, request.remote, detail)
 
@@ -69,7 +67,7 @@ async def spy_route(request: web.Request) -> web.Response:
     config, services = request.app[CONFIG], request.app[SERVICES]
     if not config.supervision.enabled:
         return _error(503, "unavailable", "督查功能未启用 (supervision.enabled is false)")
-    ami = getattr(services, "ami", None)
+    ami = services.ami
     try:
         body = await request.json()
     except ValueError:
@@ -98,7 +96,7 @@ async def spy_route(request: web.Request) -> web.Response:
 async def _report(request: web.Request, by: str | None, fmt: str) -> dict | web.Response:
     if (refused := _forbidden(request)) is not None:
         return refused
-    config, store = request.app[CONFIG], getattr(request.app[SERVICES], "store", None)
+    config, store = request.app[CONFIG], request.app[SERVICES].store
     if store is None:
         return _error(503, "unavailable", "no database")
     opts = kpi_store.options(config)

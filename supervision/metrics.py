@@ -12,17 +12,18 @@ from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
 from ivr import metrics
+from ivr.plugins import PluginServices
 from supervision import board
 
 
 class LiveCollector(Collector):
-    def __init__(self, services: Any, wallboard: Any) -> None:
+    def __init__(self, services: PluginServices, wallboard: Any) -> None:
         self.services, self.wallboard = services, wallboard
 
     def collect(self):
-        tracker = getattr(self.services, "tracker", None)
+        tracker = self.services.tracker
         calls = GaugeMetricFamily("hotline_calls_in_progress", "Calls the server follows now")
-        calls.add_metric([], len(getattr(tracker, "calls", None) or {}))
+        calls.add_metric([], len(tracker.calls) if tracker is not None else 0)
         yield calls
         snap = getattr(self.wallboard, "snapshot", None) or {}
         waiting = GaugeMetricFamily("hotline_callers_waiting", "Callers waiting in a queue now", labels=["queue"])
@@ -37,14 +38,14 @@ class LiveCollector(Collector):
         for state in board.LABELS:
             agents.add_metric([state], counts.get(state, 0))
         yield agents
-        store = getattr(self.services, "store", None)
-        health = store.queue_health() if store is not None and hasattr(store, "queue_health") else None
+        store = self.services.store
+        health = store.queue_health() if store is not None else None
         depth = GaugeMetricFamily("hotline_db_queue_depth", "Database writes waiting in the store's queue")
         depth.add_metric([], (health or {}).get("queued", 0))
         yield depth
 
 
-def register(services: Any, wallboard: Any) -> LiveCollector:
+def register(services: PluginServices, wallboard: Any) -> LiveCollector:
     collector = LiveCollector(services, wallboard)
     metrics.REGISTRY.register(collector)
     return collector

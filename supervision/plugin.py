@@ -4,22 +4,22 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
-
 from aiohttp import web
 
 from ivr import metrics as shared
+from ivr.dialplan import variables as V
+from ivr.plugins import PluginServices
 from supervision import http, metrics
 from supervision.wallboard import Wallboard
 
 
 def _failsafe(event) -> None:
-    if str(event.get("Variable", "")).lstrip("_") == "HOTLINE_FALLBACK" and str(event.get("Value", "")) == "1":
+    if str(event.get("Variable", "")).lstrip("_") == V.FALLBACK and str(event.get("Value", "")) == "1":
         shared.FAILSAFE.inc()
 
 
 @asynccontextmanager
-async def load(services: Any, app: web.Application) -> AsyncIterator[None]:
+async def load(services: PluginServices, app: web.Application) -> AsyncIterator[None]:
     board = Wallboard(services) if services.config.supervision.enabled else None
     http.setup(app, board)
     collector = metrics.register(services, board)

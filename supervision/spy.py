@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ivr.ami.agent_id import agent_id
+from ivr.dialplan import variables as V
 
 CONTEXT = "hotline-supervise"
 MODES = {"listen": "q", "whisper": "qw", "barge": "qB"}
@@ -80,5 +81,5 @@ def originate(supervisor_endpoint: str, spied: str, mode: str, ring_timeout: int
     if mode not in MODES or not CHANNEL_RE.match(spied):
         raise ValueError("refusing to originate a spy on an unchecked channel or mode")
     return {"channel": supervisor_endpoint, "context": CONTEXT, "exten": mode, "priority": 1,
-            "variables": {"HOTLINE_SPY_CHANNEL": spied}, "timeout_ms": ring_timeout * 1000,
+            "variables": {V.SPY_CHANNEL: spied}, "timeout_ms": ring_timeout * 1000,
             "caller_id": f"督查 {LABELS[mode]} <{mode}>"}

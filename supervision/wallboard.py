@@ -16,6 +16,7 @@ import time
 from typing import Any
 
 from ivr.ami.agent_id import agent_id
+from ivr.plugins import PluginServices
 from supervision import board, kpi_store
 
 log = logging.getLogger(__name__)
@@ -34,7 +35,7 @@ def known_agents(config) -> list[str]:
 
 
 class Wallboard:
-    def __init__(self, services: Any) -> None:
+    def __init__(self, services: PluginServices) -> None:
         self.services = services
         self.config = services.config
         self.since = board.Since()

@@ -5,6 +5,7 @@ the fixture fails and so does the run.
 """
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 import pytest
@@ -57,20 +58,29 @@ async def center_ami(center):
 
 @pytest.fixture
 async def hotline_server(center, agi_port, tmp_path):
-    """The real server (FastAGI + AMI + web + SQLite) attached to the center, with a settable clock."""
+    """The real server (FastAGI + AMI + web + SQLite) attached to the center.
+
+    `at=`: the server's clock reads that moment at start and runs on, and FastAGI
+    runs in its worker process, as in production (the clock crosses as an offset).
+    Without it `server.clock.now` may be set at any time (a pinned function):
+    FastAGI then runs in the server's own process."""
+    from ivr.agi.context import OffsetClock
     from ivr.server import HotlineServer
 
     servers = []
 
-    async def start(config_path: Path = REPO / "config.yaml", **overrides):
+    async def start(config_path: Path = REPO / "config.yaml", *, at: dt.datetime | None = None, **overrides):
         config = load_config(config_path, overrides={
             "asterisk.ami.port": center.ami_port, "asterisk.ami.username": center.ami_user,
             "fastagi.port": agi_port, "web.port": 0,
             "database.url": f"sqlite:///{tmp_path}/hotline-{len(servers)}.db", **overrides,
         })
-        clock = Clock()
-        server = HotlineServer(config, ami_secret=center.ami_secret, clock=clock)
-        server.clock = clock
+        if at is None:
+            clock = Clock()
+            server = HotlineServer(config, ami_secret=center.ami_secret, clock=clock)
+            server.clock = clock
+        else:
+            server = HotlineServer(config, ami_secret=center.ami_secret, clock_offset_s=OffsetClock.at(at).offset_s)
         await server.start()
         assert await server.services.ami.wait_connected(10), "server could not log in to AMI"
         servers.append(server)

@@ -22,10 +22,10 @@ from typing import Any
 from aiohttp import web
 
 from ivr.ami.client import AmiError
-from ivr.web.api import CALL_ID_RE, CONFIG, SERVICES
+from ivr.web.api import CALL_ID_RE
 from ivr.web.auth import principal_of
-from ivr.web.ws import HUB
 from ivr.seats.queues import allowed_queues  # one rule for the console and the seat
+from ivr.web.keys import CONFIG, HUB, SERVICES, Transfers
 from transfer.agents import AgentDesk, AgentError, known_agents, known_interfaces
 from transfer.targets import KINDS, MODES, resolve
 
@@ -40,8 +40,8 @@ def _error(status: int, error: str, detail: str) -> web.Response:
     return web.json_response({"error": error, "detail": detail}, status=status)
 
 
-def _transfers(request: web.Request) -> Any:
-    return getattr(request.app[SERVICES], "transfers", None)
+def _transfers(request: web.Request) -> Transfers | None:
+    return request.app[SERVICES].transfers
 
 
 async def _body(request: web.Request) -> dict | web.Response:
@@ -69,7 +69,8 @@ async def _call_action(request: web.Request, action: str) -> web.Response:
         if action == "status":
             status = service.status(call_id)
             return web.json_response({"transfer": status})
-        result = await getattr(service, action)(call_id, agent=p.agent)
+        act = service.complete if action == "complete" else service.cancel
+        result = await act(call_id, agent=p.agent)
     except LookupError as exc:
         return _error(404, "not_found", str(exc))
     except ValueError as exc:
@@ -93,7 +94,7 @@ async def status(request: web.Request) -> web.Response:
 
 
 def _desk(request: web.Request) -> AgentDesk | None:
-    ami = getattr(request.app[SERVICES], "ami", None)
+    ami = request.app[SERVICES].ami
     return None if ami is None else AgentDesk(request.app[CONFIG], ami)
 
 

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ivr.ami.client import AmiActionError, AmiError
+from ivr.dialplan import variables as V
 from transfer.dialplan import DIRECT_CONTEXT, JOIN_CONTEXT, LEG_CONTEXT
 from transfer.targets import Target
 
@@ -76,11 +77,11 @@ class LegActions:
     async def originate(self, xfer: Transfer) -> None:
         exten = xfer.agent if xfer.agent and _EXTEN_RE.match(xfer.agent) else "hotline-xfer"
         variables = {
-            "HOTLINE_XFER_ID": xfer.id, "HOTLINE_XFER_CALLER": xfer.caller,
-            "HOTLINE_XFER_AGENT": xfer.agent_channel or "", "HOTLINE_XFER_DIAL": xfer.target.dial or "",
-            "HOTLINE_XFER_QUEUE": xfer.target.queue or "", "HOTLINE_XFER_TIMEOUT": str(xfer.target.timeout),
+            V.XFER_ID: xfer.id, V.XFER_CALLER: xfer.caller,
+            V.XFER_AGENT: xfer.agent_channel or "", V.XFER_DIAL: xfer.target.dial or "",
+            V.XFER_QUEUE: xfer.target.queue or "", V.XFER_TIMEOUT: str(xfer.target.timeout),
             # ringback while the far end rings, except in a three-way (caller and agent talk on)
-            "HOTLINE_XFER_RING": "" if xfer.mode == "threeway" else "r",
+            V.XFER_RING: "" if xfer.mode == "threeway" else "r",
         }
         await self.checked({
             "Action": "Originate", "Channel": f"Local/{exten}@{LEG_CONTEXT}", "Context": JOIN_CONTEXT,
@@ -90,14 +91,14 @@ class LegActions:
         })
 
     async def send_direct(self, xfer: Transfer) -> None:
-        for name, value in (("__HOTLINE_XFER_ID", xfer.id), ("HOTLINE_XFER_DIAL", xfer.target.dial or ""),
-                            ("HOTLINE_XFER_TIMEOUT", str(xfer.target.timeout))):
+        for name, value in ((V.inherited(V.XFER_ID), xfer.id), (V.XFER_DIAL, xfer.target.dial or ""),
+                            (V.XFER_TIMEOUT, str(xfer.target.timeout))):
             await self.checked({"Action": "Setvar", "Channel": xfer.caller, "Variable": name, "Value": value})
         await self.checked({"Action": "Redirect", "Channel": xfer.caller, "Context": DIRECT_CONTEXT,
                             "Exten": "s", "Priority": "1"})
 
     async def guard(self, xfer: Transfer, on: bool) -> None:
-        await self.checked({"Action": "Setvar", "Channel": xfer.caller, "Variable": "HOTLINE_XFER_GUARD",
+        await self.checked({"Action": "Setvar", "Channel": xfer.caller, "Variable": V.XFER_GUARD,
                             "Value": xfer.id if on else ""}, quiet=not on)
 
     async def mute(self, xfer: Transfer, on: bool) -> None:

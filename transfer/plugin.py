@@ -4,16 +4,15 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
-
 from aiohttp import web
 
+from ivr.plugins import PluginServices
 from transfer import http
 from transfer.service import TransferService
 
 
 @asynccontextmanager
-async def load(services: Any, app: web.Application) -> AsyncIterator[None]:
+async def load(services: PluginServices, app: web.Application) -> AsyncIterator[None]:
     service = TransferService.from_services(services)
     services.transfers = service
     http.setup(app)  # routes answer 503 while the service is None

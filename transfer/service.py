@@ -32,6 +32,7 @@ from typing import Any
 from ivr.ami.agent_id import agent_id as parse_agent_id
 from ivr.ami.client import AmiError
 from ivr.config.model import Config
+from ivr.plugins import PluginServices
 from transfer.ami_events import CallLegs, TransferEvents
 from transfer.features import FeatureAction
 from transfer.legs import LegActions, Transfer, TransferError
@@ -61,11 +62,10 @@ class TransferService:
         ami.on("*", self.events.feed)
 
     @classmethod
-    def from_services(cls, services: Any) -> TransferService | None:
-        if getattr(services, "ami", None) is None:
+    def from_services(cls, services: PluginServices) -> TransferService | None:
+        if services.ami is None:
             return None
-        return cls(services.config, services.ami, store=getattr(services, "store", None),
-                   hub=getattr(services, "hub", None))
+        return cls(services.config, services.ami, store=services.store, hub=services.hub)
 
     # -- requests ------------------------------------------------------------------
     async def transfer(self, call_id: str, kind: str, target: str, mode: str = "threeway",

@@ -10,16 +10,18 @@ from __future__ import annotations
 import logging
 
 from ivr.agi.call import AgiCall, AgiError
+from ivr.agi.context import RouteContext
+from ivr.dialplan import variables as V
 
 log = logging.getLogger("ivr.agi")
 
 # HOTLINE_ACTION goes last: until it is set the dialplan already falls back by
 # itself, so a fallback cut short never leaves a half-made decision behind.
 FALLBACK_VARIABLES: tuple[tuple[str, str], ...] = (
-    ("HOTLINE_TARGET", "queue:general"),
-    ("HOTLINE_QUEUE", "general"),
-    ("HOTLINE_FALLBACK", "1"),
-    ("HOTLINE_ACTION", "queue"),
+    (V.TARGET, "queue:general"),
+    (V.QUEUE, "general"),
+    (V.FALLBACK, "1"),
+    (V.ACTION, "queue"),
 )
 
 # After a failure Asterisk may be slow or wedged: do not keep the caller
@@ -41,18 +43,18 @@ async def send_to_fallback(call: AgiCall, reason: str) -> bool:
         return False
     log.info("call sent to the general queue fallback (%s): %s", reason, call.describe())
     dialed = call.args[0] if call.args else call.headers.get("extension", "")
-    tell_tracker(call, {"HOTLINE_DIALED": dialed, **dict(FALLBACK_VARIABLES)})
+    tell_tracker(call, {V.DIALED: dialed, **dict(FALLBACK_VARIABLES)})
     return True
 
 
 def tell_tracker(call: AgiCall, variables: dict[str, str]) -> None:
-    """Hand variables just set on a `route` call to the call tracker, if the app has one.
+    """Hand variables just set on a `route` call to the route context's sink (the call tracker), if any.
 
     The server's AMI session skips VarSet events of the routing context; the
     call's linkedid comes as the route's second argument (CHANNEL(linkedid)),
     with the request's own channel (agi_uniqueid): the tracker takes the values
     only if that channel belongs to that call (a peer naming another call's
     linkedid changes nothing)."""
-    tracker = getattr(call.context, "tracker", None)
-    if tracker is not None and call.route == "route" and len(call.args) > 1 and call.args[1]:
-        tracker.routed(call.args[1], variables, call.headers.get("uniqueid") or None)
+    sink = call.context.sink if isinstance(call.context, RouteContext) else None
+    if sink is not None and call.route == "route" and len(call.args) > 1 and call.args[1]:
+        sink.routed(call.args[1], variables, call.headers.get("uniqueid") or None)

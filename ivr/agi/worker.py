@@ -13,8 +13,14 @@ never a call wait):
                       ["routed", linkedid, variables, uniqueid]  the route's variables, for the tracker
                       ["ticket_seq", n, prefix]        the day's last ticket number, please
                       ["reserve", ticket_id]           write this new ticket's row
+                      ["clock", offset_s]              the clock now runs at this offset (the answer)
     server -> worker  ["ticket_seq", n, seq]           the answer
+                      ["clock", offset_s]              run the clock at this offset (tests: a phase's date)
                       ["stop"]                         finish running calls and exit
+
+The route handlers see the same `RouteContext` (ivr.agi.context) as in the
+server's process; its clock's offset is a number, so a test's moment reaches
+the worker (the process start's `clock_offset_s`, or a "clock" message).
 
 Ticket ids are handed out here by the same TicketIds as in the server, its
 storage reached over the socket. If the worker dies the server starts a new one; meanwhile
@@ -23,7 +29,6 @@ Asterisk cannot connect and the dialplan's fail-safe takes the calls.
 from __future__ import annotations
 
 import asyncio
-import datetime as dt
 import gc
 import json
 import logging
@@ -31,14 +36,15 @@ import multiprocessing
 import os
 import signal
 import socket
-from types import SimpleNamespace
 from typing import Any
 
 from ivr import metrics
+from ivr.agi.context import OffsetClock, RouteContext, RouteSink
 from ivr.agi.server import FastAgiServer
 from ivr.config.model import Config
-from ivr.plan.decide import Plan
+from ivr.dialplan import variables as V
 from ivr.storage.repo import last_ticket_seq
+from ivr.storage.store import Store
 from ivr.storage.ticket_ids import TicketIds, reserve
 
 log = logging.getLogger("ivr.agi.worker")
@@ -97,11 +103,17 @@ class Channel:
 
 # -- in the server ---------------------------------------------------------------
 class AgiWorker:
-    """Runs and supervises the worker; stands where the in-process FastAgiServer would (`listening`, `port`)."""
+    """Runs and supervises the worker; stands where the in-process FastAgiServer would (`listening`, `port`).
 
-    def __init__(self, config: Config, services: Any) -> None:
+    What the worker's routes need from the server: `sink` (the call tracker),
+    `store` (ticket numbers and rows), `intake` (the live-transcription
+    address, or None) and the clock's offset in seconds."""
+
+    def __init__(self, config: Config, *, sink: RouteSink | None = None, store: Store | None = None,
+                 intake: str | None = None, clock_offset_s: float = 0.0) -> None:
         self.config = config
-        self.services = services
+        self.sink, self.store, self.intake = sink, store, intake
+        self.clock_offset_s = clock_offset_s
         self.port: int | None = None
         self._proc: multiprocessing.process.BaseProcess | None = None
         self._channel: Channel | None = None
@@ -111,6 +123,7 @@ class AgiWorker:
         self._restarts = 0
         self._restart_task: asyncio.Task | None = None
         self._tasks: set[asyncio.Task] = set()
+        self._clock_set: asyncio.Future | None = None
 
     @property
     def listening(self) -> bool:
@@ -119,10 +132,9 @@ class AgiWorker:
     async def start(self) -> None:
         ctx = multiprocessing.get_context("spawn")  # no copy of the server's threads and sockets
         ours, theirs = socket.socketpair()
-        speech = self.services.speech
-        intake = speech.address if speech is not None and speech.live is not None else None
-        self._proc = ctx.Process(target=worker_main, name="hotline-agi",
-                                 args=(self.config, theirs, intake, logging.getLogger().level), daemon=True)
+        self._proc = ctx.Process(target=worker_main, name="hotline-agi", daemon=True,
+                                 args=(self.config, theirs, self.intake, logging.getLogger().level,
+                                       self.clock_offset_s))
         self._proc.start()
         theirs.close()
         self.port = None
@@ -135,6 +147,15 @@ class AgiWorker:
             self._proc.kill()  # alive but not listening: no use, and it must not linger
             raise RuntimeError(f"the FastAGI worker did not start within {START_TIMEOUT:g}s") from None
         log.info("FastAGI worker (pid %d) listening on %s:%d", self._proc.pid, self.config.fastagi.host, self.port)
+
+    async def set_clock_offset(self, offset_s: float, timeout: float = 5.0) -> None:
+        """Run the worker's clock `offset_s` seconds ahead (tests); returns once the worker has it."""
+        self.clock_offset_s = float(offset_s)  # a restarted worker starts with it too
+        if self._channel is None:
+            return
+        self._clock_set = asyncio.get_running_loop().create_future()
+        self._channel.send("clock", self.clock_offset_s)
+        await asyncio.wait_for(self._clock_set, timeout)
 
     async def stop(self) -> None:
         self._stopping = True
@@ -164,12 +185,12 @@ class AgiWorker:
     def _handle(self, msg: list) -> None:
         kind = msg[0] if msg else None
         if kind == "routed":
-            metrics.ROUTED.labels((msg[2] or {}).get("HOTLINE_ACTION") or "none").inc()
-            if self.services.tracker is not None:
-                self.services.tracker.routed(msg[1], msg[2], msg[3] if len(msg) > 3 else None)
+            metrics.ROUTED.labels((msg[2] or {}).get(V.ACTION) or "none").inc()
+            if self.sink is not None:
+                self.sink.routed(msg[1], msg[2], msg[3] if len(msg) > 3 else None)
         elif kind == "reserve":
-            if self.services.store is not None:
-                self.services.store.submit(reserve, msg[1])
+            if self.store is not None:
+                self.store.submit(reserve, msg[1])
         elif kind == "ticket_seq":
             task = asyncio.create_task(self._ticket_seq(msg[1], msg[2]))
             self._tasks.add(task)
@@ -179,9 +200,12 @@ class AgiWorker:
             self._restarts = 0
             if self._started is not None and not self._started.done():
                 self._started.set_result(None)
+        elif kind == "clock":
+            if self._clock_set is not None and not self._clock_set.done() and msg[1] == self.clock_offset_s:
+                self._clock_set.set_result(None)
 
     async def _ticket_seq(self, request: int, prefix: str) -> None:
-        seq = await self.services.store.run(last_ticket_seq, prefix) if self.services.store is not None else 0
+        seq = await self.store.run(last_ticket_seq, prefix) if self.store is not None else 0
         if self._channel is not None:
             self._channel.send("ticket_seq", request, seq)
 
@@ -221,8 +245,9 @@ class AgiWorker:
 class _Server:
     """The server side as the worker sees it: the tracker and ticket numbers over the channel."""
 
-    def __init__(self, channel: Channel) -> None:
+    def __init__(self, channel: Channel, clock: OffsetClock) -> None:
         self.channel = channel
+        self.clock = clock
         self.stop = asyncio.Event()
         self._requests: dict[int, asyncio.Future] = {}
         self._next = 0
@@ -247,34 +272,20 @@ class _Server:
         while (msg := await self.channel.receive()) is not None:
             if msg[:1] == ["ticket_seq"] and len(msg) == 3 and msg[1] in self._requests:
                 self._requests[msg[1]].set_result(int(msg[2]))
+            elif msg[:1] == ["clock"] and len(msg) == 2 and isinstance(msg[1], (int, float)):
+                self.clock.offset_s = float(msg[1])
+                self.channel.send("clock", msg[1])
             elif msg[:1] == ["stop"]:
                 break
         self.stop.set()  # asked to, or the server is gone: so are we
 
 
-class _Context:
-    """What route handlers read from `call.context` (ivr.server.Services' FastAGI part)."""
-
-    def __init__(self, config: Config, server: _Server, intake: str | None) -> None:
-        self.config = config
-        self.plan = Plan(config)
-        self.tracker = server
-        self.speech = SimpleNamespace(live=True, address=intake) if intake else None
-        self._ticket_ids = TicketIds(config.hotline.timezone, server.ticket_seq, server.reserve)
-
-    @staticmethod
-    def clock() -> dt.datetime:
-        return dt.datetime.now(dt.timezone.utc)
-
-    async def new_ticket_id(self) -> str:
-        return await self._ticket_ids.next(self.clock())
-
-
-def worker_main(config: Config, sock: socket.socket, intake: str | None, log_level: int) -> None:
+def worker_main(config: Config, sock: socket.socket, intake: str | None, log_level: int,
+                clock_offset_s: float = 0.0) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the server, which stops us
     logging.basicConfig(level=log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     _set_priority(config.fastagi.nice)
-    asyncio.run(_serve(config, sock, intake))
+    asyncio.run(_serve(config, sock, intake, clock_offset_s))
 
 
 def _set_priority(nice: int) -> None:
@@ -292,12 +303,14 @@ def _set_priority(nice: int) -> None:
                     "it runs at the server's priority", nice)
 
 
-async def _serve(config: Config, sock: socket.socket, intake: str | None) -> None:
+async def _serve(config: Config, sock: socket.socket, intake: str | None, clock_offset_s: float) -> None:
     loop = asyncio.get_running_loop()
-    server = _Server(await Channel.open(sock))
+    server = _Server(await Channel.open(sock), OffsetClock(clock_offset_s))
     loop.add_signal_handler(signal.SIGTERM, server.stop.set)
     reader = asyncio.create_task(server.read())
-    agi = FastAgiServer.from_config(config.fastagi, context=_Context(config, server, intake))
+    ticket_ids = TicketIds(config.hotline.timezone, server.ticket_seq, server.reserve)
+    context = RouteContext(config, sink=server, ticket_ids=ticket_ids, intake=intake, clock=server.clock)
+    agi = FastAgiServer.from_config(config.fastagi, context=context)
     await agi.start()
     gc.freeze()
     server.channel.send("listening", agi.port)

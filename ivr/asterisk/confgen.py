@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import Protocol
 
+from ivr.dialplan import variables as V
+
 
 class InstanceFacts(Protocol):
     """What the base files need to know of an instance (ivr.asterisk.instance.Instance has it)."""
@@ -154,10 +156,10 @@ static = yes
 writeprotect = yes
 
 [globals]
-HOTLINE_AGI = agi://{inst.agi_host}:{inst.agi_port}
-HOTLINE_INSTANCE = {inst.name}
-HOTLINE_SOUNDS = {inst.inner}/sounds
-HOTLINE_RECORDINGS = {inst.inner}/recordings
+{V.AGI} = agi://{inst.agi_host}:{inst.agi_port}
+{V.INSTANCE} = {inst.name}
+{V.SOUNDS} = {inst.inner}/sounds
+{V.RECORDINGS} = {inst.inner}/recordings
 
 """ + includes("extensions_"),
     }

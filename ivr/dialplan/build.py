@@ -16,6 +16,7 @@ from importlib.metadata import entry_points
 from ivr.config.model import Config
 from ivr.config.safe import comment
 from ivr.dialplan import templates as t
+from ivr.dialplan import variables as V
 from ivr.paths import DIALPLANS
 from ivr.plan.fasttrack import menu_entries
 from ivr.plan.targets import resolve
@@ -41,8 +42,8 @@ def destination_apps(dest: str, config: Config) -> list[str]:
     if r.kind == "hangup":
         return ["Hangup()"]
     if r.kind == "queue":
-        return [f"Set(__HOTLINE_QUEUE={r.queue})", f"Set(HOTLINE_OVERFLOW={_overflow(r)})", "Goto(hotline-queue,s,1)"]
-    return [f"Set(HOTLINE_DIAL={r.dial})", "Goto(hotline-act-forward,s,dial)"]
+        return [f"Set(__{V.QUEUE}={r.queue})", f"Set({V.OVERFLOW}={_overflow(r)})", "Goto(hotline-queue,s,1)"]
+    return [f"Set({V.DIAL}={r.dial})", "Goto(hotline-act-forward,s,dial)"]
 
 
 def _overflow(r) -> str:
@@ -77,8 +78,8 @@ def render_extensions(config: Config, source: str = "config.yaml") -> str:
         dial = resolve(f"trunk:{config.emergency.trunk}/{number}", config).dial
         out.append(comment(name))
         out.append(_exten(number, [
-            "Set(__HOTLINE_DIALED=${EXTEN})", "Set(__HOTLINE_MODE=emergency)",
-            "Set(__HOTLINE_ACTION=passthrough)", f"Dial({dial})", "Hangup()",
+            f"Set(__{V.DIALED}=${{EXTEN}})", f"Set(__{V.MODE}=emergency)",
+            f"Set(__{V.ACTION}=passthrough)", f"Dial({dial})", "Hangup()",
         ]))
     out.append("\n; Anything else (unknown numbers) is routed too: the plan sends it to the general queue.\n")
     out.append(_exten("_X.", ["Goto(hotline-route,${EXTEN},1)"]))
@@ -99,10 +100,10 @@ def _render_entry(config: Config) -> str:
         f"WaitExten({entry.timeout})",
     ]))
     for m in keys:
-        tagged = [f"Set(__HOTLINE_TAGS={' '.join(m.tags)})"] if m.tags else []
-        tagged += [f"Set(__HOTLINE_PRIORITY={m.priority})"] if m.priority else []
+        tagged = [f"Set(__{V.TAGS}={' '.join(m.tags)})"] if m.tags else []
+        tagged += [f"Set(__{V.PRIORITY}={m.priority})"] if m.priority else []
         out.append(comment(m.label))
-        out.append(_exten(m.key, [f"Set(__HOTLINE_MENU={m.key})", *tagged, *destination_apps(m.target, config)]))
+        out.append(_exten(m.key, [f"Set(__{V.MENU}={m.key})", *tagged, *destination_apps(m.target, config)]))
     out.append("; no key or a wrong key: the default destination\n")
     out.append(_exten("t", destination_apps(entry.default, config)))
     out.append(_exten("i", destination_apps(entry.default, config)))

@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import re
 from dataclasses import dataclass
+from ivr.dialplan import variables as V
 
 MODES = ("full_merge", "dual_number", "sub_center", "main", "emergency", "unknown")
 PHASES = ("before", "transition", "after", "active")
@@ -24,9 +25,6 @@ ACTIONS = (
 _UNSAFE = re.compile(r"[\x00-\x1f\x7f\"'`\\$;{}\[\]|&,]")
 _NOT_DIALED = re.compile(r"[^0-9*#+-]")
 _MAX_VALUE = 128
-# New channel variables of the fast tracks (the dialplan's hotline-queue reads HOTLINE_PRIORITY).
-HOTLINE_TAGS = "HOTLINE_TAGS"           # space-separated tags: enterprise, language:<id>
-HOTLINE_PRIORITY = "HOTLINE_PRIORITY"   # QUEUE_PRIO for the caller; "" = 0
 
 
 def safe_value(value: object) -> str:
@@ -70,24 +68,24 @@ class Decision:
         if self.overflow_queue and self.overflow_after:
             overflow = f"{safe_value(self.overflow_queue)},{int(self.overflow_after)}"
         out = {
-            "HOTLINE_DIALED": _NOT_DIALED.sub("", str(self.dialed))[:32],
-            "HOTLINE_LINE": safe_value(self.line),
-            "HOTLINE_DEPARTMENT": safe_value(self.department),
-            "HOTLINE_MODE": self.mode,
-            "HOTLINE_PHASE": self.phase,
-            "HOTLINE_ACTION": self.action,
-            "HOTLINE_TARGET": safe_value(self.target),
-            "HOTLINE_DIAL": safe_value(self.dial),
-            "HOTLINE_PROMPT": safe_value(self.prompt_sound),
-            "HOTLINE_SKIP_KEY": safe_value(self.skip_key),
-            "HOTLINE_QUEUE": safe_value(self.queue),
-            "HOTLINE_OVERFLOW": overflow,
+            V.DIALED: _NOT_DIALED.sub("", str(self.dialed))[:32],
+            V.LINE: safe_value(self.line),
+            V.DEPARTMENT: safe_value(self.department),
+            V.MODE: self.mode,
+            V.PHASE: self.phase,
+            V.ACTION: self.action,
+            V.TARGET: safe_value(self.target),
+            V.DIAL: safe_value(self.dial),
+            V.PROMPT: safe_value(self.prompt_sound),
+            V.SKIP_KEY: safe_value(self.skip_key),
+            V.QUEUE: safe_value(self.queue),
+            V.OVERFLOW: overflow,
         }
         # Fast tracks (docs/plan.md): only when set, as most calls have none (unset reads as empty in
         # the dialplan, and each variable costs Asterisk an event per AMI session). A channel routed
         # again keeps them: they belong to the caller (enterprise number, language chosen).
         if self.tags:
-            out[HOTLINE_TAGS] = safe_value(" ".join(self.tags))
+            out[V.TAGS] = safe_value(" ".join(self.tags))
         if self.priority:
-            out[HOTLINE_PRIORITY] = str(int(self.priority))
+            out[V.PRIORITY] = str(int(self.priority))
         return out

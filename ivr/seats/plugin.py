@@ -9,17 +9,17 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
 
 from aiohttp import web
 
+from ivr.plugins import PluginServices
 from ivr.seats.web import service_of
 
 
 @asynccontextmanager
-async def load(services: Any, app: web.Application) -> AsyncIterator[None]:
+async def load(services: PluginServices, app: web.Application) -> AsyncIterator[None]:
     service = service_of(app)
-    ami = getattr(services, "ami", None)
+    ami = services.ami
     if ami is not None:
         ami.on("AgentComplete", service.on_agent_complete)
     try:

@@ -53,7 +53,7 @@ class SeatService:
 
     @property
     def ami(self) -> Any:
-        ami = getattr(self.services, "ami", None)
+        ami = self.services.ami
         if ami is None:
             raise SeatUnavailable("电话系统未连接，无法切换状态")
         return ami
@@ -133,14 +133,14 @@ class SeatService:
 
     # -- stored and told -----------------------------------------------------------
     async def current(self, agent: str) -> dict | None:
-        store = getattr(self.services, "store", None)
+        store = self.services.store
         return None if store is None else await store.run(history.current_state, agent)
 
     async def record(self, agent: str, state: str, reason: str, *, seconds: int = 0,
                      queues: list[str] | None = None) -> dict:
         """Store the change (the open state ends now), announce it; returns what the page shows."""
         now = _now()
-        store = getattr(self.services, "store", None)
+        store = self.services.store
         if store is not None:  # the KPI reports sum these rows
             await store.run(history.change_state, agent, state, reason, now)
         out = {"agent": agent, "state": state, "label": states.LABELS[state], "reason": reason,
@@ -149,7 +149,7 @@ class SeatService:
             out["until"] = (now + dt.timedelta(seconds=seconds)).isoformat()
         if queues is not None:
             out["queues"] = queues
-        hub = getattr(self.services, "hub", None)
+        hub = self.services.hub
         if hub is not None:
             hub.publish_agent_state(agent, out)
         log.info("agent %s: %s %s", agent, state, reason)
@@ -157,7 +157,7 @@ class SeatService:
 
     async def board(self) -> list[dict]:
         """Every browser seat and every agent with a stored state: its current state, reason, since."""
-        store = getattr(self.services, "store", None)
+        store = self.services.store
         rows = await store.run(history.open_states) if store is not None else {}
         agents = list(dict.fromkeys([*browser_agents(self.config), *sorted(rows)]))
         out = []

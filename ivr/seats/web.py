@@ -20,15 +20,13 @@ from ivr.seats.asterisk import browser_agents, ws_url
 from ivr.seats.paths import PHONE_FILES
 from ivr.seats.queues import seat_queues
 from ivr.seats.service import SeatRefused, SeatService, SeatUnavailable
-from ivr.web.api import SERVICES
+from ivr.web.keys import CONFIG, SEATS_PASSWORDS as PASSWORDS, SERVICES
 from ivr.web.auth import principal_of
 
 log = logging.getLogger(__name__)
 
 CONSOLE_DIR = Path(__file__).resolve().parents[1] / "web" / "console"
 PASSWORDS_ENV = "HOTLINE_AGENT_PASSWORDS"  # same variable as transfer/dialplan.py (ivr/ may not import transfer/)
-CONFIG = web.AppKey("seats_config", object)
-PASSWORDS = web.AppKey("seats_passwords", dict)
 SERVICE = web.AppKey("seats_service", SeatService)
 
 
@@ -38,8 +36,8 @@ def parse_passwords(value: str) -> dict[str, str]:
     return {k.strip(): v.strip() for k, v in pairs if k.strip() and v.strip()}
 
 
-def add_routes(app: web.Application, config, passwords: dict[str, str] | None = None) -> None:
-    app[CONFIG] = config
+def add_routes(app: web.Application, passwords: dict[str, str] | None = None) -> None:
+    """After create_app has set the app's CONFIG and SERVICES (ivr/web/keys.py)."""
     app[PASSWORDS] = parse_passwords(os.environ.get(PASSWORDS_ENV, "")) if passwords is None else passwords
     app.router.add_get("/api/seat", seat_info)
     app.router.add_post("/api/seat/state", set_state)
@@ -75,7 +73,7 @@ async def seat_info(request: web.Request) -> web.Response:
         return web.json_response({"error": "not_a_browser_seat",
                                   "detail": f"{agent} 不是浏览器座席（config.yaml webrtc.agents）"}, status=404)
     domain = config.webrtc.sip_domain
-    store = getattr(request.app[SERVICES], "store", None)
+    store = request.app[SERVICES].store
     current = await store.run(history.current_state, agent) if store is not None else None
     if current is not None:
         current["label"] = states.LABELS.get(current["state"], current["state"])
@@ -139,7 +137,7 @@ async def board(request: web.Request) -> web.Response:
 async def my_shift(request: web.Request) -> web.Response:
     """GET /api/seat/calls: the agent's own calls of this shift (numbers masked), newest first."""
     agent = principal_of(request).agent
-    store = getattr(request.app[SERVICES], "store", None)
+    store = request.app[SERVICES].store
     if store is None:
         return web.json_response({"error": "unavailable", "detail": "数据库不可用"}, status=503)
     now = dt.datetime.now(dt.timezone.utc)

@@ -10,14 +10,18 @@ feature, and nothing here can hold up a call.
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import logging
-from typing import Any
+from collections.abc import Callable, Mapping
+from typing import Any, Protocol
 
 from ivr.config.model import Config
 from ivr.speech.errors import SpeechUnavailable
 from ivr.tickets.draft import detect_emergency, draft_ticket
 from ivr.tickets.lexicon import lexicon_for
 from ivr.storage import repo
+from ivr.storage.store import Store
+from ivr.web.hub import Hub
 
 log = logging.getLogger("ivr.speech")
 
@@ -26,8 +30,36 @@ TICKET_DRAFT_FIELDS = ("category", "summary", "address")
 MAX_CALLS = 5000         # transcripts kept for re-drafting; far more than calls in progress
 
 
+class CallNotes(Protocol):
+    """The live call model as speech sees it (the call tracker): what a call is, and where its notes go."""
+
+    calls: Mapping[str, Any]  # call id -> its state: .caller, .get("ticket_id"), .get("line")
+
+    async def notify(self, call_id: str, data: dict[str, Any]) -> str | None: ...
+
+    def agent_of(self, call_id: str) -> str | None: ...
+
+    def claim_intake(self, call_id: str, nonce: str) -> bool: ...
+
+
+class EmergencyTransfers(Protocol):
+    """Transfers as speech uses them: hand a call to 119/120/110 at once."""
+
+    async def transfer_to_emergency(self, call_id: str, kind_or_number: str, reason: str = "") -> dict[str, Any]: ...
+
+
+class SpeechServices(Protocol):
+    """What speech reads of the server (ivr.server.Services)."""
+
+    tracker: CallNotes | None
+    transfers: EmergencyTransfers | None
+    store: Store | None
+    hub: Hub
+    clock: Callable[[], dt.datetime]
+
+
 class SpeechService:
-    def __init__(self, config: Config, services: Any) -> None:
+    def __init__(self, config: Config, services: SpeechServices) -> None:
         self.config = config
         self.s = services          # tracker, transfers, store, hub, clock
         self.engine = None
@@ -114,6 +146,6 @@ class SpeechService:
             self._handed_over.discard(old)
 
 
-def speech_service(config: Config, services: Any) -> SpeechService | None:
+def speech_service(config: Config, services: SpeechServices) -> SpeechService | None:
     return SpeechService(config, services) if config.speech.enabled else None
 

@@ -9,21 +9,16 @@ from __future__ import annotations
 
 import logging
 import re
-from typing import Any
 
 from aiohttp import web
 from sqlalchemy.orm import Session
 
-from ivr.config.model import Config
 from ivr.storage import repo
 from ivr.web import audit, ticketform
 from ivr.web.auth import Principal, principal_of
-from ivr.web.ws import HUB
+from ivr.web.keys import HUB, SERVICES
 
 log = logging.getLogger(__name__)
-
-CONFIG = web.AppKey("config", Config)
-SERVICES = web.AppKey("services", object)
 
 TICKET_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,31}$")
 CALL_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$")
@@ -33,10 +28,6 @@ MAX_FIELDS, MAX_TEXT = 40, 20000
 
 def _error(status: int, error: str, detail: str) -> web.Response:
     return web.json_response({"error": error, "detail": detail}, status=status)
-
-
-def _service(request: web.Request, name: str) -> Any:
-    return getattr(request.app[SERVICES], name, None)
 
 
 async def _json_object(request: web.Request) -> dict | web.Response:
@@ -115,7 +106,7 @@ async def _ticket(request: web.Request, *, write: bool) -> web.Response:
     ticket_id = request.match_info["ticket_id"]
     if not TICKET_ID_RE.match(ticket_id):
         return _error(400, "bad_request", "malformed ticket id")
-    store = _service(request, "store")
+    store = request.app[SERVICES].store
     if store is None:
         return _error(503, "unavailable", "storage is not available")
     fields: dict | None = None

@@ -4,11 +4,10 @@ Routes: GET /healthz (no token), GET /ws (events, ivr.web.ws), /api/... (ivr.web
 /console/ (the agent console, static), and the reports (ivr.web.reports).
 Serve it with `ivr.web.auth.make_runner(app)` so the access log never shows a token.
 
-`services` is any object with these optional attributes:
-  health     async () -> dict of check name -> bool (or {"ok": bool, ...})
-  store      ivr.storage.store.Store, or None (ticket routes then answer 503)
-  transfers  object with (async) transfer(call_id=, kind=, target=, mode=, agent=), or None (503)
-  hub        ivr.web.hub.Hub; one is created (and set on `services`) when missing
+`services` is what the web may use of the server, declared by the
+`ivr.web.keys.WebServices` protocol (hub, store, ami, transfers, callbacks,
+health; a part not running is None and its routes answer 503). Every key of
+the app's state is in ivr/web/keys.py.
 """
 from __future__ import annotations
 
@@ -22,9 +21,9 @@ from aiohttp import web
 
 from ivr.config.model import Config
 from ivr.seats import web as seats_web
-from ivr.web import api, audit, reports, ws
+from ivr.web import api, reports, ws
 from ivr.web.auth import Authenticator, Backoff, auth_middleware
-from ivr.web.hub import Hub
+from ivr.web.keys import CONFIG, SERVICES, WebServices
 
 log = logging.getLogger(__name__)
 
@@ -43,23 +42,20 @@ SECURITY_HEADERS = {
 }
 
 
-def create_app(config: Config, *, services: Any, ws_settings: ws.WsSettings | None = None) -> web.Application:
-    hub = getattr(services, "hub", None)
-    if hub is None:
-        hub = Hub()
-        services.hub = hub
+def create_app(config: Config, *, services: WebServices, ws_settings: ws.WsSettings | None = None,
+               backoff: Backoff | None = None) -> web.Application:
+    """`backoff`: how wrong tokens are slowed down (tests pass a quicker one)."""
     authenticator = Authenticator(config.web.tokens, config.web.supervisors)
-    backoff = getattr(services, "backoff", None) or Backoff()
-    app = web.Application(middlewares=[auth_middleware(authenticator, backoff)], client_max_size=256 * 1024)
-    app[api.CONFIG] = config
-    app[api.SERVICES] = services
-    audit.setup(app, services)
+    app = web.Application(middlewares=[auth_middleware(authenticator, backoff or Backoff())],
+                          client_max_size=256 * 1024)
+    app[CONFIG] = config
+    app[SERVICES] = services  # its parts are read at each request: plugins set theirs after this
     app.on_response_prepare.append(_security_headers)
     app.router.add_get("/healthz", healthz)
-    ws.setup(app, hub, ws_settings, config.web.origins)
+    ws.setup(app, services.hub, ws_settings, config.web.origins)
     api.setup(app)
     _add_console(app)
-    seats_web.add_routes(app, config)  # seats hook: phone.js, JsSIP bundle, /api/seat
+    seats_web.add_routes(app)  # seats hook: phone.js, JsSIP bundle, /api/seat
     reports.add_routes(app)
     return app
 
@@ -71,17 +67,17 @@ async def healthz(request: web.Request) -> web.Response:
     shed; "degraded" is true while writes are being shed (calls still flow: 200).
     """
     response = await _health(request)
-    queue_health = getattr(getattr(request.app[api.SERVICES], "store", None), "queue_health", None)
-    if queue_health is None:
+    store = request.app[SERVICES].store
+    if store is None:
         return response
     body = json.loads(response.body)
-    db_queue = queue_health()
+    db_queue = store.queue_health()
     return web.json_response({**body, "db_queue": db_queue, "degraded": db_queue["degraded"]},
                              status=response.status)
 
 
 async def _health(request: web.Request) -> web.Response:
-    health = getattr(request.app[api.SERVICES], "health", None)
+    health = request.app[SERVICES].health
     if health is None:
         return web.json_response({"ok": True, "web": True})
     try:

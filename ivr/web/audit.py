@@ -11,13 +11,10 @@ The rows are queued fire-and-forget: audit is never shed by the Store
 """
 from __future__ import annotations
 
-from typing import Any
-
 from aiohttp import web
 
 from ivr.storage import repo
-
-SERVICES = web.AppKey("audit_services", object)
+from ivr.web.keys import SERVICES
 
 
 def ticket_refs(state: dict) -> list[tuple[str, str]]:
@@ -36,7 +33,8 @@ def ticket_refs(state: dict) -> list[tuple[str, str]]:
 
 def delivered(app: web.Application, actor: str, source: str | None, via: str, calls: list[dict]) -> int:
     """Audit every ticket in `calls` (call states or event payloads) shown to `actor`; returns the rows queued."""
-    store: Any = getattr(app.get(SERVICES), "store", None)
+    services = app.get(SERVICES)
+    store = services.store if services is not None else None
     if store is None:
         return 0
     rows = 0
@@ -47,7 +45,3 @@ def delivered(app: web.Application, actor: str, source: str | None, via: str, ca
             rows += 1
     return rows
 
-
-def setup(app: web.Application, services: Any) -> None:
-    """`services.store` is looked up at each delivery: it may come after the app."""
-    app[SERVICES] = services

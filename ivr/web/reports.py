@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from ivr.reports import LineReport, ReportError, line_report, parse_range, render_chart
 from ivr.storage import repo
-from ivr.web.api import CONFIG, SERVICES
+from ivr.web.keys import CONFIG, SERVICES
 from ivr.web.auth import principal_of
 
 
@@ -42,7 +42,7 @@ async def _report(request: web.Request, fmt: str) -> LineReport | web.Response:
         return _error(401, "unauthorized", "a valid token is required")
     if not principal.supervisor:
         return _error(403, "forbidden", "reports are for supervisors")
-    store = getattr(request.app[SERVICES], "store", None)
+    store = request.app[SERVICES].store
     if store is None:
         return _error(503, "unavailable", "storage is not available")
     today = dt.datetime.now(ZoneInfo(request.app[CONFIG].hotline.timezone)).date()

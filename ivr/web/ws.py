@@ -13,7 +13,6 @@ import contextlib
 import json
 import logging
 import time
-from dataclasses import dataclass
 
 from aiohttp import WSCloseCode, WSMsgType, web
 
@@ -21,29 +20,13 @@ from ivr.web import audit
 from ivr.web.auth import principal_of
 from ivr.web.events import dumps
 from ivr.web.hub import Hub, Start, Subscription
+from ivr.web.keys import HUB, WS_ORIGINS as ORIGINS, WS_SETTINGS as SETTINGS, WS_SOCKETS as SOCKETS
+from ivr.web.settings import WsSettings
 
 log = logging.getLogger(__name__)
 
 CLOSE_OVERFLOW = 4008  # "you are too slow: reconnect and resume"
 MAX_ID = 2**53 - 1     # JSON numbers stay exact in JavaScript
-
-
-@dataclass
-class WsSettings:
-    heartbeat: float = 20.0        # seconds between pings when the peer is silent
-    send_queue: int = 256          # events buffered per agent connection before dropping it
-    supervisor_queue: int = 4096   # supervisors get every event: room for a publisher's burst
-    resume_wait: float = 2.0       # how long to wait for a first "resume" message
-    max_msg_size: int = 16 * 1024  # client messages are tiny: larger ones get an error, the socket stays
-    max_frame: int = 1024 * 1024   # a frame above this is a protocol violation: aiohttp closes (1009)
-    max_depth: int = 8             # nesting of a client message (ours are flat)
-    max_per_agent: int = 8         # concurrent consoles per agent
-
-
-HUB = web.AppKey("hub", Hub)
-SETTINGS = web.AppKey("ws_settings", WsSettings)
-SOCKETS = web.AppKey("ws_sockets", set)
-ORIGINS = web.AppKey("ws_origins", frozenset)
 
 
 class ClientError(ValueError):

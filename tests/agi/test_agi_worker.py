@@ -8,7 +8,6 @@ import datetime as dt
 import os
 import signal
 import socket
-from types import SimpleNamespace
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -46,7 +45,7 @@ async def test_worker_that_cannot_listen_says_so():
         taken.bind(("127.0.0.1", 0))
         taken.listen()
         config = load_config(REPO / "config.yaml", overrides={"fastagi.port": taken.getsockname()[1]})
-        worker = AgiWorker(config, SimpleNamespace(speech=None, store=None, tracker=None))
+        worker = AgiWorker(config)
         with pytest.raises(RuntimeError, match="FastAGI worker exited while starting"):
             await worker.start()
         await worker.stop()

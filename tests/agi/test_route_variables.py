@@ -43,8 +43,7 @@ def first_values(events: list[dict]) -> dict[str, str]:
 @pytest.mark.parametrize("number", ["12312", "12333"])
 async def test_variables_arrive_exactly(number, hotline_server, center_ami, tmp_path):
     path = awkward_config(tmp_path)
-    server = await hotline_server(path)
-    server.clock.now = DURING
+    await hotline_server(path, at=DURING)  # FastAGI in its worker process, as in production
     since = len(center_ami.events)
     call = await place(center_ami, number, hold=2)
     await collect(center_ami, [call], settle=2.5, since=since)

@@ -50,8 +50,7 @@ async def narrate(center, request: CallRequest) -> tuple[int, list[tuple[float, 
 
 
 async def test_12312_in_transition_skipping_the_prompt(hotline_server, center):
-    server = await hotline_server()
-    server.clock.now = IN_TRANSITION
+    await hotline_server(at=IN_TRANSITION)  # FastAGI in its worker process, as in production
     code, timed, errors = await narrate(center, CallRequest("12312", CALLER, dtmf="1", hold=4))
     lines = [line for _, line in timed]
     assert code == 0, (lines, errors)
@@ -69,8 +68,7 @@ async def test_12312_in_transition_skipping_the_prompt(hotline_server, center):
 
 
 async def test_say_reaches_the_outside_number(hotline_server, center, center_ami, tmp_path):
-    server = await hotline_server()
-    server.clock.now = IN_TRANSITION
+    await hotline_server(at=IN_TRANSITION)  # FastAGI in its worker process, as in production
     # the caller's voice: a 16 kHz stereo chirp (the command converts it to 8 kHz mono)
     t = np.arange(int(2.0 * 16000)) / 16000
     chirp = (8000 * np.sin(2 * np.pi * (300 * t + 400 * t ** 2))).astype("<i2")
@@ -133,8 +131,7 @@ async def run_cli(*args: str, secret: str) -> tuple[int, str, str]:
 
 
 async def test_cli_call_and_exit_codes(hotline_server, center, tmp_path):
-    server = await hotline_server()
-    server.clock.now = IN_TRANSITION
+    await hotline_server(at=IN_TRANSITION)  # FastAGI in its worker process, as in production
     config = cli_config(center, tmp_path, center.ami_port)
     code, out, err = await run_cli("12328", "--from", "13800001111", "--hold", "2", "-c", str(config),
                                    secret=center.ami_secret)

@@ -30,8 +30,7 @@ def plan_numbers(config) -> list[str]:
 
 @pytest.mark.parametrize("moment", list(MOMENTS))
 async def test_every_number_ends_where_the_plan_says(moment, hotline_server, center, center_ami, shipped_config):
-    server = await hotline_server()
-    server.clock.now = MOMENTS[moment]
+    await hotline_server(at=MOMENTS[moment])  # FastAGI in its worker process, as in production
     plan = Plan(shipped_config)
     since = len(center_ami.events)
     calls = await asyncio.gather(*(place(center_ami, n, hold=20) for n in plan_numbers(shipped_config)))
@@ -48,8 +47,7 @@ async def test_every_number_ends_where_the_plan_says(moment, hotline_server, cen
 
 async def test_12328_on_1_december_reaches_12345_tagged_with_transport(hotline_server, center, center_ami):
     """Written out by hand, not from the plan module: 双号并行 12328 goes to the 12345 pool."""
-    server = await hotline_server()
-    server.clock.now = dt.datetime(2026, 12, 1, 9, 30, tzinfo=SH)
+    await hotline_server(at=dt.datetime(2026, 12, 1, 9, 30, tzinfo=SH))
     since = len(center_ami.events)
     call = await place(center_ami, "12328", hold=3)
     await collect(center_ami, [call], settle=3, since=since)
@@ -62,6 +60,7 @@ async def test_12328_on_1_december_reaches_12345_tagged_with_transport(hotline_s
 
 
 async def test_skip_key_connects_before_the_prompt_ends(hotline_server, center, center_ami):
+    """Routed in the server's own process (a pinned clock; `fastagi.process: false`)."""
     server = await hotline_server()
     server.clock.now = MOMENTS["during"]
     since = len(center_ami.events)

@@ -71,7 +71,7 @@ def plan_ended_call(call, context: str) -> bool:
 @pytest.mark.parametrize("moment", list(MOMENTS))
 async def test_yancheng_numbers_end_where_the_plan_says(moment, yancheng):
     pc = yancheng
-    pc.clock.now = MOMENTS[moment]
+    await pc.move_clock(MOMENTS[moment])  # the worker's clock too: the path production runs
     plan = Plan(pc.config)
     since = len(pc.ami.events)
     calls = await asyncio.gather(*(place(pc.ami, n, hold=HOLD[moment]) for n in NUMBERS))

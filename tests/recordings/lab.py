@@ -7,6 +7,8 @@ Used by tests/recordings/ and benchmarks/recording.py.
 """
 from __future__ import annotations
 
+import datetime as dt
+
 import asyncio
 import subprocess
 from pathlib import Path
@@ -15,7 +17,7 @@ import aiohttp
 
 from ivr.config.loader import load_config
 from ivr.dialplan.build import instance_files
-from ivr.server import HotlineServer, utcnow
+from ivr.server import HotlineServer
 from tests.support.asterisk_harness import Ami, free_port, new_instance
 
 RATE = 8000
@@ -109,7 +111,7 @@ class RecLab:
         self.inst.start()
         self.ami = await Ami(self.inst).connect()
         # a clock keeps FastAGI in this process (no worker process to start on a loaded machine)
-        self.server = HotlineServer(self.config, ami_secret=self.inst.ami_secret, clock=utcnow)
+        self.server = HotlineServer(self.config, ami_secret=self.inst.ami_secret, clock=lambda: dt.datetime.now(dt.timezone.utc))
         await self.server.start()
         assert await self.server.services.ami.wait_connected(10), "the server could not log in to AMI"
         self.web_port = self.server.web_port

@@ -12,21 +12,21 @@ import asyncio
 import datetime as dt
 import logging
 import socket
-from types import SimpleNamespace
 
 import pytest
 from panoramisk.message import Message
 
+from ivr.agi.context import OffsetClock, RouteContext
 from ivr.agi.server import FastAgiServer
 from ivr.agi.worker import AgiWorker
 from ivr.ami.tracker import CallTracker
 from ivr.config.loader import ConfigError, load_config
 from ivr.paths import REPO
-from ivr.plan.decide import Plan
 from ivr.speech.engine import SpeechEngine
 from ivr.speech.live import LiveServer
 from ivr.storage import repo
 from ivr.storage.store import Store
+from ivr.storage.ticket_ids import TicketIds
 from tests.support import ami_events as A
 from tests.support.speech_audio import model_dir  # noqa: F401 (fixture)
 from tests.agi.test_fastagi_protocol import header
@@ -64,7 +64,7 @@ async def test_worker_refuses_a_peer_outside_the_allow_list(tmp_path, caplog):
     """The real FastAGI worker process: 127.0.0.2 is cut before a byte is read; 127.0.0.1 is routed."""
     config = load_config(REPO / "config.yaml", overrides={
         "fastagi.port": 0, "fastagi.allow": ["127.0.0.1"], "database.url": f"sqlite:///{tmp_path}/w.db"})
-    worker = AgiWorker(config, SimpleNamespace(speech=None, tracker=None, store=None))
+    worker = AgiWorker(config)
     await worker.start()
     try:
         reader, writer = await open_from("127.0.0.2", worker.port)
@@ -120,13 +120,12 @@ async def routed_center(tmp_path):
 
     tracker = CallTracker(store, publish)
     await tracker.start()
-    tickets = iter(f"T20261204-{n:04d}" for n in range(1, 100))
+    async def no_ticket_yet(prefix: str) -> int:
+        return 0
 
-    async def new_ticket_id() -> str:
-        return next(tickets)
-
-    services = SimpleNamespace(config=config, plan=Plan(config), tracker=tracker, speech=None,
-                               clock=lambda: dt.datetime.now(dt.timezone.utc), new_ticket_id=new_ticket_id)
+    ticket_ids = TicketIds(config.hotline.timezone, no_ticket_yet, lambda ticket_id: None)
+    on_4_december = OffsetClock.at(dt.datetime(2026, 12, 4, 10, 0, tzinfo=dt.timezone(dt.timedelta(hours=8))))
+    services = RouteContext(config, sink=tracker, ticket_ids=ticket_ids, clock=on_4_december)
     tracker.feed(Message(A.ev("Newchannel", 100.0, VICTIM.snap(state="Ring"))))
     server = await FastAgiServer("127.0.0.1", 0, context=services).__aenter__()
     yield server, tracker, store

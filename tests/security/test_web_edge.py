@@ -63,8 +63,7 @@ async def test_hashed_token_in_config_authenticates():
 
 
 async def test_wrong_tokens_back_off_per_address():
-    svc = services(backoff=Backoff(free=5, base=1.0, cap=4.0))
-    async with serve(svc) as base, aiohttp.ClientSession() as http:
+    async with serve(services(), backoff=Backoff(free=5, base=1.0, cap=4.0)) as base, aiohttp.ClientSession() as http:
         url = f"{base}/api/calls/mine"
         for _ in range(5):
             assert (await http.get(url, headers={"Authorization": "Bearer guess-guess-guess"})).status == 401

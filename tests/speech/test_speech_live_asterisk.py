@@ -31,9 +31,9 @@ def speech_overrides() -> dict:
 
 
 async def test_caller_speech_reaches_the_websocket_live_during_the_call(hotline_server, center, center_ami, tmp_path):
-    server = await hotline_server(**speech_overrides())
+    # FastAGI in its worker process, as in production: the intake address reaches it at start
+    server = await hotline_server(at=dt.datetime(2026, 12, 1, 9, 0, tzinfo=SH), **speech_overrides())
     assert server.services.speech.live is not None, "the speech feature did not start"
-    server.clock.now = dt.datetime(2026, 12, 1, 9, 0, tzinfo=SH)
     prompts = build_for(server.config, out_dir=tmp_path / "prompts")  # adds the intake prompt
     install(tmp_path / "prompts", center.sounds)
     index = json.loads((tmp_path / "prompts" / "index.json").read_text())

@@ -9,6 +9,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from ivr.agi.context import OffsetClock
 from ivr.asterisk.instance import Instance
 from ivr.config.loader import load_config
 from ivr.config.model import Config
@@ -19,7 +20,10 @@ from tests.support.asterisk_harness import Ami, free_port, new_instance
 
 
 class Clock:
-    """The moment the server believes it is (phases depend on the date)."""
+    """The moment the server believes it is (phases depend on the date), settable at any time.
+
+    A function cannot reach the FastAGI worker: a server given one routes in
+    its own process. Prefer a moment (`at=`, sent to the worker as an offset)."""
 
     def __init__(self, now: dt.datetime | None = None):
         self.now = now or dt.datetime.now(dt.timezone.utc)
@@ -32,7 +36,7 @@ class Clock:
 class PrivateCenter:
     inst: Instance
     tmp: Path
-    clock: Clock
+    at: dt.datetime                   # the moment the server's clock reads when it starts
     config: Config | None = None      # the plan the instance was started with
     ami: Ami | None = None            # test-side AMI connection collecting every event
     server: HotlineServer | None = None
@@ -51,13 +55,19 @@ class PrivateCenter:
         })
 
     async def serve(self, config: Config) -> HotlineServer:
-        """(Re)start the hotline server with `config` (FastAGI on the instance's AGI port)."""
+        """(Re)start the hotline server with `config` (FastAGI in its worker, on the instance's AGI port)."""
         await self.stop_server()
-        server = HotlineServer(config, ami_secret=self.inst.ami_secret, clock=self.clock)
+        server = HotlineServer(config, ami_secret=self.inst.ami_secret, clock_offset_s=OffsetClock.at(self.at).offset_s)
         await server.start()
         self.server = server
         assert await server.services.ami.wait_connected(10), "server could not log in to AMI"
         return server
+
+    async def move_clock(self, moment: dt.datetime) -> None:
+        """The running server's clock (and its FastAGI worker's) reads `moment` from now on."""
+        self.at = moment
+        assert self.server is not None
+        await self.server.set_clock(moment)
 
     async def stop_server(self) -> None:
         if self.server is not None:
@@ -71,7 +81,7 @@ async def private_center(name: str, config_path: Path, tmp: Path, *, at: dt.date
     """An instance running `config_path`'s generated dialplan (plus the prompts
     built in `prompts`), and the server deciding its calls at moment `at`."""
     inst = new_instance(name, free_port())
-    pc = PrivateCenter(inst, tmp, Clock(at))
+    pc = PrivateCenter(inst, tmp, at)
     pc.config = pc.load(config_path)
     inst.write_config(instance_files(pc.config, "center"))
     if prompts is not None:

@@ -3,9 +3,10 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
-from types import SimpleNamespace
+from dataclasses import dataclass, field
+from typing import Any
 
 import aiohttp
 import pytest
@@ -16,7 +17,7 @@ from ivr.storage import repo
 from ivr.storage.store import Store
 from ivr.web.app import create_app
 from transfer import http as transfer_http
-from ivr.web.auth import make_runner
+from ivr.web.auth import Backoff, make_runner
 from ivr.web.hub import Hub
 from ivr.web.ws import WsSettings
 
@@ -67,20 +68,31 @@ def pop_payload(call_id: str = "1700000000.1", agent: str = "agent1001", ticket:
     }
 
 
-def services(**kw) -> SimpleNamespace:
-    ns = SimpleNamespace(health=None, store=None, transfers=None, hub=Hub(first_id=1))
-    for k, v in kw.items():
-        setattr(ns, k, v)
-    return ns
+@dataclass
+class WebParts:
+    """What the web app may use of the server (ivr.web.keys.WebServices), without a server:
+    the parts a test does not give are not running (None), as when they fail in production."""
+
+    hub: Hub = field(default_factory=lambda: Hub(first_id=1))
+    store: Store | None = None
+    ami: Any = None
+    transfers: Any = None
+    callbacks: Any = None
+    recordings: Any = None
+    health: Callable[[], Awaitable[dict]] | None = None
+
+
+def services(**kw) -> WebParts:
+    return WebParts(**kw)
 
 
 @asynccontextmanager
-async def serve(svc: SimpleNamespace, config: Config | None = None,
-                settings: WsSettings | None = None, plugins=()) -> AsyncIterator[str]:
+async def serve(svc: WebParts, config: Config | None = None, settings: WsSettings | None = None,
+                backoff: Backoff | None = None, plugins=()) -> AsyncIterator[str]:
     """Run the real app on 127.0.0.1 (free port); yields its base URL; always stops it.
 
     `plugins`: extra plugin loaders (ivr/plugins.py) entered around the app, as the server does."""
-    app = create_app(config or city_config(), services=svc, ws_settings=settings)
+    app = create_app(config or city_config(), services=svc, ws_settings=settings, backoff=backoff)
     transfer_http.setup(app)  # as the server mounts the transfer plugin
     async with AsyncExitStack() as stack:
         for load in plugins:

@@ -32,8 +32,8 @@ async def agent1001_in_general_queue(center, center_ami):
 
 async def test_answered_call_pops_on_that_agents_socket_only(db_url, hotline_server, center, center_ami,
                                                             agent1001_in_general_queue):
-    server = await hotline_server(**{"web.tokens": TOKENS, "database.url": db_url})
-    server.clock.now = dt.datetime(2026, 12, 1, 9, 0, tzinfo=SH)
+    server = await hotline_server(at=dt.datetime(2026, 12, 1, 9, 0, tzinfo=SH),
+                                  **{"web.tokens": TOKENS, "database.url": db_url})
     base = f"http://127.0.0.1:{server.web_port}"
     async with aiohttp.ClientSession() as http:
         mine = await http.ws_connect(f"{base}/ws?token=tok-agent1001-0123456789&last_event_id=0")

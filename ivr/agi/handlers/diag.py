@@ -7,9 +7,10 @@ from __future__ import annotations
 
 from ivr.agi.call import AgiCall
 from ivr.agi.registry import route
+from ivr.dialplan import variables as V
 
 
 @route("diag")
 async def diag(call: AgiCall) -> None:
-    await call.set_variable("HOTLINE_DIAG", "ok")
-    await call.set_variable("HOTLINE_DIAG_ARG", call.args[0] if call.args else "")
+    await call.set_variable(V.DIAG, "ok")
+    await call.set_variable(V.DIAG_ARG, call.args[0] if call.args else "")

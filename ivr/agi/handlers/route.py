@@ -23,9 +23,11 @@ import re
 import secrets
 
 from ivr.agi.call import AgiCall
+from ivr.agi.context import RouteContext
 from ivr.agi.fallback import tell_tracker
 from ivr.agi.protocol import MAX_COMMAND_BYTES, quote
 from ivr.agi.registry import route
+from ivr.dialplan import variables as V
 from ivr.privacy import mask_number
 
 log = logging.getLogger("ivr.agi.route")
@@ -72,23 +74,23 @@ def _quoted_bytes(text: str) -> int:
 def route_mset(variables: dict[str, str]) -> list[str]:
     """The route's MSet arguments: every variable inheritable (`__`), HOTLINE_ACTION
     last (until it is set the dialplan would take the fail-safe)."""
-    ordered = {f"__{name}": value for name, value in variables.items() if name != "HOTLINE_ACTION"}
-    ordered["__HOTLINE_ACTION"] = variables["HOTLINE_ACTION"]
+    ordered = {V.inherited(name): value for name, value in variables.items() if name != V.ACTION}
+    ordered[V.inherited(V.ACTION)] = variables[V.ACTION]
     return mset_arguments(ordered)
 
 
 @route("route")
 async def route_call(call: AgiCall) -> None:
-    services = call.context
+    context: RouteContext = call.context
     dialed = call.args[0] if call.args else call.headers.get("extension", "")
     caller = call.headers.get("callerid", "")
-    decision = services.plan.decide(dialed, services.clock(), caller=caller)
+    decision = context.plan.decide(dialed, context.clock(), caller=caller)
     variables = decision.channel_vars()
     # The ticket id exists from the first second: it travels with transfers.
-    variables["HOTLINE_TICKET"] = await services.new_ticket_id()
-    intake = _intake(services, decision)
+    variables[V.TICKET] = await context.new_ticket_id()
+    intake = _intake(context, decision)
     if intake:  # the dialplan treats unset like empty: one variable less on most calls
-        variables["HOTLINE_INTAKE"] = intake
+        variables[V.INTAKE] = intake
     *first, last = route_mset(variables)
     for args in first:
         await call.exec("MSet", args)
@@ -100,15 +102,14 @@ async def route_call(call: AgiCall) -> None:
                   decision.phase, decision.action, decision.target or "")
 
 
-def _intake(services, decision) -> str:
+def _intake(context: RouteContext, decision) -> str:
     """`<live server>,<seconds>,<nonce>` when the caller should state their matter first, else "".
 
     The nonce (unguessable, one per call) is what agi_scripts/transcribe.py
     must show the live-transcription server: it accepts a stream for this call
     only with it, once, while the call is in intake (docs/security.md)."""
-    speech = services.speech
-    if speech is None or speech.live is None or not services.config.hotline.entry.speech_intake:
+    if context.intake is None or not context.config.hotline.entry.speech_intake:
         return ""
     if decision.action not in ("queue", "prompt_then_forward"):
         return ""
-    return f"{speech.address},{services.config.speech.intake_seconds},{secrets.token_urlsafe(16)}"
+    return f"{context.intake},{context.config.speech.intake_seconds},{secrets.token_urlsafe(16)}"
