@@ -11,7 +11,7 @@ agents' websockets held by a separate client process (both on 127.0.0.1):
            target agent's socket and the supervisors' sockets (the baseline)
   hub      our app (`create_app`: token auth, Hub with ring buffers, bounded
            per-connection queues, per-viewer masking); events enter `publish()`
-  tracker  the same app behind the AMI call tracker (ivr.ami.tracker) with its
+  tracker  the same app behind the AMI call tracker (ivr.calls.tracker) with its
            store (SQLite temp file; `--db postgresql` starts a throwaway local
            PostgreSQL like the tests' one): events enter as raw AMI events
            (`feed()`; transcript lines through `notify()`), so the figure covers
@@ -177,7 +177,7 @@ async def serve(system: str, agents: int, db_url: str | None = None) -> None:
         app = create_app(bench_config(agents), services=SimpleNamespace(hub=hub))
         publish = hub.publish
         if system == "tracker":
-            from ivr.ami.tracker import CallTracker
+            from ivr.calls.tracker import CallTracker
             from ivr.storage.store import Store
 
             tmp = tempfile.TemporaryDirectory()

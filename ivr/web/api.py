@@ -14,6 +14,7 @@ from typing import Any
 from aiohttp import web
 from sqlalchemy.orm import Session
 
+from ivr.calls import events
 from ivr.config.model import Config
 from ivr.storage import repo
 from ivr.web import audit
@@ -154,7 +155,7 @@ async def _announce_ticket(request: web.Request, ticket: dict) -> None:
     hub = request.app[HUB]
     call_id = ticket.get("call_id") or hub.calls.ticket_call(ticket["id"])
     if call_id and hub.calls.is_active(call_id):
-        await hub.publish(hub.calls.owner(call_id), "update", {"call_id": call_id, "ticket": ticket})
+        await hub.publish(hub.calls.owner(call_id), events.UPDATE, events.ticket_saved(call_id, ticket))
 
 
 def setup(app: web.Application) -> None:

@@ -19,7 +19,7 @@ from aiohttp import WSCloseCode, WSMsgType, web
 
 from ivr.web import audit
 from ivr.web.auth import principal_of
-from ivr.web.events import dumps
+from ivr.calls.events import dumps
 from ivr.web.hub import Hub, Start, Subscription
 
 log = logging.getLogger(__name__)
