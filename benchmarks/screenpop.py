@@ -182,7 +182,7 @@ async def serve(system: str, agents: int, db_url: str | None = None) -> None:
 
             tmp = tempfile.TemporaryDirectory()
             store = Store.open(db_url or f"sqlite:///{tmp.name}/bench.db")
-            tracker = CallTracker.from_config(bench_config(agents), store, hub.publish)
+            tracker = CallTracker.from_config(bench_config(agents), store, hub.publish, model=hub.calls)
             await tracker.start()
             ami = AmiCalls(tracker)
             cleanup = [tracker.stop, store.close, tmp.cleanup]
