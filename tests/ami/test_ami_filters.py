@@ -11,7 +11,7 @@ from ivr.ami import client as ami_client
 from ivr.ami.client import AmiClient
 from ivr.ami.filters import EventFilter, advanced_filters, derive, filter_actions
 from ivr.ami.manager import parse_event
-from ivr.calls.tracker import AMI_EVENTS, VARSET_NARROWING
+from ivr.calls.tracker import AMI_EVENTS, VARSET_NARROWING, CallTracker
 from ivr.server import SERVER_NOISE
 from tests.support.asterisk_harness import new_instance
 
@@ -50,6 +50,14 @@ def test_filters_are_derived_from_what_is_subscribed_by_name():
     more = derive(SERVER_NOISE, {**tracker, "Newstate": [()], "VarSet": [VARSET_NARROWING, ()]})
     assert "Newstate" not in {f.name for f in more} and not [f for f in more if f.header]
     assert "DialBegin" not in {f.name for f in derive(SERVER_NOISE, {"Dial*": [()]})}
+
+
+def test_the_server_session_never_filters_what_the_tracker_subscribes_to():
+    client = AmiClient("127.0.0.1", 1, "u", "s", noise=SERVER_NOISE + ("Hangup", "AgentConnect"))
+    CallTracker(None, None).attach(client)  # as the server attaches it
+    filters = client.active_filters()
+    assert not {f.name for f in filters if not f.header} & set(AMI_EVENTS)
+    assert set(AMI_EVENTS) <= set(client.subscriptions) and "*" not in client.subscriptions
 
 
 def test_the_client_derives_its_filters_at_login_from_its_subscriptions():
