@@ -34,6 +34,7 @@ import socket
 from types import SimpleNamespace
 from typing import Any
 
+from ivr import metrics
 from ivr.agi.server import FastAgiServer
 from ivr.config.model import Config
 from ivr.plan.decide import Plan
@@ -163,6 +164,7 @@ class AgiWorker:
     def _handle(self, msg: list) -> None:
         kind = msg[0] if msg else None
         if kind == "routed":
+            metrics.ROUTED.labels((msg[2] or {}).get("HOTLINE_ACTION") or "none").inc()
             if self.services.tracker is not None:
                 self.services.tracker.routed(msg[1], msg[2], msg[3] if len(msg) > 3 else None)
         elif kind == "reserve":
@@ -201,6 +203,7 @@ class AgiWorker:
             return
         delay = RESTART_DELAYS[min(self._restarts, len(RESTART_DELAYS) - 1)]
         self._restarts += 1
+        metrics.AGI_WORKER_RESTARTS.inc()
         log.error("FastAGI worker exited (code %s): restarting in %gs; calls take the dialplan's fail-safe meanwhile",
                   proc.exitcode, delay)
         self._restart_task = asyncio.create_task(self._restart(delay))

@@ -16,13 +16,14 @@ from ivr.ami.agent_id import agent_id
 from ivr.calls import events
 from ivr.calls.effects import EnsureTicket, Forgotten, Pop, Publish, Read, Record, Save
 from ivr.calls.model import ENDED_MEMORY, CallModel
-from ivr.calls.state import VAR_FIELDS, CallState, split_intake
+from ivr.calls.state import NOT_SAVED, VAR_FIELDS, CallState, split_intake, tag_list
+from ivr.plan.fasttrack import ticket_fields
 
 log = logging.getLogger("ivr.calls")
 Event = Mapping[str, Any]
 Out = list
 # Plan variables whose change is worth showing on an open screen-pop.
-_POP_FIELDS = ("dialed", "line", "department", "mode", "queue")
+_POP_FIELDS = ("dialed", "line", "department", "mode", "queue", "tags")
 
 
 def number(value: Any) -> str | None:
@@ -149,12 +150,16 @@ def set_vars(m: CallModel, call: CallState, values: dict[str, str | None], at: d
     else:
         for name, value in changed.items():
             record(call, at, "var", {"name": name, "value": value}, out)
-    saved = {VAR_FIELDS[n]: v for n, v in changed.items() if n in VAR_FIELDS}
+    saved = {VAR_FIELDS[n]: v for n, v in changed.items() if n in VAR_FIELDS and VAR_FIELDS[n] not in NOT_SAVED}
     if saved:
         save(call, saved, out)
     ticket = changed.get("HOTLINE_TICKET")
+    if ticket or ("HOTLINE_TAGS" in changed and call.get("ticket_id")):
+        # 一企来: the draft is tagged and gets its deadline from the start, or from the menu key
+        # that tagged the call later (ivr/plan/fasttrack.py)
+        extra = ticket_fields(call.get("tags"), at, m.tz.key)
+        out.append(EnsureTicket(ticket or call.get("ticket_id"), call.linkedid, extra))
     if ticket:
-        out.append(EnsureTicket(ticket, call.linkedid))
         out.append(Read(call, ticket=True))  # queued after ensure_ticket: sees it
     to = target(call)
     shown = {VAR_FIELDS[n]: v for n, v in changed.items() if VAR_FIELDS.get(n) in _POP_FIELDS}
@@ -163,6 +168,8 @@ def set_vars(m: CallModel, call: CallState, values: dict[str, str | None], at: d
     info: dict[str, Any] = events.info(call.linkedid, **shown)
     if ticket:
         info["ticket"] = {"id": ticket}
+    if "tags" in shown:
+        info["tags"] = tag_list(shown["tags"])
     if "line" in shown:
         info["line_name"] = m.line_names.get(shown["line"] or "")
     out.append(Publish(call, to, events.UPDATE, info))

@@ -30,6 +30,7 @@ class EnsureTicket(NamedTuple):
     """The route gave the call a ticket id: make sure its row exists (repo.ensure_ticket)."""
     ticket_id: str
     call_id: str
+    extra: dict[str, Any] | None = None  # fields a fast track gives the draft (ivr/plan/fasttrack.py)
 
 
 class RecordTransfer(NamedTuple):

@@ -22,7 +22,15 @@ VAR_FIELDS = {
     "HOTLINE_TARGET": "target",
     "HOTLINE_QUEUE": "queue",
     "HOTLINE_TICKET": "ticket_id",
+    "HOTLINE_TAGS": "tags",   # fast tracks: enterprise, language:<id> (ivr/plan/fasttrack.py)
 }
+# Shown on the pop, not a column of `calls` (the call's `route` event keeps them).
+NOT_SAVED = frozenset({"tags"})
+
+
+def tag_list(value: str | None) -> list[str]:
+    """HOTLINE_TAGS as the pop shows it: ["enterprise"]."""
+    return (value or "").split()
 
 # Plan actions that end the call on purpose after a prompt (see ivr.plan.decision).
 ANNOUNCE_ACTIONS = frozenset({"prompt_then_hangup", "not_in_service"})
@@ -166,6 +174,7 @@ class CallState:
             "mode": self.get("mode"),
             "queue": self.get("queue"),
             "queue_wait_s": wait,
+            "tags": tag_list(self.get("tags")),
             "history": [],
             "ticket": None,
             "agent": agent,

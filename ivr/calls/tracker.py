@@ -256,7 +256,7 @@ class CallTracker:
         self.store.submit(repo.record_event, e.call.linkedid, e.at, e.kind, e.data)
 
     def _ensure_ticket(self, e: fx.EnsureTicket) -> None:
-        self.store.submit(repo.ensure_ticket, e.ticket_id, e.call_id)
+        self.store.submit(repo.ensure_ticket, e.ticket_id, e.call_id, e.extra)
 
     def _record_transfer(self, e: fx.RecordTransfer) -> None:
         self.store.submit(repo.record_transfer, e.call_id, e.kind, from_agent=e.from_agent, target=e.target,

@@ -43,4 +43,7 @@ def summary(config: Config) -> str:
     modes = Counter(line.mode for line in config.lines)
     parts = ", ".join(f"{modes[m]} {word}" for m, word in MODE_WORDS.items() if modes[m])
     lines = _plural(len(config.lines), "line") + (f" ({parts})" if parts else "")
-    return f"{lines}, {_plural(len(config.queues), 'queue')}, {_plural(len(config.sub_centers), 'sub-center')}"
+    out = f"{lines}, {_plural(len(config.queues), 'queue')}, {_plural(len(config.sub_centers), 'sub-center')}"
+    fast = [_plural(len(config.enterprise.numbers), "enterprise number")] if config.enterprise.numbers else []
+    fast += [_plural(len(config.languages), "language queue")] if config.languages else []
+    return out + (f"; fast tracks: {', '.join(fast)}" if fast else "")  # 一企来, 外籍人士服务热线

@@ -10,6 +10,7 @@ import tempfile
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from ivr.commands import plan_enterprises
 from ivr.commands._common import add_config_arg, load_or_exit
 from ivr.config.loader import ConfigError, load_config
 from ivr.plan import Plan, PlanError
@@ -33,6 +34,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     route.add_argument("--at", help="when (ISO 8601, e.g. 2021-12-01T10:00; without offset: the hotline's "
                                     "timezone); default now")
     route.add_argument("--caller", help="the caller's number (masked in logs)")
+    route.add_argument("--key", help="for the hotline number: the entry-menu key pressed (e.g. 9 for English)")
     add_config_arg(route)
     route.set_defaults(func=_route)
 
@@ -60,6 +62,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     df.add_argument("new", metavar="NEW.yaml")
     df.add_argument("--at", help="when (ISO 8601; default now)")
     df.set_defaults(func=_diff)
+
+    plan_enterprises.register(sub)
 
 
 def _date(text: str) -> dt.date:
@@ -137,6 +141,11 @@ def _route(args: argparse.Namespace) -> int:
               "2021-12-01T02:00:00+00:00)", file=sys.stderr)
         return 2
     decision = plan.decide(args.number, at, caller=args.caller)
+    if args.key is not None:
+        if decision.action != "menu" or (choice := plan.menu_choice(args.key, at)) is None:
+            print(f"--key {args.key!r}: {args.number} has no menu key {args.key!r} (for this caller)", file=sys.stderr)
+            return 2
+        decision = choice
     if args.caller:
         log.debug("routed %s for caller %s: %s", decision.number, mask_number(args.caller), decision.action)
     print(json.dumps(decision.to_dict(), ensure_ascii=False))

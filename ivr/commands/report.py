@@ -15,6 +15,7 @@ from ivr.commands.db import add_db_args
 from ivr.reports import ReportError, format_table, line_report, parse_range, render_chart
 from ivr.storage.db import DatabaseError, redacted, sqlite_file_missing
 from ivr.storage.store import Store
+from supervision import cli as kpi_cli
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -26,6 +27,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--chart", metavar="FILE.png", help="also draw calls per number per day to this PNG")
     parser.add_argument("--tz", help="timezone for 'today' (default: hotline.timezone, else Asia/Shanghai)")
     parser.set_defaults(func=run)
+    kpi_cli.register(parser)  # supervision hook: hotline report kpi
 
 
 def run(args: argparse.Namespace) -> int:

@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 
 from pydantic import TypeAdapter, ValidationError
 
-from ivr.config import safe
+from ivr.config import fasttrack_check, safe
 from ivr.config.dates import ends_at, starts_at
 from ivr.config.destinations import DestinationError, parse_destination
 from ivr.config.errors import SECRET_PATHS
@@ -97,6 +97,7 @@ class _Checker:
             self.trunk_ref(("utilities", i, "trunk"), target.get("trunk"))
         if isinstance(self.data.get("provincial"), dict):
             self.trunk_ref(("provincial", "trunk"), self.data["provincial"].get("trunk"))
+        fasttrack_check.check(self.data, self.add, self.queue_ref)
         return self.found
 
     # --- ids and references -------------------------------------------------
@@ -211,7 +212,7 @@ class _Checker:
         options = entry.get("options")
         if not isinstance(options, dict):
             options = {}
-        if entry.get("menu") is True and not options:
+        if entry.get("menu") is True and not options and not fasttrack_check.key_paths(self.data):
             self.add(("hotline", "entry", "options"), "menu is on but has no options", at=("hotline", "entry", "menu"))
         for key, option in options.items():
             path = ("hotline", "entry", "options", key)

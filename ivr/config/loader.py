@@ -14,6 +14,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from ivr.config.check import check
+from ivr.config.enterprise_file import include as include_enterprise_numbers
 from ivr.config.errors import translate
 from ivr.config.model import Config
 from ivr.config.problems import ConfigError, Problem, dotted
@@ -66,6 +67,7 @@ def load_config(
     for key, value in (overrides or {}).items():
         found += _put(data, tuple(key.split(".")), value, CLI_SOURCE, sources, doc, file)
 
+    found += include_enterprise_numbers(data, file, doc.line_of)
     config = None
     reasons: list[tuple[FieldPath, str, FieldPath | None]] = []
     try:

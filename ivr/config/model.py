@@ -17,6 +17,8 @@ from pydantic import Field, field_validator
 from ivr.config import safe
 from ivr.config.base import NUMBER_RE, Member, Network, Strict, TrunkName, _number  # noqa: F401  (NUMBER_RE: public)
 from ivr.config.callbacks_model import Callbacks
+from ivr.config.supervision_model import Supervision
+from ivr.config.fasttrack_model import Enterprise, Language
 from ivr.config.seats_model import WebRtc
 from ivr.config.speech_model import Speech
 
@@ -299,6 +301,9 @@ class Config(Strict):
     webrtc: WebRtc = Field(default_factory=WebRtc)  # seats hook: browser seats
     speech: Speech = Field(default_factory=Speech)
     callbacks: Callbacks = Field(default_factory=Callbacks)
+    supervision: Supervision = Field(default_factory=Supervision)  # supervision/ plugin
+    enterprise: Enterprise = Field(default_factory=Enterprise)  # 一企来 fast track
+    languages: list[Language] = Field(default_factory=list)     # 外籍人士服务热线 seats
 
     def line(self, line_id: str) -> Line | None:
         return next((ln for ln in self.lines if ln.id == line_id), None)

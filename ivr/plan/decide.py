@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 from ivr.config.model import DEFAULT_MERGED_PROMPT, DEFAULT_NOT_IN_SERVICE_PROMPT, Config, Line
 from ivr.plan import phases
 from ivr.plan.decision import Decision
+from ivr.plan.fasttrack import FastTrack
 from ivr.plan.numbers import DuplicateNumber, NumberIndex, normalise
 from ivr.plan.phases import ACTIVE, AFTER, BEFORE, TRANSITION, Window
 from ivr.plan.targets import GENERAL, Resolved, TargetError, resolve
@@ -46,6 +47,7 @@ class Plan:
             self._add_main()
             for line in config.lines:
                 self._add_line(line)
+            self._fast = FastTrack(config)
         except (TargetError, DuplicateNumber) as exc:
             raise PlanError(str(exc)) from exc
 
@@ -54,17 +56,23 @@ class Plan:
     def decide(self, dialed: str, at: dt.datetime, caller: str | None = None) -> Decision:
         """Where a call to `dialed` at instant `at` (timezone-aware) goes.
 
-        `caller` is accepted so handlers pass it from day one; no rule of the
-        merge plan depends on it yet (enterprise fast track will).
+        `caller` (the caller ID) matters only for registered enterprise numbers
+        (一企来, `ivr.plan.fasttrack`): same destination rules, tagged, ahead in the queue.
         """
         at_utc = phases.to_utc(at)
         local_at = at_utc.astimezone(self.tz).isoformat()
         number = normalise(dialed)
         entry = self._index.lookup(number) if number else None
         if entry is None:
-            return self._unknown(number, "" if dialed is None else str(dialed), local_at)
-        phase = ACTIVE if entry.window is None else entry.window.phase(at_utc)
-        return replace(entry.by_phase[phase], dialed=str(dialed), at=local_at)
+            d = self._unknown(number, "" if dialed is None else str(dialed), local_at)
+        else:
+            phase = ACTIVE if entry.window is None else entry.window.phase(at_utc)
+            d = replace(entry.by_phase[phase], dialed=str(dialed), at=local_at)
+        return self._fast.apply(d) if self._fast.enterprise(caller) else d
+
+    def menu_choice(self, key: str, at: dt.datetime) -> Decision | None:
+        """What pressing `key` at the 12345 entry menu does (None: not a key of the menu)."""
+        return self._fast.menu_choice(self.decide(self.config.hotline.number, at), key, self.config)
 
     # -- building ---------------------------------------------------------
 

@@ -24,6 +24,9 @@ ACTIONS = (
 _UNSAFE = re.compile(r"[\x00-\x1f\x7f\"'`\\$;{}\[\]|&,]")
 _NOT_DIALED = re.compile(r"[^0-9*#+-]")
 _MAX_VALUE = 128
+# New channel variables of the fast tracks (the dialplan's hotline-queue reads HOTLINE_PRIORITY).
+HOTLINE_TAGS = "HOTLINE_TAGS"           # space-separated tags: enterprise, language:<id>
+HOTLINE_PRIORITY = "HOTLINE_PRIORITY"   # QUEUE_PRIO for the caller; "" = 0
 
 
 def safe_value(value: object) -> str:
@@ -54,6 +57,9 @@ class Decision:
     skip_key: str | None
     reason: str                 # for operators: why this happened
     at: str = ""                # the instant decided for, ISO 8601 in the hotline's timezone
+    # Fast tracks (ivr.plan.fasttrack): "enterprise" (一企来), "language:<id>" (外籍人士服务热线)
+    tags: tuple[str, ...] = ()
+    priority: int = 0           # queue priority (QUEUE_PRIO): higher waits ahead of lower
 
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)
@@ -63,7 +69,7 @@ class Decision:
         overflow = ""
         if self.overflow_queue and self.overflow_after:
             overflow = f"{safe_value(self.overflow_queue)},{int(self.overflow_after)}"
-        return {
+        out = {
             "HOTLINE_DIALED": _NOT_DIALED.sub("", str(self.dialed))[:32],
             "HOTLINE_LINE": safe_value(self.line),
             "HOTLINE_DEPARTMENT": safe_value(self.department),
@@ -77,3 +83,11 @@ class Decision:
             "HOTLINE_QUEUE": safe_value(self.queue),
             "HOTLINE_OVERFLOW": overflow,
         }
+        # Fast tracks (docs/plan.md): only when set, as most calls have none (unset reads as empty in
+        # the dialplan, and each variable costs Asterisk an event per AMI session). A channel routed
+        # again keeps them: they belong to the caller (enterprise number, language chosen).
+        if self.tags:
+            out[HOTLINE_TAGS] = safe_value(" ".join(self.tags))
+        if self.priority:
+            out[HOTLINE_PRIORITY] = str(int(self.priority))
+        return out

@@ -183,6 +183,11 @@ class _Builder:
             self._sub_center(row, line)
         if row.note.expert:
             self._expert_queue(row, line)
+        for flag, what in ((row.note.enterprise, "the enterprise fast track 涉企专席/一企来: register the numbers "
+                            "(`hotline plan enterprises import`) and/or set enterprise.queue/key"),
+                           (row.note.language, "language seats 外语坐席: add a languages: entry (queue, menu key)")):
+            if flag:
+                self.placeholders.append(f"{where}: the note asks for {what} (docs/plan.md, Fast tracks)")
         self.readings += [f"{lid}: {reason}" for reason in row.note.reasons]
         self._not_for_mode(row, mode)
         if row.note.seats == "retained" and mode != "dual_number":

@@ -23,6 +23,8 @@ EFFECTS = {
     "full_merge": "整体并入",
     "dual_number": "双号并行",
     "info": "已理解，不影响路由",
+    "enterprise": "涉企专席 / 一企来：企业来电快速通道（enterprise: 一节）",
+    "language": "外语坐席 / 外籍人士服务热线：按语种的队列（languages: 一节）",
 }
 
 _N = r"(?:\d+|[一二两三四五六七八九十]+)"
@@ -51,6 +53,10 @@ PHRASES: tuple[dict, ...] = (
     {"effect": "keep_number", "pattern": r"(?:暂)?保留(?:原)?号码", "meaning": "保留号码：号码继续使用（座席不保留）"},
     {"effect": "info", "pattern": r"(?:与\s*12345)?建立(?:电话|双向)?转接(?:机制)?",
      "meaning": "与12345建立电话转接机制：12345可转接到部门座席"},
+    {"effect": "enterprise", "pattern": r"(?:设(?:置|立)?)?(?:涉企(?:服务)?(?:专席|[座坐]席)?|一企来)",
+     "meaning": "涉企专席 / 一企来：企业来电优先，见 enterprise: 一节"},
+    {"effect": "language", "pattern": r"(?:设(?:置|立)?)?(?:外语|外籍人士|多语种)(?:服务)?(?:[座坐]席|热线|专线)?",
+     "meaning": "外语坐席 / 外籍人士服务热线：按语种的队列，见 languages: 一节"},
     {"effect": "full_merge", "pattern": r"整体并入", "meaning": "整体并入"},
     {"effect": "dual_number", "pattern": r"双号并行", "meaning": "双号并行"},
 )

@@ -46,6 +46,8 @@ class Note:
     withdrawn: bool = False             # 撤销号码、座席
     forwarded: bool = False             # 已呼叫转移至12345
     mode: str | None = None             # the note names a mode itself (整体并入远程专家座席)
+    enterprise: bool = False            # 涉企专席 / 一企来: the enterprise fast track (enterprise:)
+    language: bool = False              # 外语坐席 / 外籍人士服务热线: language seats (languages:)
     reasons: tuple[str, ...] = ()       # 「phrase」→ meaning, for every understood piece
 
 

@@ -8,6 +8,7 @@ output's inputs are hashed into `index.json`.
 """
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
 import shutil
@@ -21,6 +22,7 @@ from pydub import AudioSegment
 from pydub.silence import detect_leading_silence
 
 from ivr.prompts.manifest import Prompt
+from ivr.safefile import write_atomic
 
 TARGET_DBFS = -18.0          # speech level that sits well on a phone line
 SILENCE_THRESHOLD_DBFS = -45.0
@@ -86,11 +88,19 @@ def _load(prompt: Prompt, tmp: Path) -> AudioSegment:
 
 
 def build(prompts: list[Prompt], out_dir: Path, progress: Callable[[str], None] = lambda _m: None) -> BuildResult:
+    """Build what changed; two builds into one folder (an operator's and a service's) take turns,
+    and a reader (`install`, Asterisk) sees each file whole, old or new."""
     out_dir.mkdir(parents=True, exist_ok=True)
+    with open(out_dir / ".build.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        return _build(prompts, out_dir, progress)
+
+
+def _build(prompts: list[Prompt], out_dir: Path, progress: Callable[[str], None]) -> BuildResult:
     index_path = out_dir / "index.json"
     index = json.loads(index_path.read_text()) if index_path.is_file() else {}
     result = BuildResult([], [], [])
-    with tempfile.TemporaryDirectory() as tmp:
+    with tempfile.TemporaryDirectory(dir=out_dir, prefix=".staging-") as tmp:
         for n, prompt in enumerate(prompts, 1):
             digest = _digest(prompt)
             outputs = [out_dir / f"{prompt.id}{ext}" for ext in RATES]
@@ -102,7 +112,9 @@ def build(prompts: list[Prompt], out_dir: Path, progress: Callable[[str], None] 
             progress(f"[{n}/{len(prompts)}] {prompt.id}" + (" (placeholder from text)" if prompt.source is None else ""))
             audio = process(_load(prompt, Path(tmp)))
             for ext, rate in RATES.items():
-                audio.set_frame_rate(rate).export(out_dir / f"{prompt.id}{ext}", format="wav")
+                staged = Path(tmp) / f"{prompt.id}{ext}"
+                audio.set_frame_rate(rate).export(staged, format="wav")
+                shutil.move(staged, out_dir / staged.name)  # same file system: a rename
             index[prompt.id] = {
                 "digest": digest, "text": prompt.text, "placeholder": prompt.source is None,
                 "source": str(prompt.source) if prompt.source else None, "ms": len(audio),
@@ -113,7 +125,7 @@ def build(prompts: list[Prompt], out_dir: Path, progress: Callable[[str], None] 
         index.pop(pid)
         for ext in RATES:
             (out_dir / f"{pid}{ext}").unlink(missing_ok=True)
-    index_path.write_text(json.dumps(index, ensure_ascii=False, indent=1, sort_keys=True), encoding="utf-8")
+    write_atomic(index_path, json.dumps(index, ensure_ascii=False, indent=1, sort_keys=True), mode=0o644)
     return result
 
 
@@ -121,8 +133,10 @@ def install(out_dir: Path, sounds_dir: Path) -> int:
     """Copy built prompts into an Asterisk sounds folder (e.g. an instance's sounds/)."""
     sounds_dir.mkdir(parents=True, exist_ok=True)
     count = 0
-    for path in out_dir.iterdir():
-        if path.suffix in RATES:
-            shutil.copy2(path, sounds_dir / path.name)
-            count += 1
+    with open(out_dir / ".build.lock", "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_SH)  # not while a build prunes or replaces
+        for path in out_dir.iterdir():
+            if path.suffix in RATES:
+                shutil.copy2(path, sounds_dir / path.name)
+                count += 1
     return count

@@ -14,6 +14,7 @@ from pathlib import Path
 import yaml
 
 from ivr.config.model import DEFAULT_MERGED_PROMPT, DEFAULT_NOT_IN_SERVICE_PROMPT, Config, Mode
+from ivr.plan.fasttrack import menu_prompts
 
 
 class ManifestError(ValueError):
@@ -37,6 +38,7 @@ def config_prompts(config: Config) -> dict[str, str]:
         cb = config.callbacks
         prompts |= {"callback-survey": cb.survey_prompt, "callback-thanks": cb.thanks_prompt,
                     "callback-missed": cb.missed_prompt}
+    prompts |= menu_prompts(config)  # "For English, press 9" after the menu prompt
     for line in config.lines:
         if line.mode == Mode.full_merge:
             prompts[f"merged-{line.id}"] = line.prompt or DEFAULT_MERGED_PROMPT

@@ -98,7 +98,8 @@ class SpeechService:
         call = self.s.tracker.calls.get(call_id)
         ticket_id = call.get("ticket_id") if call else None
         draft = draft_ticket(" ".join(self._said[call_id]), self.config, at=self.s.clock(),
-                             caller=call.caller if call else None, line_id=call.get("line") if call else None)
+                             caller=call.caller if call else None, line_id=call.get("line") if call else None,
+                             tags=call.get("tags") if call else None)
         fields = draft.to_dict()
         if ticket_id and self.s.store:
             saved = {k: fields[k] for k in TICKET_DRAFT_FIELDS if fields.get(k)} | {

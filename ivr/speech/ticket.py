@@ -238,11 +238,14 @@ def draft_ticket(
     caller: str | None = None,
     line_id: str | None = None,
     calendar: WorkCalendar | None = None,
+    tags: str | None = None,
 ) -> TicketDraft:
     """Draft a ticket from a transcript received at `at` (naive = hotline local time).
 
     `line_id` is the old line the call came in on: its department is used
     when the words name no topic. `calendar` adds the city's holidays.
+    `tags` (HOTLINE_TAGS): an `enterprise` caller's (一企来) ordinary matter is
+    due in 15 working days, as a matter the words show to be an enterprise's.
     """
     raw = text if isinstance(text, str) else ""
     clean = compact(raw)
@@ -259,6 +262,9 @@ def draft_ticket(
     if scope:
         keywords.append(f"out_of_scope:{scope[1]}")
     urgency = _urgency(said, emergency, when, keywords)
+    if urgency == "5workdays" and "enterprise" in (tags or "").split():
+        urgency = "15workdays"
+        keywords.append("urgency:一企来")
     night_works = urgency == "immediate" and not emergency
     department, dept_line = _department(said, config, line_id, keywords, night_works, why)
     category = _category(said, emergency, urgency, keywords, why)

@@ -209,14 +209,20 @@ def new_ticket(session: Session, *, call: str | None = None, actor: str | None =
     return ticket_id
 
 
-def ensure_ticket(session: Session, ticket_id: str, call: str) -> None:
-    """Make sure the ticket named by HOTLINE_TICKET exists and belongs to `call`."""
+def ensure_ticket(session: Session, ticket_id: str, call: str, extra: dict[str, Any] | None = None) -> None:
+    """Make sure the ticket named by HOTLINE_TICKET exists and belongs to `call`.
+
+    `extra`: draft fields known from the route (一企来 tags and deadline); fields
+    already in the draft win."""
     ticket = session.get(Ticket, ticket_id)
     call_id = _call_id(session, call)
     if ticket is None:
-        session.add(Ticket(id=ticket_id, call_id=call_id))
-    elif ticket.call_id is None:
-        ticket.call_id = call_id
+        session.add(Ticket(id=ticket_id, call_id=call_id, extra=dict(extra or {})))
+    else:
+        if ticket.call_id is None:
+            ticket.call_id = call_id
+        if extra:
+            ticket.extra = {**extra, **(ticket.extra or {})}
     session.flush()
 
 

@@ -29,7 +29,8 @@ from ivr.web.hub import Hub
 log = logging.getLogger(__name__)
 
 CONSOLE_DIR = Path(__file__).parent / "console"
-CONSOLE_FILES = {"index.html": "text/html", "console.js": "text/javascript", "console.css": "text/css"}
+CONSOLE_FILES = {"index.html": "text/html", "console.js": "text/javascript", "console.css": "text/css",
+                 "fasttrack.js": "text/javascript"}  # fast tracks: tags on the pop
 HEALTH_TIMEOUT_S = 5.0
 SECURITY_HEADERS = {
     "X-Content-Type-Options": "nosniff",

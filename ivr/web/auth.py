@@ -33,8 +33,10 @@ from ivr.seats.paths import PUBLIC_PATHS as SEAT_PUBLIC_PATHS
 log = logging.getLogger(__name__)
 
 PUBLIC_PATHS = frozenset({"/healthz", "/", "/favicon.ico", "/console", "/console/", "/console/index.html",
-                          "/console/console.js", "/console/console.css"}) | SEAT_PUBLIC_PATHS  # seats hook
-QUERY_TOKEN_PATHS = frozenset({"/ws"})
+                          "/console/console.js", "/console/console.css",
+                          "/console/fasttrack.js"}) | SEAT_PUBLIC_PATHS  # seats hook; fast-track tags
+PUBLIC_PATHS |= {"/wallboard", "/wallboard/", "/wallboard/wallboard.js", "/wallboard/wallboard.css"}  # supervision hook
+QUERY_TOKEN_PATHS = frozenset({"/ws", "/wallboard/ws"})
 MIN_TOKEN_LEN = 16
 
 

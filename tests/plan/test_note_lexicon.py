@@ -36,6 +36,10 @@ EFFECTIVE = dt.date(2021, 11, 20)
     ("座席已撤销，取消号码", {"withdrawn": True, "cancel_number": True}),
     ("已整合12320、12321，座席并入", {"aliases": ("12320", "12321"), "seats": "pooled"}),
     ("设立分中心", {"sub_center": True}),
+    ("保留号码和座席，设涉企专席", {"seats": "retained", "enterprise": True}),
+    ("一企来", {"enterprise": True}),
+    ("座席并入12345，设外语坐席", {"seats": "pooled", "language": True}),
+    ("外籍人士服务热线", {"language": True}),
 ])
 def test_each_phrase(text, expected):
     note = parse_note(text)
@@ -78,6 +82,8 @@ NOTES = [
     ["7", "寅热线", "12319", "寅局", "按季度评估"],
     ["8", "卯热线", "12322", "卯局", "半年过渡期"],
     ["9", "辰热线", "12323", "辰局", "整体并入，座席并入"],
+    ["10", "午热线", "12325", "午局", "座席并入，设涉企专席"],
+    ["11", "未热线", "12326", "未局", "座席并入，设外语坐席"],
     ["四、其他", "", "", "", ""],
     ["1", "巳热线", "12324", "巳局", "双号并行，座席并入"],
 ]
@@ -111,6 +117,9 @@ def test_expected_decision_per_number(notes_import):
     assert "(卯热线, 12322): note says 过渡期 but the mode is dual_number" in decisions
     assert "(子热线, 12317): dual number without 座席并入/保留座席" in decisions  # 设置专家座 says nothing of seats
     assert "queue line-12304-expert is a remote expert queue" in decisions
+    assert "(午热线, 12325): the note asks for the enterprise fast track" in decisions
+    assert "(未热线, 12326): the note asks for language seats" in decisions
+    assert (lines["12325"]["seats"], lines["12326"]["seats"]) == ("pooled", "pooled")
     assert "(辰热线, 12323): the note names mode full_merge but the table says '双号并行'" in decisions
     assert (lines["12323"]["mode"], lines["12324"]["mode"]) == ("dual_number", "dual_number")
     assert "line-12324: mode dual_number（备注写明" in "\n".join(result.readings)

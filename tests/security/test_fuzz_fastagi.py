@@ -1,6 +1,6 @@
 """A bounded, seeded fuzz run against the real FastAGI worker, then a real call.
 
-At least 10,000 connections: garbage, truncated and oversized headers,
+10,000 connections at full fuzz scale (tests/support/fuzz.py; a quarter in the suite): garbage, truncated and oversized headers,
 control characters, missing agi_ fields, random routes and arguments, and
 random replies to the route's commands. The worker process must stay up
 (same pid), log no traceback (its stderr is captured: no exception escaped a
@@ -21,13 +21,14 @@ import pytest
 from ivr.agi.worker import AgiWorker
 from ivr.config.loader import load_config
 from ivr.paths import REPO
+from tests.support.fuzz import cases
 from tests.support.routing_calls import collect, place
 from tests.agi.test_fastagi_protocol import header
 
 pytestmark = pytest.mark.asterisk
 
 SEED = 20261204
-CASES = 10_000
+CASES = cases(10_000)
 PARALLEL = 128
 REPLIES = [b"200 result=1\n", b"200 result=0\n", b"200 result=-1\n", b"510 Invalid or unknown command\n",
            b"511 Command Not Permitted on a dead channel\n", b"520-Invalid command syntax.\nUsage: x\n520 End\n",

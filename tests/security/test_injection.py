@@ -25,6 +25,7 @@ from pydantic import ValidationError
 from ivr.config.loader import ConfigError, load_config
 from ivr.config.model import Config
 from ivr.dialplan.build import render
+from tests.support.fuzz import cases
 
 REPO = Path(__file__).resolve().parents[2]
 SHIPPED = load_config(REPO / "config.yaml")
@@ -113,7 +114,7 @@ def _free_text_fields(data: dict, draw) -> None:
     data["speech"]["intake_prompt"] = draw(TEXT)
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=cases(300), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.data())
 def test_free_text_never_changes_a_statement(data):
     import copy
@@ -140,7 +141,7 @@ def _set(data: dict, path: tuple, value) -> None:
     node[path[-1]] = value
 
 
-@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=cases(400), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(path=st.sampled_from(TOKEN_FIELDS), value=TEXT)
 def test_token_is_refused_or_keeps_the_statement_structure(path, value):
     import copy
@@ -233,21 +234,24 @@ def _load_mangled(args: tuple[str, str]) -> str:
     return "loaded"
 
 
+FILES = cases(2000)
+
+
 def test_mangled_config_files_give_clean_errors(tmp_path, capsys):
-    """2,000 mutated config files: a ConfigError or a config that renders; no other exception.
+    """Mutated config files (2,000 at full scale): a ConfigError or a config that renders; no other exception.
 
     Both cores: parsing YAML with line numbers is most of the cost, and the
     files are independent (any exception in a worker fails the test here).
     """
     source = (REPO / "config.yaml").read_text(encoding="utf-8")
     rng = random.Random(11)
-    texts = [(str(tmp_path), _mutate(source, rng)) for _ in range(2000)]
+    texts = [(str(tmp_path), _mutate(source, rng)) for _ in range(FILES)]
     with multiprocessing.get_context("spawn").Pool(2) as pool:
         results = pool.map(_load_mangled, texts, chunksize=50)
     counts = {"files": len(results), "errors": results.count("error"), "loaded": results.count("loaded")}
     with capsys.disabled():
         print(f"\nconfig fuzz: {counts['files']} files, {counts['errors']} config errors, {counts['loaded']} loaded")
-    assert counts["files"] == 2000 and counts["errors"] > 0 and counts["errors"] + counts["loaded"] == 2000
+    assert counts["files"] == FILES and counts["errors"] > 0 and counts["errors"] + counts["loaded"] == FILES
 
 
 @pytest.mark.parametrize("field,value", [("sounds_dir", "hotline&beep"), ("sounds_dir", "hotline,skip"),

@@ -238,6 +238,7 @@ function renderPop(call) {
   text("pop-dialed", call.dialed);
   text("pop-line", call.line_name ? call.line_name + (call.line ? " (" + call.line + ")" : "") : call.line);
   text("pop-department", call.department);
+  if (window.renderTags) window.renderTags(call);  // fast tracks: fasttrack.js
   text("pop-mode", MODES[call.mode] || call.mode);
   text("pop-queue", call.queue);
   text("pop-wait", call.queue_wait_s === null || call.queue_wait_s === undefined ? null : Math.round(call.queue_wait_s) + " 秒 s");
