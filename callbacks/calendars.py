@@ -4,8 +4,12 @@ China moves working days around its holidays every year (调休): a Saturday
 or Sunday can be a working day and a weekday a day off. The State Council
 publishes the next year's list each autumn; a city adds it here (or in
 `callbacks.holidays` / `callbacks.workdays` of config.yaml) before January.
-The 2026 data below follows 国务院办公厅关于2026年部分节假日安排的通知;
-check it against the official notice before relying on it.
+The 2026 data below was checked (2026-12) against 国务院办公厅关于2026年部分节假日
+安排的通知 (2025-11-04, Xinhua/新华社): 33 days off, 6 调休 working days (all on
+weekends). The 2027 notice was not available to check when this was written:
+no 2027 data is shipped, so until `cn-2027` is added here (or the days are put
+in `callbacks.holidays` / `callbacks.workdays`), 2027 holidays count as
+ordinary weekdays; the engine warns about it at start (`missing_years`).
 """
 from __future__ import annotations
 
@@ -33,3 +37,11 @@ CN_2026_WORKDAYS = [dt.date.fromisoformat(d) for d in (
 CALENDARS: dict[str, tuple[frozenset[dt.date], frozenset[dt.date]]] = {
     "cn-2026": (frozenset(CN_2026_HOLIDAYS), frozenset(CN_2026_WORKDAYS)),
 }
+
+
+def missing_years(names: list[str], extra_holidays: list[dt.date], today: dt.date) -> list[int]:
+    """This year and (from November, when the State Council publishes it) next year,
+    when neither a named calendar nor the configured holidays cover them."""
+    years = {d.year for n in names if n in CALENDARS for d in CALENDARS[n][0]} | {d.year for d in extra_holidays}
+    wanted = [today.year] + ([today.year + 1] if today.month >= 11 else [])
+    return [y for y in wanted if y not in years]

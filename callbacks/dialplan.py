@@ -12,6 +12,7 @@ the digit Read() accepted, checked against ^[1-3]$.
 """
 from __future__ import annotations
 
+from callbacks import dialplan_flows as flows
 from callbacks.engine import OUTBOUND_CONTEXT
 from ivr.config.model import Config
 from ivr.dialplan.build import header
@@ -20,6 +21,7 @@ SURVEY = f"""
 [{OUTBOUND_CONTEXT}]
 ; Survey (回访): one satisfaction question, answered with one key.
 exten => survey,1,Answer()
+ same => n,GotoIf($["${{HOTLINE_CB_SURVEY}}" != ""]?hotline-survey-${{HOTLINE_CB_SURVEY}},s,1)
  same => n,Set(TIMEOUT(absolute)=120)
  same => n,Wait(0.5)
  same => n,Set(HOTLINE_CB_TRIES=0)
@@ -48,10 +50,18 @@ exten => missed,1,Answer()
 
 
 def render(config: Config, source: str = "config.yaml") -> dict[str, str]:
-    """extensions_callbacks.conf (always written: a disabled engine never originates into it).
+    """extensions_callbacks.conf (always written: a disabled engine never originates into it),
+    and, when the engine is on, the queue-callback offers and the rating.
 
-    The missed-call queue id is a config value checked by the model's
-    pattern (lower-case letters, digits, - and _): safe in the dialplan.
+    Every id written here (queues, lines, campaigns, questions, keys) is a
+    config value checked by the model's patterns: safe in the dialplan.
     """
-    missed = MISSED.format(queue=config.callbacks.missed_queue)
-    return {"extensions_callbacks.conf": header(source) + SURVEY + missed}
+    cb = config.callbacks
+    text = header(source) + SURVEY + MISSED.format(queue=cb.missed_queue) + flows.QUEUE_CALLBACK
+    files = {}
+    if cb.enabled:
+        text += flows.surveys(cb.campaigns) + flows.rating(cb.rating)
+        if cb.queue_callback:
+            text += flows.QCB_OFFER
+            files["queues_hotline_callbacks.conf"] = header(source) + flows.offers(cb.queue_callback)
+    return files | {"extensions_callbacks.conf": text}

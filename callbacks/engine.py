@@ -25,9 +25,10 @@ import re
 import uuid
 from typing import Any, Callable
 
-from callbacks import repo
+from callbacks import repo, vhold
+from callbacks.calendars import missing_years
 from callbacks.models import FLOWS, ensure_tables
-from callbacks.policy import Policy, classify
+from callbacks.policy import Policy, classify, classify_dial
 from callbacks.webhook import ResultPusher
 from ivr.ami.client import AmiError
 from ivr.dialplan.build import asterisk_queue
@@ -40,7 +41,6 @@ OUTBOUND_CONTEXT = "hotline-outbound"
 ACTION_PREFIX = "hotline-cb-"
 CALLABLE_RE = re.compile(r"^\d{3,20}$")
 ID_RE = re.compile(r"^[A-Za-z0-9_.-]{1,32}$")
-SURVEY_ANSWERS = {"1": "满意", "2": "基本满意", "3": "不满意"}
 CAUSE_GRACE_S = 1.0  # how long a failed originate waits for its channel's Hangup cause
 
 
@@ -82,6 +82,7 @@ class CallbackEngine:
         self.peak = 0                         # most attempts ever on the trunk at once
         self._causes: dict[str, str] = {}     # channel id -> Q.850 cause from its Hangup
         self._answered: set[str] = set()
+        self._dialed: dict[str, str] = {}     # kept queue place -> the citizen leg's DIALSTATUS
         self._orphans: set[str] = set()       # found ringing after a restart: their response was missed
         self._recovered = False
         self._wake = asyncio.Event()
@@ -113,6 +114,11 @@ class CallbackEngine:
             self.ami.on("QueueCallerAbandon", self._on_abandon)
         self._task = asyncio.create_task(self._run(), name="callbacks")
         log.info("callbacks: trunk %s, at most %d outbound channel(s)", self.trunk_name, self.policy.cap)
+        years = missing_years(self.cb.calendars, self.cb.holidays, self.policy.local_day(self.clock())) \
+            if self.cb.calendars else []   # `calendars: []`: the city keeps its own days (holidays/workdays)
+        for year in years:
+            log.warning("callbacks: no holiday calendar for %d (callbacks.calendars / holidays): its 节假日 and "
+                        "调休 are treated as ordinary days; add them (docs/callbacks.md)", year)
 
     async def stop(self) -> None:
         self._stopping = True
@@ -163,8 +169,11 @@ class CallbackEngine:
             return 0
         if not self._recovered:
             await self._recover()
-        limits = {"missed": await self._free_agents() - sum(f == "missed" for f in self.live.values())} \
+        limits = {"missed": await self._free_agents(self.cb.missed_queue) - self._live("missed")} \
             if self.cb.missed else {"missed": 0}
+        if self.cb.queue_callback_mode == "caller_first":  # 排队回电 caller-first: only with an agent free
+            free = [await self._free_agents(q) for q in sorted(self.cb.queue_callback)]
+            limits["queue"] = sum(free) - self._live("queue")
         claimed = await self.store.run(repo.claim_due, self.policy, self.clock(), self.trunk_name,
                                        self.inbound(), lambda: f"cb-{uuid.uuid4().hex[:24]}", limits)
         for c in claimed:
@@ -172,6 +181,9 @@ class CallbackEngine:
         self.peak = max(self.peak, len(self.live))
         await asyncio.gather(*(self._originate(c) for c in claimed))
         return len(claimed)
+
+    def _live(self, flow: str) -> int:
+        return sum(f == flow for f in self.live.values())
 
     async def _originate(self, c: dict) -> None:
         cid = c["channel_id"]
@@ -184,6 +196,11 @@ class CallbackEngine:
             "Variable": [f"HOTLINE_CB_ID={cid}", f"HOTLINE_CB_TASK={c['task']}",
                          f"__HOTLINE_TICKET={c['ticket'] or ''}"],
         }
+        if c["flow"] == "survey" and c.get("campaign") in self.cb.campaigns:  # checked ids: safe
+            act["Variable"].append(f"HOTLINE_CB_SURVEY={c['campaign']}")
+        if c["flow"] == "queue":
+            q = vhold.originate(c, self.cb, self.trunk_name, self.trunk)
+            act |= q | {"Variable": act["Variable"] + q["Variable"]}
         log.info("callbacks: task %d attempt %d to %s", c["task"], c["no"], mask_number(c["number"]))
         try:
             resp = await self.ami.action(act)
@@ -194,10 +211,10 @@ class CallbackEngine:
         if not ok:
             await self._finish(cid, "failed", {"error": error})
 
-    async def _free_agents(self) -> int:
-        """Members of the missed-call queue free to take a call now (QueueSummary Available)."""
+    async def _free_agents(self, queue: str) -> int:
+        """Members of `queue` free to take a call now (QueueSummary Available)."""
         try:
-            reply = await self.ami.action({"Action": "QueueSummary", "Queue": asterisk_queue(self.cb.missed_queue)},
+            reply = await self.ami.action({"Action": "QueueSummary", "Queue": asterisk_queue(queue)},
                                           as_list=True)
         except (AmiError, OSError, asyncio.TimeoutError):
             return 0
@@ -212,6 +229,8 @@ class CallbackEngine:
         except ValueError:
             return
         number = str(ev.get("CallerIDNum") or "")
+        if vhold.is_place(str(ev.get("Channel") or "")):
+            return
         if hold < self.cb.missed_after or not CALLABLE_RE.match(number):
             return
         origin = {"linkedid": str(ev.get("Linkedid") or "")[:64], "queue": str(ev.get("Queue") or "")[:64],
@@ -256,7 +275,8 @@ class CallbackEngine:
     def _on_newchannel(self, ev) -> None:
         uid = str(ev.get("Uniqueid", ""))
         if str(ev.get("Channel", "")).startswith(self._trunk_prefix) and uid not in self.live \
-                and not uid.startswith("cb-") and len(self._inbound) < 100_000:
+                and not uid.startswith("cb-") and not str(ev.get("Linkedid", "")).startswith("cb-") \
+                and len(self._inbound) < 100_000:
             self._inbound.add(uid)
 
     def _on_hangup(self, ev) -> None:
@@ -265,19 +285,40 @@ class CallbackEngine:
         if cid not in self.live:
             return
         self._causes[cid] = str(ev.get("Cause", ""))
-        if cid in self._answered:
-            self._spawn(self._finish(cid, "answered", {"hangup_cause": self._causes[cid]}))
+        # A kept queue place reports its citizen leg (DIALSTATUS), also when found
+        # waiting after a restart (its OriginateResponse went to the old process).
+        status = self._dialed.pop(cid, None)
+        detail = {"hangup_cause": self._causes[cid]} | ({"dial_status": status} if status else {})
+        if status:
+            self._spawn(self._finish(cid, classify_dial(status), detail))
+        elif cid in self._answered:
+            self._spawn(self._finish(cid, "answered", detail))
         elif cid in self._orphans:
-            self._spawn(self._finish(cid, classify("Failure", None, self._causes[cid]),
-                                     {"hangup_cause": self._causes[cid]}))
+            self._spawn(self._finish(cid, classify("Failure", None, self._causes[cid]), detail))
 
     def _on_user_event(self, ev) -> None:
+        if ev.get("UserEvent") == "HotlineQueueCallback" and self.cb.queue_callback:
+            found = vhold.offer_origin(ev, self.cb.queue_callback)
+            if found is not None:
+                self._spawn(self._add_asked("queue", *found))
+            return
         if ev.get("UserEvent") != "HotlineCallback":
             return
         cid, question, key = str(ev.get("Id", "")), str(ev.get("Question", "")), str(ev.get("Digit", ""))
-        if not cid.startswith("cb-") or question != "satisfaction":
+        if not cid.startswith("cb-") or not re.fullmatch(r"[a-z][a-z0-9_]{0,31}", question):
             return
-        self._spawn(self.store.run(repo.store_answer, cid, question, key, SURVEY_ANSWERS.get(key), self.clock()))
+        if question == "dial":  # the citizen's leg of a kept queue place: its outcome is the attempt's
+            if cid in self.live:
+                self._dialed[cid] = key[:16]
+            return
+        self._spawn(self.store.run(repo.store_answer, cid, question, key[:8], self.cb.campaigns, self.clock()))
+
+    async def _add_asked(self, flow: str, number: str, origin: dict) -> None:
+        task, created, reason = await self.store.run(repo.add_task, self.policy, self.clock(), flow, number,
+                                                     None, None, origin=origin, asked=origin["linkedid"] or number)
+        log.info("callbacks: %s callback for %s (queue %s, place %s): %s", flow, mask_number(number),
+                 origin["queue"], origin["position"], f"task {task['id']}" if created else reason)
+        self.wake()
 
     async def _finish(self, cid: str, cause: str, detail: dict) -> None:
         task = await self.store.run(repo.finish_attempt, self.policy, cid, cause, detail, self.clock())
@@ -285,6 +326,7 @@ class CallbackEngine:
         self._answered.discard(cid)
         self._orphans.discard(cid)
         self._causes.pop(cid, None)
+        self._dialed.pop(cid, None)
         if task is not None:
             log.info("callbacks: task %d attempt ended %s -> %s (%s)", task["id"], cause, task["state"],
                      task["reason"])

@@ -5,8 +5,11 @@
     GET  /api/callbacks[?state=][&ticket=]  the latest tasks (a ticket's: its 回访 result)
     GET  /api/callbacks/{id}         one task with its attempts and answers (回访结果)
     POST /api/callbacks/{id}/cancel  stop calling
+    GET  /api/callbacks/missed       missed calls waiting for 回拨 (any agent; numbers masked)
+    POST /api/callbacks/{id}/dial    an agent clicks 回拨: the missed-call task is placed now
 
-Supervisor tokens only: the work-order system gets one (web.supervisors).
+Supervisor tokens only, but for the last two (the console's callback tab
+for agents): the work-order system gets one (web.supervisors).
 Mount with `callbacks.http.setup(app)` after `ivr.web.app.create_app`.
 """
 from __future__ import annotations
@@ -17,6 +20,7 @@ from callbacks import repo
 from callbacks.engine import ID_RE, CallbackError
 from callbacks.models import STATES
 from ivr.web.api import SERVICES
+from ivr.privacy import mask_number
 from ivr.web.auth import principal_of
 
 
@@ -24,9 +28,9 @@ def _error(status: int, error: str, detail: str) -> web.Response:
     return web.json_response({"error": error, "detail": detail}, status=status)
 
 
-def _engine(request: web.Request):
+def _engine(request: web.Request, agents: bool = False):
     p = principal_of(request)
-    if not p.supervisor:
+    if not p.supervisor and not agents:
         return _error(403, "forbidden", "callbacks need a supervisor token")
     engine = getattr(request.app[SERVICES], "callbacks", None)
     if engine is None:
@@ -90,7 +94,36 @@ async def cancel(request: web.Request) -> web.Response:
     return web.json_response(task) if task else _error(404, "not_found", "no such task")
 
 
+def _for_agent(t: dict) -> dict:
+    """What an agent sees of a missed-call task: no full number (they click, the engine dials)."""
+    return {"id": t["id"], "number": mask_number(t["number"]), "state": t["state"], "due_at": t["due_at"],
+            "attempts": t["attempts"], "result": t["result"], "reason": t["reason"],
+            "queue": t["origin"].get("queue"), "hold_s": t["origin"].get("hold_s")}
+
+
+async def missed(request: web.Request) -> web.Response:
+    engine = _engine(request, agents=True)
+    if isinstance(engine, web.Response):
+        return engine
+    return web.json_response({"tasks": [_for_agent(t) for t in await engine.store.run(repo.missed_open)]})
+
+
+async def dial(request: web.Request) -> web.Response:
+    engine = _engine(request, agents=True)
+    if isinstance(engine, web.Response):
+        return engine
+    task_id = _task_id(request)
+    agent = principal_of(request).agent
+    task = None if task_id is None else await engine.store.run(repo.dial_now, task_id, agent, engine.clock())
+    if task is None:
+        return _error(409, "not_waiting", "没有待回拨的漏接任务 (no missed-call task waiting with that id)")
+    engine.wake()
+    return web.json_response(_for_agent(task))
+
+
 def setup(app: web.Application) -> None:
+    app.router.add_get("/api/callbacks/missed", missed)
+    app.router.add_post("/api/callbacks/{task_id}/dial", dial)
     app.router.add_post("/api/callbacks", add)
     app.router.add_get("/api/callbacks", listing)
     app.router.add_get("/api/callbacks/{task_id}", one)

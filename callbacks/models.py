@@ -23,7 +23,8 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from ivr.storage.models import Base, utcnow
 
-FLOWS = ("survey", "missed")  # flows with an outbound dialplan (callbacks/dialplan.py)
+FLOWS = ("survey", "missed", "queue")  # flows with an outbound dialplan (callbacks/dialplan.py)
+ASKED_FLOWS = ("queue",)  # the citizen asked for the call: no windows, no do-not-call, one per call
 STATES = ("pending", "dialing", "done", "refused", "cancelled")
 OPEN_STATES = ("pending", "dialing")
 

@@ -50,6 +50,15 @@ def classify(response: str | None, reason: object = None, hangup_cause: object =
     return _BY_ORIGINATE_REASON.get(_int(reason), "failed")
 
 
+# Dial() DIALSTATUS of the citizen's leg of a kept queue place (agent-first).
+_BY_DIALSTATUS = {"ANSWER": ANSWERED, "BUSY": "busy", "NOANSWER": "no_answer", "CONGESTION": "congestion",
+                  "CHANUNAVAIL": "unreachable"}
+
+
+def classify_dial(status: str) -> str:
+    return _BY_DIALSTATUS.get(status.upper(), "failed")
+
+
 def _int(value: object) -> int | None:
     try:
         return int(str(value).strip())

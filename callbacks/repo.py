@@ -14,7 +14,8 @@ from typing import Any
 
 from sqlalchemy import func, select, update
 
-from callbacks.models import OPEN_STATES, CallbackAttempt, CallbackTask
+from callbacks import surveys
+from callbacks.models import ASKED_FLOWS, OPEN_STATES, CallbackAttempt, CallbackTask
 from callbacks.policy import Policy, Verdict, dedupe_key
 from ivr.storage.models import Call, Ticket
 
@@ -33,11 +34,25 @@ def attempt_dict(a: CallbackAttempt) -> dict[str, Any]:
 
 
 def add_task(session, policy: Policy, now: dt.datetime, flow: str, number: str, ticket: str | None,
-             campaign: str | None, *, delay_s: int = 0, origin: dict | None = None) -> tuple[dict | None, bool, str]:
+             campaign: str | None, *, delay_s: int = 0, origin: dict | None = None,
+             asked: str | None = None) -> tuple[dict | None, bool, str]:
     """(task, created, reason). An existing task for the same ticket is returned as is (idempotent).
 
-    `delay_s`: not before now + delay (then the next window).
+    `delay_s`: not before now + delay (then the next window). `asked`: the
+    citizen asked for this call themselves (queue callback: 按1保留排队位置) on
+    the call with this linkedid: due now, whatever the windows or the
+    do-not-call list say, one task per call.
     """
+    if asked:
+        key = f"{flow}:{number}:{asked}"[:96]
+        old = session.scalars(select(CallbackTask).where(CallbackTask.dedupe_key == key)).first()
+        if old is not None:
+            return task_dict(old), False, "同一通来电已保留位置"
+        task = CallbackTask(flow=flow, number=number, dedupe_key=key, origin=origin or {}, state="pending",
+                            due_at=now, reason="市民按1保留排队位置，等待回电", created_at=now, updated_at=now)
+        session.add(task)
+        session.flush()
+        return task_dict(task), True, task.reason
     if ticket:
         old = session.scalars(select(CallbackTask).where(CallbackTask.flow == flow,
                                                          CallbackTask.ticket_id == ticket)).first()
@@ -85,7 +100,7 @@ def claim_due(session, policy: Policy, now: dt.datetime, trunk: str, inbound: in
     for task in due:
         if len(claimed) >= slots:
             break
-        if task.number in policy.do_not_call:
+        if task.number in policy.do_not_call and task.flow not in ASKED_FLOWS:
             _close(session, task, "refused", Verdict("refuse", "号码在免打扰名单中（do-not-call）"), now)
             continue
         if limits.get(task.flow, 1) <= 0:
@@ -93,7 +108,7 @@ def claim_due(session, policy: Policy, now: dt.datetime, trunk: str, inbound: in
         if task.flow == "missed" and _answered_since(session, task):
             _close(session, task, "done", Verdict("done", "市民已再次来电并接通，无需回拨"), now)
             continue
-        verdict = policy.may_start(now)
+        verdict = policy.may_start(now) if task.flow not in ASKED_FLOWS else Verdict("call", "市民要求回电")
         if verdict.action != "call":
             _reschedule(session, task, verdict, now)
             continue
@@ -109,7 +124,8 @@ def claim_due(session, policy: Policy, now: dt.datetime, trunk: str, inbound: in
         attempt = CallbackAttempt(task_id=task.id, no=no, channel_id=make_id(), trunk=trunk, started_at=now)
         session.add(attempt)
         claimed.append({"task": task.id, "flow": task.flow, "number": task.number, "ticket": task.ticket_id,
-                        "campaign": task.campaign, "no": no, "channel_id": attempt.channel_id})
+                        "campaign": task.campaign, "no": no, "channel_id": attempt.channel_id,
+                        "origin": dict(task.origin or {})})
     session.flush()
     return claimed
 
@@ -144,8 +160,8 @@ def finish_attempt(session, policy: Policy, channel_id: str, cause: str, detail:
     a = session.scalars(select(CallbackAttempt).where(CallbackAttempt.channel_id == channel_id)).first()
     if a is None or a.ended_at is not None:
         return None
-    if a.answered_at is not None:
-        cause = "answered"
+    if a.answered_at is not None and not detail.get("dial_status"):
+        cause = "answered"  # a kept queue place is "answered" by the agent: the citizen's leg says (dial_status)
     a.ended_at, a.cause, a.detail = now, cause, {**(a.detail or {}), **detail}
     task = session.get(CallbackTask, a.task_id)
     if task.state != "dialing":  # cancelled while on the trunk: stays cancelled
@@ -160,24 +176,28 @@ def finish_attempt(session, policy: Policy, channel_id: str, cause: str, detail:
     return task_dict(task)
 
 
-def store_answer(session, channel_id: str, question: str, key: str, label: str | None, now: dt.datetime
+def store_answer(session, channel_id: str, question: str, key: str, campaigns: dict, now: dt.datetime
                  ) -> dict | None:
     """A DTMF answer: on the task, and on its ticket (extra["回访"]) when the ticket is ours.
 
-    Key 3 (不满意) flags the ticket for 重办 (returned to the department).
+    What the key means comes from the task's campaign (callbacks/surveys.py);
+    a "not satisfied"/"not solved" key flags the ticket for 重办 (returned to
+    the department).
     """
     a = session.scalars(select(CallbackAttempt).where(CallbackAttempt.channel_id == channel_id)).first()
     if a is None:
         return None
     task = session.get(CallbackTask, a.task_id)
-    answer = {"key": key, "text": label or "无效按键", "at": now.isoformat()}
+    text, redo = surveys.meaning(campaigns, task.campaign, question, key)
+    answer = {"key": key, "text": text, "at": now.isoformat()}
     task.answers = {**(task.answers or {}), question: answer}
     task.updated_at = now
     if task.ticket_id:
         ticket = session.get(Ticket, task.ticket_id)
         if ticket is not None:
-            survey = {question: answer["text"], "key": key, "at": answer["at"], "redo": key == "3"}
-            ticket.extra = {**(ticket.extra or {}), "回访": survey}
+            extra = dict(ticket.extra or {})
+            extra["回访"] = surveys.ticket_result(extra.get("回访"), task.id, question, text, key, redo, answer["at"])
+            ticket.extra = extra
             ticket.updated_at, ticket.updated_by = now, "callbacks"
     return task_dict(task)
 
@@ -218,6 +238,24 @@ def stats(session) -> dict[str, Any]:
     by_cause = dict(session.execute(select(CallbackAttempt.cause, func.count())
                                     .where(CallbackAttempt.cause.is_not(None)).group_by(CallbackAttempt.cause)).all())
     return {"tasks": by_state, "attempts": by_cause, "active": active_attempts(session)}
+
+
+def missed_open(session, limit: int = 50) -> list[dict]:
+    """Missed-call tasks still to be called back, oldest first (the console's 回拨 list)."""
+    q = (select(CallbackTask).where(CallbackTask.flow == "missed", CallbackTask.state.in_(OPEN_STATES))
+         .order_by(CallbackTask.created_at, CallbackTask.id).limit(limit))
+    return [task_dict(t) for t in session.scalars(q)]
+
+
+def dial_now(session, task_id: int, agent: str, now: dt.datetime) -> dict | None:
+    """An agent clicked 回拨: a pending missed-call task is due now (None: no such task waiting)."""
+    task = session.get(CallbackTask, task_id)
+    if task is None or task.flow != "missed" or task.state != "pending":
+        return None
+    task.due_at, task.updated_at = now, now
+    task.reason = f"座席 {agent} 点击回拨"
+    task.origin = {**(task.origin or {}), "clicked_by": agent}
+    return task_dict(task)
 
 
 def unnotified(session, limit: int = 50) -> list[dict]:

@@ -4,5 +4,5 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 DIALPLANS = REPO / "dialplans"
 AGI_SCRIPTS = REPO / "agi_scripts"
-RECORDINGS = REPO / "recordings"
+PROMPTS = REPO / "prompts"  # prompt manifest, operator recordings, build/
 STATE = Path("/var/lib/hotline")  # secrets, SQLite database, Asterisk root

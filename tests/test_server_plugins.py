@@ -29,7 +29,7 @@ def _config(tmp_path):
 
 
 def test_the_shipped_features_are_installed_plugins():
-    assert [name for name, _ in plugins.loaders()] == ["callbacks", "supervision", "transfer"]
+    assert [name for name, _ in plugins.loaders()] == ["callbacks", "recordings", "seats", "supervision", "transfer"]
 
 
 async def test_a_plugin_that_fails_to_start_stops_what_started_before_it(tmp_path, monkeypatch):

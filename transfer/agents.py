@@ -36,14 +36,6 @@ def known_agents(config: Config) -> set[str]:
             | {a for a in config.web.agent_queues if a != "*"})
 
 
-def allowed_queues(config: Config, agent: str) -> set[str]:
-    """Queue ids `agent` may join from the console ("*" in a list: every queue)."""
-    rules = config.web.agent_queues
-    ids = set(rules.get("*", [])) | set(rules.get(agent, []))
-    ids |= {q.id for q in config.queues if any(agent_id(m) == agent for m in q.members)}
-    return {q.id for q in config.queues} if "*" in ids else ids
-
-
 def known_interfaces(config: Config, agent: str) -> set[str]:
     """Interfaces a supervisor may log `agent` in with: its own phone, or a config member interface of it."""
     out = {f"PJSIP/{agent}"} if agent in known_agents(config) else set()

@@ -71,7 +71,8 @@ exten => s,1,UserEvent(HotlineTransfer,Id: ${HOTLINE_XFER_ID},Result: answered)
 [hotline-xfer-direct]
 ; A caller not yet with an agent (voice menu, speech intake, queue) handed
 ; straight to the target, e.g. 119 when the speech layer hears a fire report.
-exten => s,1,Dial(${HOTLINE_XFER_DIAL},${HOTLINE_XFER_TIMEOUT},b(hotline-dial-headers^s^1)U(hotline-xfer-answered))
+exten => s,1,GosubIf(${DIALPLAN_EXISTS(hotline-record,s,1)}?hotline-record,s,1(direct))  ; recordings/ (only when on)
+ same => n,Dial(${HOTLINE_XFER_DIAL},${HOTLINE_XFER_TIMEOUT},b(hotline-dial-headers^s^1)U(hotline-xfer-answered))
  same => n,GotoIf($["${DIALSTATUS}" = "ANSWER"]?done)
  same => n,UserEvent(HotlineTransfer,Id: ${HOTLINE_XFER_ID},Result: failed,Status: ${DIALSTATUS})
  same => n,Goto(hotline-xfer-rescue,s,1)

@@ -26,7 +26,8 @@ from ivr.calls import events
 from ivr.web.api import CALL_ID_RE, CONFIG, SERVICES
 from ivr.web.auth import principal_of
 from ivr.web.ws import HUB
-from transfer.agents import AgentDesk, AgentError, allowed_queues, known_agents, known_interfaces
+from ivr.seats.queues import allowed_queues  # one rule for the console and the seat
+from transfer.agents import AgentDesk, AgentError, known_agents, known_interfaces
 from transfer.targets import KINDS, MODES, resolve
 
 log = logging.getLogger(__name__)

@@ -175,6 +175,7 @@ class CallState:
             "queue": self.get("queue"),
             "queue_wait_s": wait,
             "tags": tag_list(self.get("tags")),
+            "callback": self.get("HOTLINE_CALLBACK"),  # queue | missed: the center called back (callbacks/)
             "history": [],
             "ticket": None,
             "agent": agent,

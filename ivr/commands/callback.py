@@ -13,17 +13,12 @@ import datetime as dt
 import json
 import sys
 
-from sqlalchemy.exc import SQLAlchemyError
-
 from callbacks import repo
 from callbacks.engine import CallbackError, check_task
 from callbacks.models import FLOWS, STATES, ensure_tables
 from callbacks.policy import CAUSE_TEXT, Policy
-from ivr.commands._common import load_or_exit
-from ivr.commands.db import add_db_args
+from ivr.commands.db import add_db_args, open_store
 from ivr.privacy import mask_number
-from ivr.storage.db import DatabaseError, redacted
-from ivr.storage.store import Store
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -50,15 +45,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _open(args: argparse.Namespace):
-    config = load_or_exit(args.config)
-    url = args.url or config.database.url
-    try:
-        store = Store.open(url)
-        ensure_tables(store.engine)
-    except (DatabaseError, SQLAlchemyError, OSError) as exc:
-        print(f"hotline callback: {redacted(url)}: {type(exc).__name__}: cannot open the database", file=sys.stderr)
-        raise SystemExit(1)
-    return config, store
+    return open_store(args, "callback", ensure_tables)
 
 
 def _show(args: argparse.Namespace, value, text: str) -> int:

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Callable
+from typing import Any
 
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -25,6 +27,22 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def add_db_args(parser: argparse.ArgumentParser) -> None:
     add_config_arg(parser)
     parser.add_argument("--url", help="database URL (default: database.url from the config)")
+
+
+def open_store(args: argparse.Namespace, what: str, ensure: Callable[[Any], None] | None = None) -> tuple[Any, Any]:
+    """(config, Store) for a feature's command, its tables made by `ensure(engine)`; exit 1 saying why not."""
+    from ivr.storage.store import Store
+
+    config = load_or_exit(args.config)
+    url = args.url or config.database.url
+    try:
+        store = Store.open(url)
+        if ensure is not None:
+            ensure(store.engine)
+    except (DatabaseError, SQLAlchemyError, OSError) as exc:
+        print(f"hotline {what}: {redacted(url)}: {type(exc).__name__}: cannot open the database", file=sys.stderr)
+        raise SystemExit(1)
+    return config, store
 
 
 def database_url(args: argparse.Namespace) -> str:

@@ -13,6 +13,7 @@ from ivr.dialplan.build import GENERATED, instance_files, render
 from ivr.prompts import BUILD_DIR, build_for
 from ivr.prompts.build import PromptError, install
 from ivr.prompts.manifest import ManifestError
+from ivr.seats import httpconf as seats_http
 from ivr.safefile import CONFIG_MODE, SECRET_MODE, secret_file, write_atomic
 
 
@@ -61,7 +62,10 @@ def _apply(args) -> int:
         print(f"hotline dialplan apply: {exc}; nothing applied", file=sys.stderr)
         return 1
     if args.etc:  # a city's own Asterisk: only the generated files
-        etc, files = Path(args.etc), render(config)
+        etc = Path(args.etc)
+        files, notes = seats_http.for_city(render(config), etc)  # never the city's own http.conf
+        for note in notes:
+            print(f"hotline dialplan apply: {note}", file=sys.stderr)
         sounds = Path(args.sounds) if args.sounds else None
     else:
         inst = embedded.center(config)

@@ -30,6 +30,6 @@ def register(sub) -> None:
     verbs = parser.add_subparsers(dest="verb", metavar="VERB", required=True)
     p = verbs.add_parser("build", help="convert recordings (8 and 16 kHz), synthesize missing ones")
     add_config_arg(p)
-    p.add_argument("--out", default=str(BUILD_DIR), help="output folder (default recordings/build)")
+    p.add_argument("--out", default=str(BUILD_DIR), help="output folder (default prompts/build)")
     p.add_argument("--install", metavar="SOUNDS_DIR", help="also copy into this Asterisk sounds/hotline folder")
     p.set_defaults(func=_build)

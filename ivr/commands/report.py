@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy.exc import SQLAlchemyError
 
+from callbacks.report import figures as callback_figures, format_lines as callback_lines
 from ivr.commands._common import load_or_exit
 from ivr.commands.db import add_db_args
 from ivr.reports import ReportError, format_table, line_report, parse_range, render_chart
@@ -53,6 +54,7 @@ def run(args: argparse.Namespace) -> int:
         return 1
     try:
         report = store.run_sync(line_report, start, end)
+        callbacks = store.run_sync(callback_figures, start, end, tz)  # callbacks hook
     except SQLAlchemyError as exc:
         reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
         print(f"hotline report: {redacted(url)}: {reason} (run `hotline db upgrade`?)", file=sys.stderr)
@@ -62,9 +64,9 @@ def run(args: argparse.Namespace) -> int:
     if args.chart:
         Path(args.chart).write_bytes(render_chart(report))
     if args.json:
-        print(json.dumps(report.to_dict(), ensure_ascii=False, indent=2))
+        print(json.dumps(report.to_dict() | callbacks, ensure_ascii=False, indent=2, default=str))
     else:
-        print(format_table(report))
+        print("\n".join([format_table(report), *callback_lines(callbacks)]))
         if args.chart:
             print(f"\nchart: {args.chart}")
     return 0

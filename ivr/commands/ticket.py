@@ -1,7 +1,7 @@
 """`hotline ticket draft TEXT`: draft a work order from a transcript, as JSON.
 
 `hotline ticket eval FILE...`: score drafting on labelled utterance sets
-(ivr.speech.evaluate): per-set figures and misses, the figures as JSON last.
+(ivr.tickets.evaluate): per-set figures and misses, the figures as JSON last.
 """
 from __future__ import annotations
 
@@ -11,9 +11,9 @@ import json
 import sys
 
 from ivr.commands._common import add_config_arg, load_or_exit
-from ivr.speech.deadlines import WorkCalendar
-from ivr.speech.evaluate import evaluate, load_rows
-from ivr.speech.ticket import draft_ticket
+from ivr.tickets.deadlines import WorkCalendar
+from ivr.tickets.evaluate import evaluate, load_rows
+from ivr.tickets.draft import draft_ticket
 
 
 def register(subparsers) -> None:

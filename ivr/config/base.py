@@ -1,4 +1,4 @@
-"""What every part of the config model shares: strictness, numbers, words, the safe string types.
+"""What every part of the config model shares: strictness, numbers, the safe string types.
 
 A leaf of `ivr.config`: model.py and the per-feature model modules
 (speech_model, seats_model, callbacks_model) all build on it.
@@ -14,20 +14,14 @@ from ivr.config import safe
 
 # Digits, optionally "-ext" (88348666-1). Nothing else reaches a dialplan.
 NUMBER_RE = re.compile(r"^\d{3,15}(-\d{1,6})?$")
-# A word a city adds to the speech lexicons (matched literally, never as a regex).
 _WORD_RE = re.compile(r"^[\u3400-\u9fffA-Za-z0-9]{1,12}$")
 
 
 def _words(words) -> None:
+    """Phrases config lists as plain words (QA phrases, recordings): never patterns."""
     for w in words:
         if not _WORD_RE.match(w):
             raise ValueError(f"{w!r} is not a word: 1-12 Chinese characters, letters or digits")
-
-
-def _known(what: str, keys, known) -> None:
-    for key in keys:
-        if key not in known:
-            raise ValueError(f"unknown {what} {key!r}; known: {', '.join(known)}")
 
 
 class Strict(BaseModel):

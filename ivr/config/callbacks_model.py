@@ -4,6 +4,8 @@ from __future__ import annotations
 import datetime as dt
 import re
 
+from typing import Literal
+
 from pydantic import Field, field_validator, model_validator
 
 from ivr.config.base import Strict, TrunkName, _number
@@ -11,12 +13,61 @@ from ivr.config.base import Strict, TrunkName, _number
 _WINDOW_RE = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)-([01]\d|2[0-4]):([0-5]\d)$")
 CALLBACK_DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun", "makeup", "holiday")
 CALLBACK_CAUSES = ("busy", "no_answer", "rejected", "unreachable", "congestion", "failed")
+_QID = r"^[a-z0-9][a-z0-9_-]*$"  # a queue or line id, as in queues:/lines:
+_DEFAULT_RATING = {"1": "满意", "2": "基本满意", "3": "不满意"}
 _DEFAULT_RETRY = {"busy": 600, "no_answer": 1800, "rejected": 7200, "unreachable": 3600, "congestion": 300, "failed": 900}
 
 
 def _default_windows() -> dict[str, list[str]]:
     work = ["09:00-12:00", "14:00-20:00"]
     return {d: list(work) for d in ("mon", "tue", "wed", "thu", "fri", "makeup")} | {"sat": ["10:00-12:00"], "sun": [], "holiday": []}
+
+
+class Question(Strict):
+    """One question of a 回访 campaign: its prompt, the keys it accepts and what each means."""
+
+    id: str = Field(pattern=r"^[a-z][a-z0-9_]{0,31}$")
+    prompt: str = Field(min_length=1, max_length=500)   # text for the prompts pipeline
+    keys: dict[str, str] = Field(min_length=1)           # "1": 满意 …
+    redo: list[str] = Field(default_factory=list)        # keys that flag the ticket for 重办
+
+    @model_validator(mode="after")
+    def _keys(self) -> "Question":
+        for k in [*self.keys, *self.redo]:
+            if not re.fullmatch(r"[0-9]", k):
+                raise ValueError(f"{self.id}: key {k!r} must be one digit 0-9")
+        if set(self.redo) - set(self.keys):
+            raise ValueError(f"{self.id}: redo keys must be among keys")
+        return self
+
+
+class Rating(Strict):
+    """一次一评: after the agent hangs up, the caller rates the service (per queue and line)."""
+
+    queues: list[str] = Field(default_factory=list)      # queue ids where callers are asked
+    lines: list[str] = Field(default_factory=list)       # line ids where callers are asked
+    prompt: str = "对本次服务满意请按1，基本满意请按2，不满意请按3。"
+    keys: dict[str, str] = Field(default_factory=lambda: dict(_DEFAULT_RATING))
+    satisfied: list[str] = Field(default_factory=lambda: ["1", "2"])  # keys counted as satisfied
+
+    _v_ids = field_validator("queues", "lines")(lambda cls, v: [_id(x) for x in v])
+
+    @field_validator("keys")
+    @classmethod
+    def _digits(cls, v: dict[str, str]) -> dict[str, str]:
+        if not v or any(not re.fullmatch(r"[0-9]", k) for k in v):
+            raise ValueError("keys must be single digits 0-9 with their meaning")
+        return v
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.queues or self.lines)
+
+
+def _id(v: str) -> str:
+    if not re.fullmatch(_QID, str(v)):
+        raise ValueError(f"{v!r}: lower-case letters, digits, - and _")
+    return v
 
 
 class Callbacks(Strict):
@@ -48,12 +99,57 @@ class Callbacks(Strict):
     missed_delay: int = Field(120, ge=0, le=86400)
     missed_queue: str = Field("general", pattern=r"^[a-z0-9][a-z0-9_-]*$")
     missed_prompt: str = "您好，这里是12345热线，您刚才的来电未能接通，现在为您回电，正在为您转接人工服务，请稍候。"
+    # Queue callback (virtual hold): queue id -> seconds of waiting before the offer
+    # 「按1保留您的排队位置，稍后我们给您回电」 (docs/callbacks.md).
+    queue_callback: dict[str, int] = Field(default_factory=dict)
+    queue_callback_mode: Literal["agent_first", "caller_first"] = "agent_first"
+    queue_callback_hold: int = Field(3600, ge=60, le=86400)  # s a kept place waits at most
+    queue_callback_prompt: str = "按1保留您的排队位置，稍后我们给您回电。"
+    queue_callback_ok_prompt: str = "已为您保留排队位置，轮到您时我们将给您回电，再见。"
+    queue_callback_hello_prompt: str = "您好，这里是12345热线，现在为您回电，正在为您接通人工服务。"
+    rating: Rating = Field(default_factory=Rating)
+    # 回访 campaigns with several questions: campaign -> its questions (asked in order)
+    campaigns: dict[str, list[Question]] = Field(default_factory=dict)
     # Finished tasks with a ticket are POSTed here (the work-order system), retried until accepted.
     webhook: str | None = Field(None, pattern=r"^https?://[^\s]+$")
     webhook_token: str = Field("", repr=False)   # sent as "Authorization: Bearer <token>"
 
     _v_caller_id = field_validator("caller_id")(lambda cls, v: _number(v))
     _v_dnc = field_validator("do_not_call")(lambda cls, v: [_number(n) for n in v])
+
+    @field_validator("queue_callback")
+    @classmethod
+    def _offers(cls, v: dict[str, int]) -> dict[str, int]:
+        for q, seconds in v.items():
+            _id(q)
+            if not 1 <= int(seconds) <= 3600:
+                raise ValueError(f"{q}: offer after 1..3600 seconds of waiting")
+        return v
+
+    @field_validator("campaigns")
+    @classmethod
+    def _campaigns(cls, v: dict[str, list[Question]]) -> dict[str, list[Question]]:
+        for name, questions in v.items():
+            if not re.fullmatch(r"[A-Za-z0-9_-]{1,32}", name):
+                raise ValueError(f"campaign {name!r}: letters, digits, - and _, at most 32")
+            ids = [q.id for q in questions]
+            if not ids or len(set(ids)) != len(ids):
+                raise ValueError(f"campaign {name!r}: at least one question, ids unique")
+        return v
+
+    def prompts(self) -> dict[str, str]:
+        """Prompt id -> text of everything the outbound and queue-callback dialplans play."""
+        out = {"callback-survey": self.survey_prompt, "callback-thanks": self.thanks_prompt,
+               "callback-missed": self.missed_prompt}
+        if self.queue_callback:
+            out |= {"queue-callback-offer": self.queue_callback_prompt,
+                    "queue-callback-ok": self.queue_callback_ok_prompt,
+                    "queue-callback-hello": self.queue_callback_hello_prompt}
+        if self.rating.enabled:
+            out["callback-rating"] = self.rating.prompt
+        for name, questions in self.campaigns.items():
+            out |= {f"callback-q-{name}-{q.id}": q.prompt for q in questions}
+        return out
 
     @field_validator("retry_after")
     @classmethod

@@ -98,7 +98,23 @@ class _Checker:
         if isinstance(self.data.get("provincial"), dict):
             self.trunk_ref(("provincial", "trunk"), self.data["provincial"].get("trunk"))
         fasttrack_check.check(self.data, self.add, self.queue_ref)
+        self.callbacks_refs()
         return self.found
+
+    def callbacks_refs(self) -> None:
+        """callbacks: (when enabled) the trunk, and every queue it names, must exist."""
+        cb = self.data.get("callbacks")
+        if not isinstance(cb, dict) or cb.get("enabled") is not True:
+            return
+        self.trunk_ref(("callbacks", "trunk"), cb.get("trunk", "pstn"))
+        if cb.get("missed", True) is not False:
+            self.queue_ref(("callbacks", "missed_queue"), cb.get("missed_queue", "general"))
+        offers, rating = cb.get("queue_callback"), cb.get("rating")
+        for q in offers if isinstance(offers, dict) else ():
+            self.queue_ref(("callbacks", "queue_callback", q), q)
+        queues = rating.get("queues") if isinstance(rating, dict) else None
+        for i, q in enumerate(queues if isinstance(queues, list) else ()):
+            self.queue_ref(("callbacks", "rating", "queues", i), q)
 
     # --- ids and references -------------------------------------------------
     def _ids(self, section: str) -> set[str]:

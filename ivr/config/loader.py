@@ -19,6 +19,7 @@ from ivr.config.errors import translate
 from ivr.config.model import Config
 from ivr.config.problems import ConfigError, Problem, dotted
 from ivr.config.problems import Path as FieldPath
+from ivr.config.tickets_model import include_lexicon
 from ivr.config.yamlpos import Document, YamlSyntaxError, read_yaml
 
 __all__ = ["ConfigError", "Problem", "default_config_path", "load_config", "ENV_OVERRIDES"]
@@ -68,6 +69,7 @@ def load_config(
         found += _put(data, tuple(key.split(".")), value, CLI_SOURCE, sources, doc, file)
 
     found += include_enterprise_numbers(data, file, doc.line_of)
+    found += include_lexicon(data, doc.line_of, file)  # tickets.lexicon, checked entry by entry
     config = None
     reasons: list[tuple[FieldPath, str, FieldPath | None]] = []
     try:

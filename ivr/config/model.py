@@ -19,8 +19,10 @@ from ivr.config.base import NUMBER_RE, Member, Network, Strict, TrunkName, _numb
 from ivr.config.callbacks_model import Callbacks
 from ivr.config.supervision_model import Supervision
 from ivr.config.fasttrack_model import Enterprise, Language
+from ivr.config.recordings_model import Recordings
 from ivr.config.seats_model import WebRtc
 from ivr.config.speech_model import Speech
+from ivr.config.tickets_model import Tickets
 
 EMERGENCY_NUMBERS = ("110", "119", "120", "122")
 DEFAULT_MERGED_PROMPT = "您好，欢迎您的来电，此号码热线功能已并入12345，业务咨询及投诉，请拨打12345热线"
@@ -300,10 +302,12 @@ class Config(Strict):
     database: Database = Field(default_factory=Database)
     webrtc: WebRtc = Field(default_factory=WebRtc)  # seats hook: browser seats
     speech: Speech = Field(default_factory=Speech)
+    tickets: Tickets = Field(default_factory=Tickets)
     callbacks: Callbacks = Field(default_factory=Callbacks)
     supervision: Supervision = Field(default_factory=Supervision)  # supervision/ plugin
     enterprise: Enterprise = Field(default_factory=Enterprise)  # 一企来 fast track
     languages: list[Language] = Field(default_factory=list)     # 外籍人士服务热线 seats
+    recordings: Recordings = Field(default_factory=Recordings)  # recordings/: recording, retention, 质检
 
     def line(self, line_id: str) -> Line | None:
         return next((ln for ln in self.lines if ln.id == line_id), None)

@@ -2,10 +2,19 @@
 from __future__ import annotations
 
 import re
+from typing import Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 
 from ivr.config.base import Strict
+
+
+class SeatOptions(Strict):
+    """One browser seat's own options (webrtc.seats.<agent>)."""
+    auto_answer: bool = False          # the page answers an offered call by itself
+    # Queues 签入 joins (config ids); default: every queue the agent may serve
+    # (queues listing PJSIP/<agent>, plus web.agent_queues). Never more than those.
+    queues: list[str] | None = None
 
 
 class WebRtc(Strict):
@@ -23,6 +32,19 @@ class WebRtc(Strict):
     sip_domain: str = "127.0.0.1"
     # 示忙 reasons an agent picks from (sent to Asterisk's QueuePause as the reason).
     pause_reasons: list[str] = Field(default_factory=lambda: ["小休", "用餐", "培训", "会议"])
+
+    # Per-agent options, keyed by an agent of `agents`.
+    seats: dict[str, SeatOptions] = Field(default_factory=dict)
+    # 话后处理 ends by itself after the queue's `wrapup` seconds (auto), or stays until the
+    # agent clicks 示闲 (manual: the agent is paused with reason 话后处理 meanwhile).
+    wrapup_end: Literal["auto", "manual"] = "auto"
+
+    @model_validator(mode="after")
+    def _seats_are_agents(self) -> "WebRtc":
+        unknown = [a for a in self.seats if a not in self.agents]
+        if unknown:
+            raise ValueError(f"seats: {unknown} not in webrtc.agents")
+        return self
 
     @field_validator("agents")
     @classmethod

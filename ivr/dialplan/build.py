@@ -125,7 +125,8 @@ def render_queues(config: Config, source: str = "config.yaml") -> str:
         out.append("setinterfacevar = yes\nsetqueuevar = yes\n")
         if q.wrapup:  # seats hook: 话后处理 (after-call work)
             out.append(f"wrapuptime = {q.wrapup}\n")
-        out.extend(f"member => {m}\n" for m in q.members)
+        # seats hook: browser seats are dynamic members, joined by 签入 (QueueAdd) from the console
+        out.extend(f"member => {m}\n" for m in q.members if m.partition("/")[2] not in config.webrtc.agents)
     return "".join(out)
 
 

@@ -30,24 +30,27 @@ exten => s,1,Set(__HOTLINE_DIALED=${HOTLINE_DIALED})
 [hotline-queue]
 ; Into HOTLINE_QUEUE. An expert queue (HOTLINE_OVERFLOW=<queue>,<seconds>)
 ; overflows to its pool after its wait, or at once when no expert is there.
+; QUEUESTATUS CONTINUE: the caller was connected and the agent hung up (option c).
 exten => s,1,GotoIf($["${HOTLINE_INTAKE}" = ""]?join)
  same => n,Gosub(hotline-intake,s,1)
  same => n(join),Set(__HOTLINE_QUEUE_JOINED=${EPOCH})
  ; 一企来: a higher QUEUE_PRIO waits ahead of every lower one (HOTLINE_PRIORITY, ivr/plan/fasttrack.py)
  same => n,Set(QUEUE_PRIO=${IF($["${HOTLINE_PRIORITY}" = ""]?0:${HOTLINE_PRIORITY})})
+ same => n,GosubIf(${DIALPLAN_EXISTS(hotline-record,s,1)}?hotline-record,s,1(queue))  ; recordings/ (only when on)
  same => n,GotoIf($["${HOTLINE_OVERFLOW}" = ""]?last)
  same => n,Queue(hotline-${HOTLINE_QUEUE},trc,,,${CUT(HOTLINE_OVERFLOW,\,,2)})
- same => n,GotoIf($["${QUEUESTATUS}" = ""]?done)
+ same => n,GotoIf(${REGEX("^(CONTINUE)?$" ${QUEUESTATUS})}?done)
  same => n,Set(__HOTLINE_OVERFLOWED=${HOTLINE_QUEUE})
  same => n,Set(__HOTLINE_QUEUE=${CUT(HOTLINE_OVERFLOW,\,,1)})
  same => n(last),Queue(hotline-${HOTLINE_QUEUE},trc)
- same => n,GotoIf($["${QUEUESTATUS}" = "" | "${HOTLINE_QUEUE}" = "general"]?done)
+ same => n,GotoIf($[${REGEX("^(CONTINUE)?$" ${QUEUESTATUS})} | "${HOTLINE_QUEUE}" = "general"]?done)
  same => n,Set(__HOTLINE_QUEUE=general)
  same => n,Goto(last)
  ; Option c: the caller comes back here when the agent's side ends. Left alone in
  ; the bridge during a transfer (agent and transfer leg both gone) they go back
  ; to the pool instead of being hung up (see transfer/dialplan.py).
  same => n(done),GotoIf($["${HOTLINE_XFER_GUARD}" != ""]?hotline-xfer-rescue,s,1)
+ same => n,GotoIf(${DIALPLAN_EXISTS(hotline-rating,s,1)}?hotline-rating,s,1)  ; 一次一评 (callbacks/dialplan_flows.py)
  same => n,Hangup()
 
 [hotline-intake]
@@ -113,6 +116,7 @@ exten => s,1,GotoIf($["${HOTLINE_PROMPT}" = ""]?dial)
  same => n,Answer()
  same => n,Playback(${HOTLINE_PROMPT})
  same => n(dial),GotoIf($["${HOTLINE_DIAL}" = ""]?hotline-failsafe,s,1)
+ same => n,GosubIf(${DIALPLAN_EXISTS(hotline-record,s,1)}?hotline-record,s,1(forward))  ; recordings/ (only when on)
  same => n,Dial(${HOTLINE_DIAL},60,b(hotline-dial-headers^s^1))
  same => n,GotoIf($["${DIALSTATUS}" = "ANSWER"]?done)
  same => n,Set(__HOTLINE_FORWARD_FAILED=${DIALSTATUS})

@@ -23,7 +23,7 @@ from ivr.config.model import Config
 from ivr.plan.decision import Decision
 from ivr.plan.numbers import normalise
 from ivr.plan.targets import GENERAL, Resolved, resolve
-from ivr.speech.deadlines import deadline
+from ivr.tickets.deadlines import deadline
 
 ENTERPRISE = "enterprise"
 QUEUED = ("queue", "prompt_then_forward")   # actions that end in a 12345 queue
@@ -34,7 +34,7 @@ def ticket_fields(tags: str | None, at: dt.datetime, tz: str) -> dict:
     """Draft-ticket fields a call's tags (HOTLINE_TAGS) give from its first second.
 
     An enterprise caller's draft is tagged and due in 15 working days; the
-    speech draft may later shorten it (an outage, a hazard: ivr.speech.ticket)."""
+    speech draft may later shorten it (an outage, a hazard: ivr.tickets.draft)."""
     found = (tags or "").split()
     if not found:
         return {}

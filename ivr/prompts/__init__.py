@@ -1,10 +1,10 @@
 """Prompts: the manifest (ids, texts, recordings) and their conversion for Asterisk."""
 from pathlib import Path
 
-from ivr.paths import RECORDINGS
+from ivr.paths import PROMPTS
 
-MANIFEST = RECORDINGS / "manifest.yaml"
-BUILD_DIR = RECORDINGS / "build"
+MANIFEST = PROMPTS / "manifest.yaml"
+BUILD_DIR = PROMPTS / "build"
 
 
 def build_for(config, progress=lambda _m: None, out_dir: Path = BUILD_DIR):

@@ -3,7 +3,7 @@
 Every prompt has an id (the sound file name Asterisk plays as
 `hotline/<id>`), its text, and optionally an operator-supplied recording.
 The ids a config needs come from the plan itself (welcome, menu,
-not-in-service, merged-<line id>); `recordings/manifest.yaml` adds
+not-in-service, merged-<line id>); `prompts/manifest.yaml` adds
 recordings (and may override texts) by id.
 """
 from __future__ import annotations
@@ -35,10 +35,10 @@ def config_prompts(config: Config) -> dict[str, str]:
     if config.speech.enabled and entry.speech_intake:
         prompts["intake"] = config.speech.intake_prompt
     if config.callbacks.enabled:
-        cb = config.callbacks
-        prompts |= {"callback-survey": cb.survey_prompt, "callback-thanks": cb.thanks_prompt,
-                    "callback-missed": cb.missed_prompt}
+        prompts |= config.callbacks.prompts()
     prompts |= menu_prompts(config)  # "For English, press 9" after the menu prompt
+    if config.recordings.enabled and config.recordings.notice:  # recordings/: 「您的通话可能会被录音」
+        prompts["recording-notice"] = config.recordings.notice_prompt
     for line in config.lines:
         if line.mode == Mode.full_merge:
             prompts[f"merged-{line.id}"] = line.prompt or DEFAULT_MERGED_PROMPT
@@ -46,7 +46,7 @@ def config_prompts(config: Config) -> dict[str, str]:
 
 
 def load_manifest(path: Path) -> list[dict]:
-    """recordings/manifest.yaml: a list of {id, text?, file?}; file paths relative to it."""
+    """prompts/manifest.yaml: a list of {id, text?, file?}; file paths relative to it."""
     if not path.is_file():
         return []
     try:

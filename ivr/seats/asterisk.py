@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from ivr.config.model import Config
 from ivr.dialplan.build import header, rtp_options
+from ivr.seats.httpconf import OURS, stub
 
 AGENT_CONTEXT = "hotline-agent"  # same context as the desk phones (transfer/dialplan.py)
 
@@ -80,8 +81,24 @@ direct_media = no
     return "".join(out)
 
 
+REATTACH_EXTEN = "reattach"
+
+
+def render_extensions(source: str = "config.yaml") -> str:
+    """The extension a reloaded page dials to take its call back (phone.js).
+
+    Asterisk checks the dialed extension exists before it looks at `Replaces:`;
+    with a valid Replaces the new call takes the old leg's place in the
+    caller's bridge and this dialplan never runs. Without one it hangs up.
+    (pbx_config merges this [hotline-agent] with transfer/dialplan.py's.)"""
+    return (header(source) + f"\n[{AGENT_CONTEXT}]\n; a browser seat re-attaching its call after a page reload\n"
+            f"exten => {REATTACH_EXTEN},1,Hangup(21)\n")
+
+
 def render(config: Config, source: str = "config.yaml") -> dict[str, str]:
-    """http.conf and pjsip_seats.conf when there are browser seats; nothing otherwise."""
+    """http_hotline.conf (+ the http.conf stub including it: ivr/seats/httpconf.py), pjsip_seats.conf
+    and extensions_seats.conf when there are browser seats; nothing otherwise."""
     if not browser_agents(config):
         return {}
-    return {"http.conf": render_http(config, source), "pjsip_seats.conf": render_pjsip(config, source)}
+    return {OURS: render_http(config, source), "http.conf": stub(), "pjsip_seats.conf": render_pjsip(config, source),
+            "extensions_seats.conf": render_extensions(source)}

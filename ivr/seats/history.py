@@ -18,7 +18,7 @@ class AgentState(Base):
     __tablename__ = "agent_states"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     agent: Mapped[str] = mapped_column(String(64))
-    state: Mapped[str] = mapped_column(String(16))          # ready | paused
+    state: Mapped[str] = mapped_column(String(16))          # ready | paused | wrapup | signed_out
     reason: Mapped[str] = mapped_column(String(32), default="")
     started_at: Mapped[dt.datetime]
     ended_at: Mapped[dt.datetime | None]
@@ -49,4 +49,15 @@ def current_state(session: Session, agent: str) -> dict | None:
     """The agent's open state (for a reloaded page), or None."""
     row = session.scalars(select(AgentState).where(AgentState.agent == agent, AgentState.ended_at.is_(None))
                           .order_by(AgentState.id.desc())).first()
-    return None if row is None else {"state": row.state, "reason": row.reason, "since": row.started_at.isoformat()}
+    return None if row is None else {"id": row.id, "state": row.state, "reason": row.reason, "since": _iso(row.started_at)}
+
+
+def _iso(at: dt.datetime) -> str:
+    """UTC with its offset (SQLite hands datetimes back naive; the page must not read them as local)."""
+    return (at if at.tzinfo else at.replace(tzinfo=dt.timezone.utc)).isoformat()
+
+
+def open_states(session: Session) -> dict[str, dict]:
+    """Every agent's open state (the supervisors' board): agent -> {state, reason, since}."""
+    rows = session.scalars(select(AgentState).where(AgentState.ended_at.is_(None)).order_by(AgentState.id))
+    return {r.agent: {"state": r.state, "reason": r.reason, "since": _iso(r.started_at)} for r in rows}

@@ -11,7 +11,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 READY, PAUSED = "ready", "paused"
-LABELS = {READY: "示闲 Ready", PAUSED: "示忙 Paused"}
+SIGNED_OUT, WRAPUP = "signed_out", "wrapup"  # 签出 (in no queue); 话后处理 (after-call work)
+LABELS = {READY: "示闲 Ready", PAUSED: "示忙 Paused", SIGNED_OUT: "签出 Signed out", WRAPUP: "话后处理 Wrap-up"}
+WRAPUP_REASON = "话后处理"  # the QueuePause reason while a manual wrap-up lasts
 
 
 class StateError(ValueError):

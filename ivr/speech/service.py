@@ -16,8 +16,8 @@ from typing import Any
 from ivr.calls import events
 from ivr.config.model import Config
 from ivr.speech.errors import SpeechUnavailable
-from ivr.speech.emergency import CityWords
-from ivr.speech.ticket import detect_emergency, draft_ticket
+from ivr.tickets.draft import detect_emergency, draft_ticket
+from ivr.tickets.lexicon import lexicon_for
 from ivr.storage import repo
 
 log = logging.getLogger("ivr.speech")
@@ -35,7 +35,7 @@ class SpeechService:
         self.live = None
         self._said: dict[str, list[str]] = {}
         self._handed_over: set[str] = set()
-        self._city = CityWords.from_config(config.speech)  # a city's own emergency words count live too
+        self._lexicon = lexicon_for(config.tickets.lexicon)  # a city's own emergency words count live too
 
     async def start(self) -> bool:
         """Load the model and listen for EAGI streams; False (logged) if speech is unavailable."""
@@ -71,7 +71,7 @@ class SpeechService:
         if kind == "final":
             self._remember(call_id, text)
         await tracker.notify(call_id, events.transcript(kind, text))
-        emergency = detect_emergency(text, self._city)
+        emergency = detect_emergency(text, self._lexicon)
         if emergency and call_id not in self._handed_over:
             await self._hand_over(call_id, emergency)
         if kind == "final":

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from ivr.calls import events
 from ivr.config.model import Config
 from ivr.storage import repo
-from ivr.web import audit
+from ivr.web import audit, ticketform
 from ivr.web.auth import Principal, principal_of
 from ivr.web.ws import HUB
 
@@ -108,7 +108,7 @@ def _validate_fields(body: dict, ticket_id: str) -> dict | str:
             return f"{key} is longer than {MAX_TEXT} characters"
         if value is not None and not isinstance(value, (str, int, float, bool)):
             return f"{key} must be text, a number, true/false or null"
-    return fields
+    return ticketform.check(fields) or fields  # seats hook: the console's form rules
 
 
 async def _ticket(request: web.Request, *, write: bool) -> web.Response:

@@ -30,7 +30,9 @@ log = logging.getLogger(__name__)
 
 CONSOLE_DIR = Path(__file__).parent / "console"
 CONSOLE_FILES = {"index.html": "text/html", "console.js": "text/javascript", "console.css": "text/css",
-                 "fasttrack.js": "text/javascript"}  # fast tracks: tags on the pop
+                 "fasttrack.js": "text/javascript",  # fast tracks: tags on the pop
+                 "callbacks.js": "text/javascript", "callbacks.css": "text/css",  # callbacks hook
+                 "recordings.js": "text/javascript", "recordings.css": "text/css"}  # recordings player
 HEALTH_TIMEOUT_S = 5.0
 SECURITY_HEADERS = {
     "X-Content-Type-Options": "nosniff",

@@ -146,6 +146,18 @@ class Hub:
             self._deliver(sub, ev)
         return ev
 
+    def publish_agent_state(self, agent: str, payload: dict) -> Event:
+        """An agent's state changed (示闲/示忙/话后处理/签入/签出): tell that agent's consoles and
+        the supervisors. Not about a call: kept for resume, never in the call book."""
+        ev = Event(self._next_id, "agent_state", agent, f"agent:{agent}", json.loads(dumps(payload)), time.time())
+        self._next_id += 1
+        self.stats["published"] += 1
+        self._all.append(ev)
+        self._agent_buffer(agent).append(ev)
+        for sub in (*self._subs_by_agent.get(agent, ()), *self._supervisor_subs):
+            self._deliver(sub, ev)
+        return ev
+
     def _deliver(self, sub: Subscription, ev: Event) -> None:
         if sub._offer(ev):
             self.stats["delivered"] += 1

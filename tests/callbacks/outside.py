@@ -21,6 +21,7 @@ CONFIG = """
 hotline: {{name: 测试市12345政务服务便民热线, city: 测试市, timezone: Asia/Shanghai}}
 queues:
   - {{id: general, name: 12345综合座席}}
+  - {{id: vhold, name: 回电测试}}
 trunks:
   pstn: {{type: pjsip, endpoint: outside, host: "127.0.0.1:{port}"}}
 callbacks:
@@ -33,6 +34,12 @@ callbacks:
   poll_seconds: 0.2
   missed_after: 2
   missed_delay: 0
+  queue_callback: {{vhold: 2}}
+  rating: {{queues: [vhold]}}
+  campaigns:
+    c2q:
+      - {{id: satisfaction, prompt: 满意请按1，不满意请按3, keys: {{"1": 满意, "3": 不满意}}, redo: ["3"]}}
+      - {{id: solved, prompt: 已解决请按1，未解决请按2, keys: {{"1": 已解决, "2": 未解决}}, redo: ["2"]}}
   retry_after: {{busy: 1, no_answer: 1, rejected: 1, unreachable: 1, congestion: 1, failed: 1}}
   calendars: []
   windows: {{mon: ["00:00-24:00"], tue: ["00:00-24:00"], wed: ["00:00-24:00"], thu: ["00:00-24:00"],
@@ -138,6 +145,22 @@ exten => _X.,1,Answer()
  same => n,Wait(3)
  same => n,Hangup()
 
+; 139000005xx: a queue-callback citizen answers and stays 10 s.
+[outside-1390000050]
+exten => _X.,1,Answer()
+ same => n,Wait(10)
+ same => n,Hangup()
+
+; 139000006xx: a two-question survey answered 1 (满意) then 2 (未解决).
+[outside-1390000060]
+exten => _X.,1,Answer()
+ same => n,Wait(1.5)
+ same => n,SendDTMF(1)
+ same => n,Wait(1.5)
+ same => n,SendDTMF(2)
+ same => n,Wait(4)
+ same => n,Hangup()
+
 [outside-1390000030]
 exten => _X.,1,Answer()
  same => n,Wait(6)
@@ -174,7 +197,8 @@ class CallbackLab:
         return load_config(path, env={}, overrides={
             "asterisk.ami.port": self.center.ami_port, "asterisk.ami.username": self.center.ami_user,
             "asterisk.ami.secret": self.center.ami_secret, "fastagi.port": self.agi_port, "web.port": 0,
-            "web.tokens": {"tok-workorder-system-0123456789": "wos", "tok-general-agent-g1-0123456789": "g1"},
+            "web.tokens": {"tok-workorder-system-0123456789": "wos", "tok-general-agent-g1-0123456789": "g1",
+                           "tok-vhold-agent-v1-0123456789": "v1"},
             "web.supervisors": ["wos"], "database.url": f"sqlite:///{self.workdir}/hotline.db"} | self.overrides)
 
     async def start(self) -> None:
@@ -184,7 +208,9 @@ class CallbackLab:
         # Calls from the outside world arrive on the trunk's endpoint (as a
         # gateway's would, by its address), so they count as inbound on the trunk.
         self.center.write_config(instance_files(self.config, "center") | {"pjsip_identify.conf": CENTER_IDENTIFY})
-        for name, seconds in (("callback-survey", 1.0), ("callback-thanks", 0.3)):
+        for name, seconds in (("callback-survey", 1.0), ("callback-thanks", 0.3), ("queue-callback-offer", 0.5),
+                              ("queue-callback-ok", 0.3), ("queue-callback-hello", 0.3), ("callback-rating", 1.0),
+                              ("callback-q-c2q-satisfaction", 0.5), ("callback-q-c2q-solved", 0.5)):
             _tone(self.center.sounds / f"{name}.wav", seconds)
         self.outside.start()
         self.center.start()

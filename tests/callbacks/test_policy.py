@@ -137,3 +137,19 @@ def test_reserve_must_leave_room():
 ])
 def test_classify_originate_results(response, reason, cause, expected):
     assert classify(response, reason, cause) == expected
+
+
+def test_shipped_2026_calendar_matches_the_state_council_notice():
+    """国务院办公厅关于2026年部分节假日安排的通知 (2025-11-04): 33 days off, 6 weekend 调休 working days."""
+    from callbacks.calendars import CALENDARS, missing_years
+
+    holidays, workdays = CALENDARS["cn-2026"]
+    assert len(holidays) == 33 and len(workdays) == 6
+    assert all(d.weekday() >= 5 for d in workdays)          # every 调休 working day is a Saturday or Sunday
+    assert dt.date(2026, 2, 15) in holidays and dt.date(2026, 2, 23) in holidays  # 春节 腊月二十八 .. 正月初七
+    assert dt.date(2026, 9, 20) in workdays and dt.date(2026, 10, 10) in workdays
+    assert not holidays & workdays
+    # No 2027 data shipped: from November 2026 on the engine warns about it.
+    assert missing_years(["cn-2026"], [], dt.date(2026, 12, 4)) == [2027]
+    assert missing_years(["cn-2026"], [dt.date(2027, 1, 1)], dt.date(2026, 12, 4)) == []
+    assert missing_years(["cn-2026"], [], dt.date(2026, 6, 1)) == []

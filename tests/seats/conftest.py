@@ -31,7 +31,7 @@ def seat_center(seat_config):
         "HOTLINE_AGENT_PASSWORDS": ",".join(f"{a}={p}" for a, p in PASSWORDS.items())})
     here = {p.name: p.read_text(encoding="utf-8") for p in Path(__file__).parent.glob("*.conf")}
     inst.write_config(instance_files(seat_config, "center") | test_files() | here | {
-        "http.conf": render_http(seat_config, port=inst.http_port), "pjsip_agents_auth.conf": auth})
+        "http_hotline.conf": render_http(seat_config, port=inst.http_port), "pjsip_agents_auth.conf": auth})
     inst.start()
     yield inst
     inst.remove()

@@ -57,6 +57,6 @@ def test_wss_for_production():
     w = config.webrtc.model_copy(update={"tls_port": 8089, "tls_cert": "/etc/asterisk/keys/seat.crt",
                                          "tls_key": "/etc/asterisk/keys/seat.key"})
     files = render(config.model_copy(update={"webrtc": w}))
-    assert "tlsenable = yes" in files["http.conf"] and "tlscertfile = /etc/asterisk/keys/seat.crt" in files["http.conf"]
+    assert "tlsenable = yes" in files["http_hotline.conf"] and "tlscertfile = /etc/asterisk/keys/seat.crt" in files["http_hotline.conf"]
     assert "[transport-wss]" in files["pjsip_seats.conf"]
     assert ws_url(config.model_copy(update={"webrtc": w})) == "wss://127.0.0.1:8089/ws"

@@ -18,13 +18,13 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
-import pytest
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support.ui import WebDriverWait
 
 from ivr.ami.client import AmiClient
 from ivr.config.model import Config
+from ivr.seats import plugin as seats_plugin
 from tests.support.audio import read_wav
 from tests.seats.conftest import BROWSER_TONE, PASSWORDS, ws_url_of
 from tests.seats.ws_proxy import WsRelay
@@ -61,7 +61,9 @@ class WebThread:
             await ami.connect()
             assert await ami.wait_connected(10), "AMI did not connect"
         try:
-            async with serve(services(ami=ami, store=self.store), self.config) as base:
+            svc = services(ami=ami, store=self.store)
+            self.services = svc
+            async with serve(svc, self.config, plugins=[seats_plugin.load]) as base:
                 self.base.set_result(base)
                 await self._stop.wait()
         finally:
@@ -100,7 +102,7 @@ def test_call_rings_in_the_page_and_audio_flows_both_ways(seat_center, tone_wav,
     monkeypatch.setenv("HOTLINE_AGENT_PASSWORDS", f"agent1001={PASSWORDS['agent1001']}")
     heard = seat_center.host / "recordings" / "seat-heard.wav"
     heard.unlink(missing_ok=True)
-    with WebThread(seat_web_config(seat_center)) as base, \
+    with WebThread(seat_web_config(seat_center), ami_of=seat_center) as base, \
             chromium(tmp_path / "profile", FLAGS + media_flags(tone_wav)) as driver:
         driver.get(f"{base}/console/?token={TOKEN['agent1001']}")
         wait_text(driver, "phone-state", "话机就绪", timeout=20)
@@ -138,7 +140,7 @@ def test_call_rings_in_the_page_and_audio_flows_both_ways(seat_center, tone_wav,
 
 def test_wrong_password_shows_its_message(seat_center, tone_wav, tmp_path, monkeypatch):
     monkeypatch.setenv("HOTLINE_AGENT_PASSWORDS", "agent1001=not-the-password")
-    with WebThread(seat_web_config(seat_center)) as base, \
+    with WebThread(seat_web_config(seat_center), ami_of=seat_center) as base, \
             chromium(tmp_path / "profile", FLAGS + media_flags(tone_wav)) as driver:
         driver.get(f"{base}/console/?token={TOKEN['agent1001']}")
         wait_text(driver, "phone-error", "话机密码错误", timeout=20)
@@ -153,7 +155,7 @@ def test_wrong_password_shows_its_message(seat_center, tone_wav, tmp_path, monke
 def test_denied_microphone_shows_its_message(seat_center, tmp_path, monkeypatch):
     """No fake-UI flag: headless Chromium denies the microphone prompt."""
     monkeypatch.setenv("HOTLINE_AGENT_PASSWORDS", f"agent1001={PASSWORDS['agent1001']}")
-    with WebThread(seat_web_config(seat_center)) as base, \
+    with WebThread(seat_web_config(seat_center), ami_of=seat_center) as base, \
             chromium(tmp_path / "profile", FLAGS + ["--deny-permission-prompts"]) as driver:
         driver.get(f"{base}/console/?token={TOKEN['agent1001']}")
         wait_text(driver, "phone-error", "无法使用麦克风", timeout=20)
@@ -161,7 +163,7 @@ def test_denied_microphone_shows_its_message(seat_center, tmp_path, monkeypatch)
 
 
 def test_desk_phone_agent_is_told_and_gets_no_phone_controls(seat_center, tone_wav, tmp_path):
-    with WebThread(seat_web_config(seat_center)) as base, \
+    with WebThread(seat_web_config(seat_center), ami_of=seat_center) as base, \
             chromium(tmp_path / "profile", FLAGS + media_flags(tone_wav)) as driver:
         driver.get(f"{base}/console/?token={TOKEN['agent1002']}")
         wait_text(driver, "phone-state", "本座席使用桌面话机", timeout=20)
@@ -173,7 +175,7 @@ def test_mute_dtmf_and_hold_reach_the_caller(seat_center, tone_wav, tmp_path, mo
     rec = seat_center.host / "recordings"
     for name in ("seat-keys-before.wav", "seat-keys-after.wav"):
         (rec / name).unlink(missing_ok=True)
-    with WebThread(seat_web_config(seat_center)) as base, \
+    with WebThread(seat_web_config(seat_center), ami_of=seat_center) as base, \
             chromium(tmp_path / "profile", FLAGS + media_flags(tone_wav)) as driver:
         driver.get(f"{base}/console/?token={TOKEN['agent1001']}")
         wait_text(driver, "phone-state", "话机就绪", timeout=20)
@@ -211,7 +213,7 @@ def test_lost_websocket_is_shown_and_the_phone_registers_again(seat_center, tone
     monkeypatch.setenv("HOTLINE_AGENT_PASSWORDS", f"agent1001={PASSWORDS['agent1001']}")
     with WsRelay(ws_url_of(seat_center)) as relay:
         config = seat_web_config(seat_center, relay.url.result())
-        with WebThread(config) as base, chromium(tmp_path / "profile", FLAGS + media_flags(tone_wav)) as driver:
+        with WebThread(config, ami_of=seat_center) as base, chromium(tmp_path / "profile", FLAGS + media_flags(tone_wav)) as driver:
             driver.get(f"{base}/console/?token={TOKEN['agent1001']}")
             wait_text(driver, "phone-state", "话机就绪", timeout=20)
             relay.cut()
@@ -256,7 +258,7 @@ def up_agents(inst) -> set[str]:
 def test_browser_seat_and_desk_phone_in_one_queue_both_get_calls(seat_center, tone_wav, tmp_path, monkeypatch):
     monkeypatch.setenv("HOTLINE_AGENT_PASSWORDS", f"agent1001={PASSWORDS['agent1001']}")
     with desk_phone(tmp_path / "desk", seat_center, "agent1002", PASSWORDS["agent1002"]) as desk_log, \
-            WebThread(seat_web_config(seat_center)) as base, \
+            WebThread(seat_web_config(seat_center), ami_of=seat_center) as base, \
             chromium(tmp_path / "profile", FLAGS + media_flags(tone_wav)) as driver:
         driver.get(f"{base}/console/?token={TOKEN['agent1001']}")
         wait_text(driver, "phone-state", "话机就绪", timeout=20)

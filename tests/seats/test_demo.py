@@ -52,7 +52,7 @@ async def test_demo_seat_registers_on_a_fresh_center_and_the_console_gets_its_pa
     config, seat, auth = demo.prepare(seat_config, env, tmp_path / "d.json")
     inst = new_instance("seat-demo")
     port = free_port()
-    inst.write_config(instance_files(config, "center") | {"http.conf": render_http(config, port=port)})
+    inst.write_config(instance_files(config, "center") | {"http_hotline.conf": render_http(config, port=port)})
     inst.start()
     try:
         ws = f"ws://127.0.0.1:{port}/ws"
@@ -71,4 +71,5 @@ async def test_demo_seat_registers_on_a_fresh_center_and_the_console_gets_its_pa
         async with s.get(f"{base}/console/vendor/jssip.min.js") as r:
             assert r.status == 200 and "JsSIP" in await r.text()
     assert info == {"state": None, "agent": "agent1001", "uri": "sip:agent1001@127.0.0.1", "ws_url": "ws://127.0.0.1:8088/ws",
-                    "password": seat.password, "pause_reasons": ["小休", "用餐", "培训", "会议"], "wrapup": 0}
+                    "password": seat.password, "pause_reasons": ["小休", "用餐", "培训", "会议"], "wrapup": 0,
+                    "auto_answer": False, "wrapup_end": "auto", "queues": ["general"]}

@@ -47,3 +47,30 @@ def contains(recording_path: Path, sound_path: Path, seconds: float = 1.5, skip:
     assert rate == srate, f"rates differ: {rate} vs {srate}"
     start = int(skip * rate)
     return best_match(rec, snd[start: start + int(seconds * rate)])
+
+
+def read_channels(path: Path) -> tuple[list[np.ndarray], int]:
+    """Each channel of a 16-bit WAV as its own array (a stereo recording: [left, right])."""
+    with wave.open(str(path), "rb") as w:
+        assert w.getsampwidth() == 2, f"{path}: expected 16-bit audio"
+        data = np.frombuffer(w.readframes(w.getnframes()), dtype="<i2").astype(np.float64)
+        data = data.reshape(-1, w.getnchannels())
+        return [data[:, i] for i in range(w.getnchannels())], w.getframerate()
+
+
+def goertzel_share(samples: np.ndarray, rate: int, hz: float, block: int = 160) -> float:
+    """Share of 20 ms blocks (at 8 kHz) with audible energy in which a tone at `hz` dominates (Goertzel).
+
+    Counted over all blocks, silent ones included: a channel that never
+    carries the tone scores 0, one that carries it half the time about 0.5.
+    """
+    n = len(samples) // block
+    if n == 0:
+        return 0.0
+    x = samples[: n * block].reshape(n, block)
+    k = np.arange(block)
+    # Goertzel power at `hz` equals |sum x[k] e^{-i w k}|^2: one matrix product for every block
+    power = np.abs(x @ np.exp(-2j * np.pi * hz / rate * k)) ** 2
+    energy = (x ** 2).sum(axis=1)
+    hits = (energy > block * 100 ** 2) & (2 * power / (block * np.maximum(energy, 1e-9)) > 0.5)
+    return float(hits.sum() / n)

@@ -4,7 +4,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AsyncExitStack, asynccontextmanager
 from types import SimpleNamespace
 
 import aiohttp
@@ -76,19 +76,24 @@ def services(**kw) -> SimpleNamespace:
 
 @asynccontextmanager
 async def serve(svc: SimpleNamespace, config: Config | None = None,
-                settings: WsSettings | None = None) -> AsyncIterator[str]:
-    """Run the real app on 127.0.0.1 (free port); yields its base URL; always stops it."""
+                settings: WsSettings | None = None, plugins=()) -> AsyncIterator[str]:
+    """Run the real app on 127.0.0.1 (free port); yields its base URL; always stops it.
+
+    `plugins`: extra plugin loaders (ivr/plugins.py) entered around the app, as the server does."""
     app = create_app(config or city_config(), services=svc, ws_settings=settings)
     transfer_http.setup(app)  # as the server mounts the transfer plugin
-    runner = make_runner(app, shutdown_timeout=2.0)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = runner.addresses[0][1]
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        await runner.cleanup()
+    async with AsyncExitStack() as stack:
+        for load in plugins:
+            await stack.enter_async_context(load(svc, app))
+        runner = make_runner(app, shutdown_timeout=2.0)
+        await runner.setup()
+        site = web.TCPSite(runner, "127.0.0.1", 0)
+        await site.start()
+        port = runner.addresses[0][1]
+        try:
+            yield f"http://127.0.0.1:{port}"
+        finally:
+            await runner.cleanup()
 
 
 async def recv(ws: aiohttp.ClientWebSocketResponse, timeout: float = 3.0) -> dict:

@@ -137,6 +137,10 @@ function onMessage(msg) {
   if (msg.type !== "event") return;
   if (state.lastId !== null && msg.id <= state.lastId) return;  // already seen
   state.lastId = msg.id;
+  if (msg.kind === "agent_state") {  // seats hook: not a call (seatstate.js, board.js)
+    document.dispatchEvent(new CustomEvent("hotline:agent-state", { detail: msg.payload }));
+    return;
+  }
   applyEvent(msg);
 }
 
@@ -280,7 +284,7 @@ function loadTicket(ticket) {
     return;  // never overwrite what the agent is typing
   }
   $("ticket-id").textContent = ticket.id;
-  for (const f of TICKET_FIELDS) $("t-" + f).value = ticket[f] || "";
+  for (const f of TICKET_FIELDS) $("t-" + f).value = ticket[f] || (ticket.extra || {})[f] || "";  // extra: workdesk.js fields
   state.ticketDirty = false;
 }
 

@@ -9,6 +9,15 @@
  *
  * window.hotlinePhone exposes the state and tonePower(freq) (the level of one
  * frequency in what the agent hears, from an AnalyserNode) for tests and diagnostics.
+ * The agent's state bar (签入/签出, 示忙/示闲, 话后处理) is seatstate.js; it hears from
+ * us through DOM events: hotline:seat-info, hotline:registered, hotline:seat-stopped.
+ *
+ * A reload during a call re-attaches it: the answered call's dialog (Call-ID and
+ * tags) is kept in sessionStorage; the reloaded page, once registered, calls
+ * Asterisk with `Replaces:` naming that dialog, and Asterisk swaps the new call
+ * in for the old leg in the caller's bridge (RFC 3891). The caller stays connected
+ * throughout; the pop comes back from the websocket's resync as before.
+ * With `auto_answer` (config webrtc.seats.<agent>) an offered call is answered at once.
  */
 "use strict";
 
@@ -29,7 +38,9 @@
     failed: "注册失败 Registration failed: ",
   };
   const st = { ua: null, session: null, info: null, muted: false, held: false, ctx: null, analyser: null,
-               ringer: null, started: false, lastError: "", agentState: null };
+               ringer: null, started: false, lastError: "", reattached: false };
+  const DIALOG_KEY = "hotline-seat-dialog";
+  const emit = (name, detail) => document.dispatchEvent(new CustomEvent(name, { detail }));
 
   /* -- the panel ------------------------------------------------------------ */
   function buildPanel() {
@@ -46,12 +57,6 @@
       <button id="phone-hold" type="button" hidden>保持 Hold</button>
       <button id="phone-mute" type="button" hidden>静音 Mute</button>
       <span id="phone-keypad" class="phone-keypad" hidden></span>
-      <span class="phone-agent">
-        <span id="phone-agent-state" class="phone-agent-state" role="status"></span>
-        <select id="phone-reason" aria-label="示忙原因 Pause reason"></select>
-        <button id="phone-pause" type="button">示忙 Pause</button>
-        <button id="phone-ready" type="button" hidden>示闲 Ready</button>
-      </span>
       <span id="phone-error" class="phone-error" role="alert"></span>
       <form id="phone-login" class="phone-login" hidden>
         <label for="phone-password">话机密码 <small>Phone password</small></label>
@@ -72,9 +77,6 @@
     $("phone-hangup").addEventListener("click", hangup);
     $("phone-hold").addEventListener("click", toggleHold);
     $("phone-mute").addEventListener("click", toggleMute);
-    $("phone-pause").addEventListener("click", () => setAgentState("paused", $("phone-reason").value));
-    $("phone-ready").addEventListener("click", () => setAgentState("ready", ""));
-    setInterval(showAgentState, 1000);
     $("phone-login").addEventListener("submit", (ev) => {
       ev.preventDefault();
       start($("phone-password").value || null);
@@ -115,13 +117,7 @@
     }
     if (!resp.ok) { setState(MSG.idle); setError(MSG.failed + resp.status); return; }
     st.info = await resp.json();
-    if (st.info.state) {  // a reload: the state (and its timer) as stored when it was set
-      const a = st.info.state;
-      st.agentState = { state: a.state, label: a.label, reason: a.reason, since: Date.parse(a.since) };
-      showAgentState();
-    }
-    const select = $("phone-reason");
-    select.replaceChildren(...(st.info.pause_reasons || []).map((r) => new Option(r, r)));
+    emit("hotline:seat-info", st.info);
     const password = typedPassword || st.info.password;
     if (!password) { setState(MSG.idle); $("phone-login").hidden = false; return; }
     setState(MSG.mic);
@@ -145,7 +141,12 @@
     setState(MSG.connecting);
     ua.on("connected", () => { if (st.lastError === MSG.lost) setError(""); setState(MSG.connecting); });
     ua.on("disconnected", () => { setState(MSG.idle); setError(MSG.lost); });
-    ua.on("registered", () => { setError(""); $("phone-login").hidden = true; if (!st.session) setState(MSG.registered); });
+    ua.on("registered", () => {
+      setError(""); $("phone-login").hidden = true;
+      if (!st.session) setState(MSG.registered);
+      emit("hotline:registered", st.info);
+      reattach(ua);
+    });
     ua.on("unregistered", () => { if (st.ua === ua) setState(MSG.idle); });
     ua.on("registrationFailed", (e) => {
       if (e.cause === JsSIP.C.causes.AUTHENTICATION_ERROR || e.cause === JsSIP.C.causes.REJECTED) {
@@ -166,32 +167,26 @@
     if (st.session) { try { st.session.terminate(); } catch (e) { /* already gone */ } }
     st.session = null;
     if (st.ua) { const ua = st.ua; st.ua = null; ua.stop(); }
+    if (st.started) emit("hotline:seat-stopped", null);
     st.started = false;
   }
 
-  /* -- 示忙/示闲 (QueuePause through /api/seat/state), with a running timer ---- */
-  async function setAgentState(state, reason) {
-    const token = sessionStorage.getItem("hotline-token");
-    const resp = await fetch("/api/seat/state", {
-      method: "POST", body: JSON.stringify({ state, reason }),
-      headers: { Authorization: "Bearer " + token, "Content-Type": "application/json" },
-    });
-    let data = {};
-    try { data = await resp.json(); } catch (e) { data = {}; }
-    if (!resp.ok) { setError(data.detail || ("状态切换失败 " + resp.status)); return; }
-    setError("");
-    st.agentState = { state: data.state, label: data.label, reason: data.reason, since: Date.parse(data.since) };
-    showAgentState();
+  /* -- a reload during a call: call in again with Replaces (RFC 3891) ----------- */
+  function keepDialog(session) {
+    const d = session._dialog && session._dialog.id;  // JsSIP keeps the dialog id here
+    if (d) sessionStorage.setItem(DIALOG_KEY, JSON.stringify({ call_id: d.call_id, local: d.local_tag, remote: d.remote_tag, at: Date.now() }));
   }
-  function showAgentState() {
-    const a = st.agentState;
-    if (!a) { $("phone-agent-state").textContent = "示闲 Ready"; return; }
-    const secs = Math.max(0, Math.floor((a.until ? a.until - Date.now() : Date.now() - a.since) / 1000));
-    const mmss = String(Math.floor(secs / 60)).padStart(2, "0") + ":" + String(secs % 60).padStart(2, "0");
-    $("phone-agent-state").textContent = a.label + (a.reason ? "（" + a.reason + "）" : "") + (a.until ? " 剩余 " : " ") + mmss;
-    $("phone-pause").hidden = a.state === "paused";
-    $("phone-reason").hidden = a.state === "paused";
-    $("phone-ready").hidden = a.state !== "paused";
+  function reattach(ua) {
+    const saved = JSON.parse(sessionStorage.getItem(DIALOG_KEY) || "null");
+    sessionStorage.removeItem(DIALOG_KEY);
+    if (st.reattached || !saved || st.session || Date.now() - saved.at > 6 * 3600 * 1000) return;
+    st.reattached = true;  // once per page: a refused re-attach is not retried
+    // At Asterisk the old leg's dialog has Asterisk's tag as local (to-tag) and ours as remote (from-tag).
+    const replaces = `Replaces: ${saved.call_id};to-tag=${saved.remote};from-tag=${saved.local}`;
+    audioContext();
+    ua.call(`sip:reattach@${st.info.uri.split("@")[1]}`, {
+      extraHeaders: [replaces], mediaConstraints: { audio: true, video: false }, pcConfig: { iceServers: [] },
+    });
   }
 
   /* -- calls ----------------------------------------------------------------- */
@@ -207,7 +202,7 @@
     if (session.connection) attach(session.connection);
     session.on("peerconnection", (e) => attach(e.peerconnection));
     session.on("accepted", () => { stopRinging(); setState(MSG.incall); showControls(); });
-    session.on("confirmed", () => { setState(MSG.incall); showControls(); });
+    session.on("confirmed", () => { setState(MSG.incall); keepDialog(session); showControls(); });
     session.on("hold", () => { st.held = true; setState(MSG.held); showControls(); });
     session.on("unhold", () => { st.held = false; setState(MSG.incall); showControls(); });
     session.on("ended", () => ended(session));
@@ -215,7 +210,12 @@
       if (e.cause === JsSIP.C.causes.USER_DENIED_MEDIA_ACCESS) setError(MSG.micDenied);
       ended(session);
     });
-    if (session.direction === "incoming") { setState(MSG.ringing); startRinging(); }
+    if (session.direction === "incoming") {
+      setState(MSG.ringing); startRinging();
+      if (st.info && st.info.auto_answer) setTimeout(answer, 200);  // 自动应答: the agent hears the ring start
+    } else {
+      setState(MSG.connecting);
+    }
     showControls();
   }
 
@@ -225,20 +225,9 @@
     st.session = null; st.held = false; st.muted = false;
     $("phone-audio").srcObject = null;
     st.analyser = null;
+    sessionStorage.removeItem(DIALOG_KEY);  // ended here: nothing to re-attach after a reload
     setState(st.ua && st.ua.isRegistered() ? MSG.registered : MSG.idle);
     showControls();
-    if (session.start_time) startWrapup();  // answered calls only, as Asterisk's wrapuptime
-  }
-
-  /* 话后处理: Asterisk's queues hold the next call (wrapuptime); the bar counts it down. */
-  function startWrapup() {
-    const secs = (st.info && st.info.wrapup) || 0;
-    if (!secs || (st.agentState && st.agentState.state === "paused")) return;
-    const before = st.agentState;
-    const mine = { state: "wrapup", label: "话后处理 Wrap-up", reason: "", since: Date.now(), until: Date.now() + secs * 1000 };
-    st.agentState = mine;
-    showAgentState();
-    setTimeout(() => { if (st.agentState === mine) { st.agentState = before; showAgentState(); } }, secs * 1000);
   }
 
   function attach(pc) {
@@ -324,8 +313,9 @@
   window.hotlinePhone = {
     state: () => ({ registered: !!(st.ua && st.ua.isRegistered()), inCall: !!(st.session && st.session.isEstablished()),
                     ringing: !!(st.session && !st.session.isEstablished()), held: st.held, muted: st.muted,
-                    error: st.lastError, status: $("phone-state").textContent, agent: st.agentState }),
-    tonePower,
+                    error: st.lastError, status: $("phone-state").textContent,
+                    agent: window.hotlineSeat ? window.hotlineSeat.state() : null, reattached: st.reattached }),
+    tonePower, setError,
   };
 
   /* -- follow the console's login: the desk shown = logged in ---------------- */

@@ -1,0 +1,125 @@
+"""Dialplan text of the queue callback (virtual hold), the rating (一次一评) and
+multi-question survey campaigns; rendered by callbacks/dialplan.py.
+
+Queue callback, agent-first (docs/callbacks.md):
+- the queue's `context = hotline-qcb-offer` and periodic announcement (its
+  frequency = the configured wait) are appended to the queue's section of
+  queues.conf (`[hotline-<id>](+)` in queues_hotline_callbacks.conf, read
+  after queues_hotline.conf by the `queues*.conf` glob);
+- a waiting caller who presses 1 leaves the queue (app_queue: a one-digit
+  extension of `context`) into `hotline-qcb-offer,1`, which reports the
+  caller's place (QUEUEPOSITION) and hangs up after 「已为您保留排队位置」;
+- the engine originates a Local channel whose `;2` half waits in the queue at
+  that position (`hotline-qcb-place`, Queue() argument 9) under the citizen's
+  number; when an agent answers it (the agent is reserved), the `;1` half
+  comes up in `hotline-outbound,queue` and dials the citizen over the trunk.
+Caller-first (`queue-first`): the citizen is dialed once an agent is free and
+joins the queue at its head.
+"""
+from __future__ import annotations
+
+QUEUE_CALLBACK = r"""
+; 排队回电 agent-first: the ;1 half of the kept place, up once an agent took it.
+; The citizen hears the hello on answer (Dial A()); the agent hears ringback;
+; g: after the call, report how the citizen leg ended (the attempt's cause).
+; The kept place carries the citizen's number (the agent's pop); the citizen sees 12345.
+exten => queue,1,Set(CALLERID(num)=${HOTLINE_QCB_CID})
+ same => n,Set(CALLERID(name)=${HOTLINE_QCB_CID})
+ same => n,Dial(${HOTLINE_QCB_DIAL},${HOTLINE_QCB_RING},gA(hotline/queue-callback-hello))
+ same => n,UserEvent(HotlineCallback,Id: ${HOTLINE_CB_ID},Question: dial,Digit: ${DIALSTATUS})
+ same => n,Hangup()
+
+; 排队回电 caller-first: the citizen answered, an agent was free: head of the queue.
+exten => queue-first,1,Answer()
+ same => n,Set(__HOTLINE_QUEUE=${HOTLINE_QCB_QUEUE})
+ same => n,Playback(hotline/queue-callback-hello)
+ same => n,Queue(hotline-${HOTLINE_QCB_QUEUE},c,,,,,,,1)
+ same => n,UserEvent(HotlineCallback,Id: ${HOTLINE_CB_ID},Question: dial,Digit: ANSWER)
+ same => n,Hangup()
+
+[hotline-qcb-place]
+; The kept place: waits in the queue at the caller's position under their number.
+exten => s,1,Set(CALLERID(num)=${HOTLINE_QCB_CALLER})
+ same => n,Set(__HOTLINE_QUEUE=${HOTLINE_QCB_QUEUE})
+ same => n,Set(__HOTLINE_QUEUE_JOINED=${EPOCH})
+ same => n,Queue(hotline-${HOTLINE_QCB_QUEUE},,,,${HOTLINE_QCB_HOLD},,,,${HOTLINE_QCB_POS})
+ same => n,Hangup()
+"""
+
+QCB_OFFER = r"""
+[hotline-qcb-offer]
+; A waiting caller pressed 1 (queues.conf context=): keep their place, end the call.
+; Without a number to call back (hidden, not digits) they go back to waiting.
+exten => 1,1,GotoIf($[${REGEX("^[0-9]{3,20}$" ${CALLERID(num)})}]?keep)
+ same => n,Goto(hotline-queue,s,join)
+ same => n(keep),UserEvent(HotlineQueueCallback,Queue: ${HOTLINE_QUEUE},Position: ${QUEUEPOSITION},Joined: ${HOTLINE_QUEUE_JOINED},Number: ${CALLERID(num)},Line: ${HOTLINE_LINE},Dialed: ${HOTLINE_DIALED})
+ same => n,Playback(hotline/queue-callback-ok)
+ same => n,Hangup()
+"""
+
+RATING = r"""
+[hotline-rating]
+; 一次一评: reached from hotline-queue after the agent hung up (Queue option c).
+exten => s,1,GotoIf($[!${{REGEX("^(CONTINUE)?$" ${{QUEUESTATUS}})}} | "${{MEMBERNAME}}" = ""]?end)
+ same => n,GotoIf($[{cond}]?rate)
+ same => n(end),Hangup()
+ same => n(rate),Set(TIMEOUT(absolute)=60)
+ same => n,Set(HOTLINE_RATE_TRIES=0)
+ same => n(ask),Read(HOTLINE_RATE,hotline/callback-rating,1,,1,6)
+ same => n,GotoIf($[${{REGEX("^[{keys}]$" ${{HOTLINE_RATE}})}}]?got)
+ same => n,Set(HOTLINE_RATE_TRIES=$[${{HOTLINE_RATE_TRIES}} + 1])
+ same => n,GotoIf($[${{HOTLINE_RATE_TRIES}} < 2]?ask)
+ same => n,Set(HOTLINE_RATE=none)
+ same => n(got),UserEvent(HotlineRating,Agent: ${{MEMBERNAME}},Queue: ${{HOTLINE_QUEUE}},Line: ${{HOTLINE_LINE}},Digit: ${{HOTLINE_RATE}})
+ same => n,GotoIf($["${{HOTLINE_RATE}}" = "none"]?bye)
+ same => n,Playback(hotline/callback-thanks)
+ same => n(bye),Hangup()
+"""
+
+SURVEY_ASK = r"""
+[hotline-survey-ask]
+; One question: ARG1 its id, ARG2 its prompt, ARG3 the keys it accepts.
+exten => s,1,Set(LOCAL(tries)=0)
+ same => n(ask),Read(HOTLINE_CB_DIGIT,${ARG2},1,,1,6)
+ same => n,GotoIf($[${REGEX("^[${ARG3}]$" ${HOTLINE_CB_DIGIT})}]?got)
+ same => n,Set(LOCAL(tries)=$[${tries} + 1])
+ same => n,GotoIf($[${tries} < 2]?ask)
+ same => n,Set(HOTLINE_CB_DIGIT=none)
+ same => n(got),UserEvent(HotlineCallback,Id: ${HOTLINE_CB_ID},Question: ${ARG1},Digit: ${HOTLINE_CB_DIGIT})
+ same => n,Return()
+"""
+
+
+def offers(queue_callback: dict[str, int]) -> str:
+    """Appended to each offering queue's section: the offer after N s, and the 1-key exit."""
+    from ivr.dialplan.build import asterisk_queue
+
+    return "".join(f"\n[{asterisk_queue(q)}](+)\ncontext = hotline-qcb-offer\n"
+                   f"periodic-announce = hotline/queue-callback-offer\nperiodic-announce-frequency = {s}\n"
+                   for q, s in sorted(queue_callback.items()))
+
+
+def rating(r) -> str:
+    """The rating context when a queue or line asks for it (else none: the hook falls through)."""
+    if not r.enabled:
+        return ""
+    cond = []
+    if r.queues:
+        cond.append(f'${{REGEX("^({"|".join(r.queues)})$" ${{HOTLINE_QUEUE}})}}')
+    if r.lines:
+        cond.append(f'${{REGEX("^({"|".join(r.lines)})$" ${{HOTLINE_LINE}})}}')
+    return RATING.format(cond=" | ".join(cond), keys="".join(sorted(r.keys)))
+
+
+def surveys(campaigns: dict) -> str:
+    """One context per campaign: its questions in order, each answered with one key."""
+    if not campaigns:
+        return ""
+    out = [SURVEY_ASK]
+    for name, questions in sorted(campaigns.items()):
+        out.append(f"\n[hotline-survey-{name}]\nexten => s,1,Set(TIMEOUT(absolute)={60 + 40 * len(questions)})\n"
+                   " same => n,Wait(0.5)\n")
+        out.extend(f" same => n,Gosub(hotline-survey-ask,s,1({q.id},hotline/callback-q-{name}-{q.id},"
+                   f"{''.join(sorted(q.keys))}))\n" for q in questions)
+        out.append(" same => n,Playback(hotline/callback-thanks)\n same => n,Hangup()\n")
+    return "".join(out)

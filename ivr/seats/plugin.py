@@ -1,0 +1,28 @@
+"""Browser seats as a `hotline serve` plugin (see ivr/plugins.py): 话后处理 from AMI.
+
+The seat's routes are mounted with the core web app (ivr/web/app.py); this
+plugin subscribes the seat service to Asterisk's AgentComplete (a queue call
+of an agent ended: 话后处理 starts, even when the agent's page is closed) and
+stops its wrap-up timers when the server stops.
+"""
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from aiohttp import web
+
+from ivr.seats.web import service_of
+
+
+@asynccontextmanager
+async def load(services: Any, app: web.Application) -> AsyncIterator[None]:
+    service = service_of(app)
+    ami = getattr(services, "ami", None)
+    if ami is not None:
+        ami.on("AgentComplete", service.on_agent_complete)
+    try:
+        yield
+    finally:
+        await service.close()

@@ -1,0 +1,1 @@
+"""Call recording with retention and audited playback, and quality inspection (质检): docs/recordings.md."""

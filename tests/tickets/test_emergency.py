@@ -1,0 +1,130 @@
+"""Emergency recognition on phone speech: every taxonomy group, said the way callers say it.
+
+What the agent observes is the dict the live path hands to the transfer and
+the pop (kind, target, also, phrase): these tests assert exactly that.
+"""
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from ivr.tickets.emergency import detect_emergency
+from ivr.tickets.lexicon import default, lexicon_for
+
+
+@pytest.mark.parametrize(
+    "text, kind, target",
+    [
+        ("着火了着火了 快来人", "fire", "119"),
+        ("我家里着伙了 浓烟都冒出来了", "fire", "119"),               # recognizer: 伙 for 火
+        ("刚才砰的一声 锅炉炸了", "explosion", "119"),
+        ("楼道里一股子煤气味道 重得很", "gas_leak", "119"),
+        ("我跟你说 那个 隔壁男的拿着那个刀子说要砍他老婆", "weapon", "110"),  # fillers inside
+        ("他给我发短信说要弄死我全家", "threat", "110"),
+        ("我男人喝多了打我 我躲在厕所里", "domestic_violence", "110"),
+        ("村口打群架了", "violence", "110"),
+        ("我娃娃不见了 放学到现在都没回来", "missing_child", "110"),  # dialect 娃娃
+        ("尕娃被人抱走了 就在超市门口", "missing_child", "110"),     # dialect 尕娃
+        ("有人在巷子里抢包", "robbery", "110"),
+        ("工地上有个工人爬到塔吊上 说老板不给工钱 他要跳下来", "suicide", "110"),
+        ("我朋友说不想活了", "suicide", "110"),
+        ("两个车撞了 有个人卡在里面出不来", "traffic", "122"),
+        ("电梯里困人了", "trapped", "119"),
+        ("有人掉到黄河里了 在水里扑腾呢", "drowning", "120"),
+        ("我爸浇水 电打上了", "electrocution", "120"),
+        ("我婆婆夜个烧炉子 煤烟中毒了", "poisoning", "120"),
+        ("我邻居不喘气了 嘴唇都紫了", "not_breathing", "120"),
+        ("单位有个人一下子栽倒了 喊他也不应", "unconscious", "120"),
+        ("我们单位有个人婚迷了", "unconscious", "120"),                # recognizer: 婚 for 昏
+        ("这有人受伤了 流了好多血", "injury", "120"),
+        ("快叫个幺二零", "medical", "120"),                           # 幺二零 read as 120
+        ("救命啊 快来人啊", "help", "110"),                           # a cry that names nothing else
+        ("你们快点 要出人命了", "help", "110"),
+    ],
+)
+def test_every_group_recognised(text, kind, target):
+    found = detect_emergency(text)
+    assert found and found["kind"] == kind and found["target"] == target and found["phrase"], found
+
+
+def test_taxonomy_targets_are_the_issue_s():
+    want = {"fire": "119", "explosion": "119", "gas_leak": "119", "injury": "120", "unconscious": "120",
+            "not_breathing": "120", "poisoning": "120", "drowning": "120", "electrocution": "120",
+            "weapon": "110", "threat": "110", "domestic_violence": "110", "violence": "110",
+            "missing_child": "110", "robbery": "110", "suicide": "110", "traffic": "122"}
+    assert {k: default().groups[k].target for k in want} == want
+
+
+def test_crash_with_injured_also_tells_120():
+    hurt = detect_emergency("国道上两个车撞了 有个人流着血")
+    assert hurt["target"] == "122" and hurt["also"] == ["120"]
+    assert detect_emergency("前面两个车追尾了 人都没事")["also"] == []
+
+
+def test_sound_match_says_what_it_heard():
+    found = detect_emergency("我家里着伙了")
+    assert found["phrase"] == "着伙" and found["heard_as"] == "着火"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "不是着火 是楼下烧烤的烟熏到我家",            # negated
+        "去年我们家着过火 保险公司没赔",              # past, perfective
+        "上个月我爸晕倒住院了 医保报销咋弄",          # past
+        "我之前被车撞了 想问问工伤咋认定",
+        "电动车在楼道里充电 万一着火了咋办",          # hypothetical
+        "我怕着火 楼道里全是纸箱子",                  # a worry about a hazard
+        "那个司机简直就是抢劫",                      # figure of speech
+        "焚烧垃圾呛得人喘不过气",                     # hyperbole
+        "喇叭天天喊 吵得我头都炸了",
+        "我想问一下献血有啥补贴",                     # blood, harmlessly
+        "派出所办身份证要带啥材料",                   # police, harmlessly
+        "小区的物业服务太差了",                       # 物业 is no 误喝
+        "能不能延长一下服务时间",                     # 服务时 is no 误食
+        "广场舞每天晚上跳到十点多",                   # 上跳 is no 上吊
+        "我想跳槽 社保怎么转",
+        "你们打我电话吧",
+        "这是我的救命钱",
+    ],
+)
+def test_no_emergency(text):
+    assert detect_emergency(text) is None
+
+
+def test_now_ends_the_reach_of_a_past_word():
+    assert detect_emergency("上次跟你们反映过 现在着火了")["kind"] == "fire"
+
+
+def test_city_adds_words_and_dialect():
+    city = lexicon_for({"dialect": {"着了大火": "着火"}, "emergency": {"drowning": ["遭水淹"]}})
+    assert detect_emergency("有个娃遭水淹了", city)["kind"] == "drowning"
+    assert detect_emergency("有个娃遭水淹了") is None
+
+
+def test_cheap_enough_for_every_partial():
+    partials = ["喂你好我想问一下公积金怎么提取需要带什么材料我在白银区四龙路"[:n] for n in range(1, 32)] * 30
+    start = time.perf_counter()
+    for p in partials:
+        detect_emergency(p)
+    per_call = (time.perf_counter() - start) / len(partials)
+    print(f"\ndetect_emergency: {per_call * 1e6:.0f} µs per partial transcript")
+    assert per_call < 0.002
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "气得我直冒火 他们就是不管",                  # anger, not fire
+        "农村烧火做饭的柴火补贴有没有",
+        "楼上老往楼下扔垃圾",                        # a complaint, not violence
+        "他们说要烧烤摊搬走",
+        "把垃圾拉到车上拉走了",
+        "这个政策我现在还迷糊着呢",
+        "我那个煤气灶打不着火",                      # negated
+        "电热毯插上就冒火星 商家不认",
+    ],
+)
+def test_broad_patterns_stay_out_of_ordinary_talk(text):
+    assert detect_emergency(text) is None
