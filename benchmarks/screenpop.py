@@ -11,7 +11,7 @@ agents' websockets held by a separate client process (both on 127.0.0.1):
            target agent's socket and the supervisors' sockets (the baseline)
   hub      our app (`create_app`: token auth, Hub with ring buffers, bounded
            per-connection queues, per-viewer masking); events enter `publish()`
-  tracker  the same app behind the AMI call tracker (ivr.ami.tracker) with its
+  tracker  the same app behind the AMI call tracker (ivr.calls.tracker) with its
            store (SQLite temp file; `--db postgresql` starts a throwaway local
            PostgreSQL like the tests' one): events enter as raw AMI events
            (`feed()`; transcript lines through `notify()`), so the figure covers
@@ -178,12 +178,12 @@ async def serve(system: str, agents: int, db_url: str | None = None) -> None:
             hub=hub, store=None, ami=None, transfers=None, callbacks=None, health=None))
         publish = hub.publish
         if system == "tracker":
-            from ivr.ami.tracker import CallTracker
+            from ivr.calls.tracker import CallTracker
             from ivr.storage.store import Store
 
             tmp = tempfile.TemporaryDirectory()
             store = Store.open(db_url or f"sqlite:///{tmp.name}/bench.db")
-            tracker = CallTracker.from_config(bench_config(agents), store, hub.publish)
+            tracker = CallTracker.from_config(bench_config(agents), store, hub.publish, model=hub.calls)
             await tracker.start()
             ami = AmiCalls(tracker)
             cleanup = [tracker.stop, store.close, tmp.cleanup]

@@ -43,7 +43,7 @@ sys.path[0] = str(Path(__file__).resolve().parents[1])
 from aiohttp import web  # noqa: E402
 
 from ivr.ami.client import AmiClient  # noqa: E402
-from ivr.ami.tracker import CallTracker  # noqa: E402
+from ivr.calls.tracker import CallTracker  # noqa: E402
 from ivr.config.loader import load_config  # noqa: E402
 from ivr.config.model import Config  # noqa: E402
 from ivr.dialplan.build import instance_files  # noqa: E402
@@ -170,7 +170,7 @@ class Server:
                if str(m.get("Channel", "")).startswith("Local/s@bench-queue") else None)
         store = Store.open(f"sqlite:///{self.db}")
         svc = services(ami=ami, store=store, hub=Hub())
-        tracker = CallTracker.from_config(self.config, store, svc.hub.publish)
+        tracker = CallTracker.from_config(self.config, store, svc.hub.publish, model=svc.hub.calls)
         tracker.attach(ami)
         await tracker.start()
         await ami.connect()

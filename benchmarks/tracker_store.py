@@ -2,7 +2,7 @@
 
     python benchmarks/tracker_store.py [--calls 200] [--rate 500] [--rounds 2] [--url URL]
 
-The same tracker (ivr.ami.tracker) is fed the same AMI events — `--calls`
+The same tracker (ivr.calls.tracker) is fed the same AMI events — `--calls`
 queue calls answered by an agent, each the 22-event Asterisk 22 sequence of
 tests/ami_events.answered_call() with its own ids — twice, on fresh databases:
 
@@ -35,7 +35,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from ivr.ami.tracker import CallTracker  # noqa: E402
+from ivr.calls.tracker import CallTracker  # noqa: E402
 from ivr.storage.store import Store  # noqa: E402
 from tests.support import ami_events as A  # noqa: E402
 

@@ -75,7 +75,7 @@ async def _answered_call(lab: Lab) -> str:
                                 and e.get("Value") == tag, since=since)
     call_id = ev["Linkedid"]
     for _ in range(400):
-        legs = lab.transfers.index.get(call_id)
+        legs = lab.transfers.calls.legs(call_id)
         if legs is not None and legs.agent:
             return call_id
         await asyncio.sleep(0.025)
@@ -83,7 +83,7 @@ async def _answered_call(lab: Lab) -> str:
 
 
 async def _hangup_call(lab: Lab, call_id: str) -> None:
-    legs = lab.transfers.index.get(call_id)
+    legs = lab.transfers.calls.legs(call_id)
     if legs and legs.caller:
         await lab.ami.action({"Action": "Hangup", "Channel": legs.caller})
 
@@ -158,8 +158,8 @@ async def measure_capacity(lab: Lab, max_calls: int) -> tuple[int, list[dict]]:
         await asyncio.sleep(HOLD_S)
         cpu = (_cpu_ticks(pid) - ticks0) / hz / (time.monotonic() - t0) * 100
         live = {c["Channel"] for c in await lab.channels()}
-        alive = sum(1 for cid in calls if (lab.transfers.index.get(cid) or None) and
-                    lab.transfers.index.get(cid).caller in live)
+        alive = sum(1 for cid in calls if (lab.transfers.calls.legs(cid) or None) and
+                    lab.transfers.calls.legs(cid).caller in live)
         sub_channels = len(await lab.channels(lab.sub_ami))
         stops = sum(1 for e in lab.sub_ami.events[stop_since:] if e.get("Event") == "ChannelTalkingStop")
         ok = connected == len(results) and alive == len(calls) == level and sub_channels >= level and stops == 0

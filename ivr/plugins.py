@@ -25,6 +25,7 @@ from typing import Any, Protocol
 from aiohttp import web
 
 from ivr.ami.client import AmiClient
+from ivr.calls.model import CallModel
 from ivr.config.model import Config
 from ivr.storage.store import Store
 from ivr.web.hub import Hub
@@ -34,9 +35,13 @@ GROUP = "hotline.plugins"
 
 
 class LiveCalls(Protocol):
-    """The call tracker as plugins read it: the calls in progress, by call id."""
+    """The call tracker as plugins read it (ivr.calls.tracker.CallTracker): the one model of
+    the calls in progress (ivr/calls/model.py), and `adopt` for channels found after a restart."""
 
+    model: CallModel
     calls: Mapping[str, Any]
+
+    async def adopt(self, listing: list) -> int: ...
 
 
 class PluginServices(Protocol):

@@ -27,11 +27,9 @@ from ivr.agi.context import OffsetClock, RouteContext
 from ivr.agi.server import FastAgiServer
 from ivr.agi.worker import AgiWorker
 from ivr.ami.client import AmiClient
-from ivr.ami.filters import EventFilter
-from ivr.ami.tracker import CallTracker
+from ivr.calls.tracker import CallTracker
 from ivr.asterisk import embedded
 from ivr.config.model import Config
-from ivr.dialplan.templates import ROUTE_CONTEXT
 from ivr.speech.service import SpeechService, speech_service
 from ivr.storage.db import redacted
 from ivr.storage.store import Store
@@ -45,17 +43,15 @@ from ivr import plugins
 log = logging.getLogger("ivr.server")
 
 
-# Events the server never reads (tracker, transfers), dropped by Asterisk for
-# this session only: one Newexten per dialplan step, channel bookkeeping, VarSet
-# of variables other than HOTLINE_*, and every VarSet of the hotline-route
-# context, where the route handler sets the plan's variables: it hands the
-# same values to the tracker itself (CallTracker.routed), so the dozen VarSet
-# events per call need not be sent, parsed and matched. Left: ~7 events a call.
-SERVER_EVENT_FILTERS = tuple(EventFilter(name) for name in (
+# Events Asterisk drops for the server's session unless a handler subscribes to
+# them by name (ivr.ami.filters.derive, at each login): one Newexten per dialplan
+# step, channel bookkeeping. The VarSets the tracker ignores are narrowed by its
+# own subscription (ivr.calls.tracker.VARSET_NARROWING). Left: ~7 events a call.
+SERVER_NOISE = (
     "Newexten", "DeviceStateChange", "TestEvent", "SoftHangupRequest", "HangupRequest", "Cdr",
     "AGIExecStart", "AGIExecEnd", "NewConnectedLine", "DialBegin", "DialState", "DialEnd", "LocalBridge",
     "Newstate",
-)) + (EventFilter("VarSet", "Variable", "regex", "^[^_H]"), EventFilter("VarSet", "Context", "exact", ROUTE_CONTEXT))
+)
 
 
 @dataclass
@@ -129,9 +125,9 @@ class HotlineServer:
         log.info("database %s ready", redacted(c.database.url))
         a = c.asterisk.ami
         secret = self._ami_secret if self._ami_secret is not None else embedded.ami_secret(c)
-        s.ami = AmiClient(a.host, a.port, a.username, secret, filters=SERVER_EVENT_FILTERS)
+        s.ami = AmiClient(a.host, a.port, a.username, secret, noise=SERVER_NOISE)
         stack.push_async_callback(s.ami.close)
-        s.tracker = CallTracker.from_config(c, s.store, s.hub.publish)
+        s.tracker = CallTracker.from_config(c, s.store, s.hub.publish, model=s.hub.calls)
         s.tracker.attach(s.ami)
         await s.tracker.start()
         stack.push_async_callback(self._stop_tracker, s.tracker)

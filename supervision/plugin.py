@@ -7,6 +7,7 @@ from contextlib import asynccontextmanager
 from aiohttp import web
 
 from ivr import metrics as shared
+from ivr.calls.tracker import VARSET_NARROWING
 from ivr.dialplan import variables as V
 from ivr.plugins import PluginServices
 from supervision import http, metrics
@@ -24,7 +25,7 @@ async def load(services: PluginServices, app: web.Application) -> AsyncIterator[
     http.setup(app, board)
     collector = metrics.register(services, board)
     if services.ami is not None:
-        services.ami.on("VarSet", _failsafe)
+        services.ami.on("VarSet", _failsafe, narrowing=VARSET_NARROWING)  # HOTLINE_FALLBACK is set outside hotline-route
         if board is not None:
             board.attach(services.ami)
     if board is not None:

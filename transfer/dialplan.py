@@ -17,11 +17,12 @@ from __future__ import annotations
 
 import os
 
+from ivr.calls.state import XFER_LEG_CONTEXT
 from ivr.config.model import Config
 from ivr.config.safe import comment, control_chars
 from ivr.dialplan.build import destination_apps, header, rtp_options
 
-LEG_CONTEXT = "hotline-xfer-leg"
+LEG_CONTEXT = XFER_LEG_CONTEXT  # named in the call model (ivr.calls.state), which tells legs from callers
 JOIN_CONTEXT = "hotline-xfer-join"
 DIRECT_CONTEXT = "hotline-xfer-direct"
 RETURN_CONTEXT = "hotline-xfer-return"

@@ -22,6 +22,7 @@ from typing import Any
 from aiohttp import web
 
 from ivr.ami.client import AmiError
+from ivr.calls import events
 from ivr.web.api import CALL_ID_RE
 from ivr.web.auth import principal_of
 from ivr.seats.queues import allowed_queues  # one rule for the console and the seat
@@ -202,15 +203,15 @@ async def transfer_call(request: web.Request) -> web.Response:
         result = await transfers.transfer(call_id=call_id, kind=kind, target=target, mode=mode, agent=p.agent)
     except (ValueError, LookupError) as exc:
         log.warning("transfer of call %s refused: %s", call_id, type(exc).__name__)
-        await hub.publish(owner, "transfer", {"call_id": call_id, "transfer": {**request_info, "status": "refused"}})
+        await hub.publish(owner, events.TRANSFER, events.transfer_step(call_id, {**request_info, "status": "refused"}))
         return _error(409, "refused", str(exc) or "the transfer service refused the transfer")
     except Exception as exc:  # the service failed: the console must hear it, the server goes on
         log.error("transfer of call %s failed: %s", call_id, type(exc).__name__)
-        await hub.publish(owner, "transfer", {"call_id": call_id, "transfer": {**request_info, "status": "failed"}})
+        await hub.publish(owner, events.TRANSFER, events.transfer_step(call_id, {**request_info, "status": "failed"}))
         # The agent sees why (it names the target, never the caller); the log only the type.
         return _error(502, "transfer_failed", f"the transfer failed: {str(exc)[:200] or type(exc).__name__}")
     log.info("%s requested %s transfer of call %s to %s:%s", p.agent, mode, call_id, kind, target)
-    await hub.publish(owner, "transfer", {"call_id": call_id, "transfer": {**request_info, "status": "requested"}})
+    await hub.publish(owner, events.TRANSFER, events.transfer_step(call_id, {**request_info, "status": "requested"}))
     return web.json_response({"ok": True, "call_id": call_id, **request_info,
                               "result": result if isinstance(result, (dict, list, str, int, float, bool)) else None},
                              status=202)

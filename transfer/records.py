@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from ivr.calls import events
 from ivr.storage import repo
 
 log = logging.getLogger(__name__)
@@ -83,10 +84,10 @@ class Reporter:
                 "mode": xfer.mode, "status": step.status, "message": step.message, **step.detail}
         agent = xfer.agent or xfer.by
         try:
-            await self.hub.publish(agent, "transfer", {"call_id": xfer.call_id, "transfer": info})
+            await self.hub.publish(agent, events.TRANSFER, events.transfer_step(xfer.call_id, info))
             if step.notice:
                 level = "warning" if step.status == "failed" else "info"
-                await self.hub.publish(agent, "notice", {"call_id": xfer.call_id, "level": level,
-                                                         "message": step.message, "transfer": info})
+                await self.hub.publish(agent, events.NOTICE, events.notice(xfer.call_id, level, step.message,
+                                                                            transfer=info))
         except Exception:  # the screen is told on a best-effort basis; the call goes on
             log.exception("could not tell agent about transfer %s", xfer.id)

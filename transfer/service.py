@@ -27,13 +27,17 @@ import logging
 import secrets
 import time
 from collections import deque
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from ivr.ami.agent_id import agent_id as parse_agent_id
 from ivr.ami.client import AmiError
+from ivr.calls import events
 from ivr.config.model import Config
+from ivr.calls.model import CallModel
+from ivr.calls.state import Legs
 from ivr.plugins import PluginServices
-from transfer.ami_events import CallLegs, TransferEvents
+from transfer.ami_events import TransferEvents
 from transfer.features import FeatureAction
 from transfer.legs import LegActions, Transfer, TransferError
 from transfer.records import FINAL, Reporter, Step, reason_text
@@ -47,25 +51,30 @@ GUARD_GRACE_S = 2.0
 
 
 class TransferService:
-    def __init__(self, config: Config, ami: Any, *, store: Any = None, hub: Any = None, history: int = 1000) -> None:
+    def __init__(self, config: Config, ami: Any, *, calls: CallModel,
+                 adopt: Callable[[list], Awaitable[int]] | None = None, store: Any = None, hub: Any = None,
+                 history: int = 1000) -> None:
         self.config = config
         self.ami = ami
         self.asterisk = LegActions(ami)
-        self.events = TransferEvents(self)
-        self.index = self.events.index
-        self.reporter = Reporter(store, hub, is_live=lambda call_id: call_id in self.index.calls)
+        self.calls = calls     # the one live-call model: who the caller and the agent are
+        self._adopt = adopt    # CallTracker.adopt: what a CoreShowChannels listing tells the model
+        self.events = TransferEvents(self, calls)
+        self.reporter = Reporter(store, hub, is_live=calls.is_live)
         self.live: dict[str, Transfer] = {}
         self._by_call: dict[str, Transfer] = {}
         self._by_leg: dict[str, Transfer] = {}
         self.finished: deque[Transfer] = deque(maxlen=history)
         self._tasks: set[asyncio.Task] = set()
-        ami.on("*", self.events.feed)
+        self.events.attach(ami)
 
     @classmethod
     def from_services(cls, services: PluginServices) -> TransferService | None:
-        if services.ami is None:
+        tracker = services.tracker
+        if services.ami is None or tracker is None:
             return None
-        return cls(services.config, services.ami, store=services.store, hub=services.hub)
+        return cls(services.config, services.ami, calls=tracker.model, adopt=tracker.adopt,
+                   store=services.store, hub=services.hub)
 
     # -- requests ------------------------------------------------------------------
     async def transfer(self, call_id: str, kind: str, target: str, mode: str = "threeway",
@@ -178,23 +187,24 @@ class TransferService:
         if result == "answered":
             xfer.far_channel = channel
             xfer.answered_after = time.monotonic() - xfer.started
-            self.index.watch(xfer.call_id, channel, "far")
             self._spawn(self._answered(xfer))
         elif result == "failed":
             self._spawn(self._failed(xfer, status))
 
-    def on_channel_gone(self, legs: CallLegs, role: str, channel: str, cause: str) -> None:
-        xfer = self._by_call.get(legs.call_id)
+    def on_channel_gone(self, channel: str, cause: str) -> None:
+        """A channel hung up: the caller, agent or far end of a transfer in progress?"""
+        xfer = next((x for x in self._by_call.values()
+                     if channel in (x.caller, x.agent_channel, x.far_channel)), None)
         if xfer is None:
             return
-        if role == "caller":
+        if channel == xfer.caller:
             self._spawn(self._caller_gone(xfer))
-        elif role == "agent" and channel == xfer.agent_channel:
+        elif channel == xfer.agent_channel:
             xfer.agent_channel = None
             xfer.extra["agent_left_in"] = xfer.state
             if xfer.state in ("connected", "consulting"):
                 self._spawn(self._unmute_then(xfer, "completed"))
-        elif role == "far" and channel == xfer.far_channel and xfer.state in ("connected", "consulting"):
+        elif channel == xfer.far_channel and xfer.state in ("connected", "consulting"):
             self._spawn(self._unmute_then(xfer, "cancelled", "far_hangup"))
 
     def on_leg_gone(self, uid: str) -> None:
@@ -202,20 +212,23 @@ class TransferService:
         if xfer is not None and xfer.state == "ringing":
             self._spawn(self._leg_lost(xfer))
 
-    def on_feature(self, legs: CallLegs, action: FeatureAction) -> None:
+    def on_feature(self, call_id: str, legs: Legs, action: FeatureAction) -> None:
         if action.action == "cancel":
-            self._spawn(self._guarded(self.cancel(legs.call_id), legs))
+            self._spawn(self._guarded(self.cancel(call_id), call_id, legs.agent_id))
         else:
-            self._spawn(self._guarded(self.transfer(legs.call_id, action.kind, action.target, action.mode,
-                                                    agent=legs.agent_id, extra={"via": "dtmf"}), legs))
+            self._spawn(self._guarded(self.transfer(call_id, action.kind, action.target, action.mode,
+                                                    agent=legs.agent_id, extra={"via": "dtmf"}),
+                                      call_id, legs.agent_id))
 
     def on_ami_login(self) -> None:
         self._spawn(self.resync())
 
     async def resync(self) -> int:
-        """Rebuild who-is-who from Asterisk's channel list (after a (re)connect)."""
+        """Tell the call model who-is-who from Asterisk's channel list (after a (re)connect)."""
         listing = await self.ami.action({"Action": "CoreShowChannels"}, as_list=True)
-        found = self.index.rebuild(listing if isinstance(listing, list) else [])
+        if self._adopt is None:
+            return 0
+        found = await self._adopt(listing if isinstance(listing, list) else [])
         log.info("transfers: %d calls with an agent found in Asterisk", found)
         return found
 
@@ -274,7 +287,7 @@ class TransferService:
         xfer.done.set()
         if state == "completed" and xfer.target.kind in ("expert", "queue") and xfer.far_channel:
             # the expert is the call's agent now (a later transfer starts from them)
-            self.index.set_agent(xfer.call_id, xfer.far_channel, parse_agent_id(xfer.far_channel))
+            self.calls.hand_over(xfer.call_id, xfer.far_channel, parse_agent_id(xfer.far_channel))
         label = xfer.target.label
         if state == "completed":
             message = f"已转至{label}，来电人与对方保持通话"
@@ -297,16 +310,16 @@ class TransferService:
         """HOTLINE_XFER_GUARD on the caller: left alone in the bridge, they go back to the pool."""
         if delay:
             await asyncio.sleep(delay)
-            if self._by_call.get(xfer.call_id) is not None or xfer.call_id not in self.index.calls:
+            if self._by_call.get(xfer.call_id) is not None or not self.calls.is_live(xfer.call_id):
                 return  # a new transfer owns the guard now, or the caller is gone
         await self.asterisk.guard(xfer, on)
 
     # -- helpers -------------------------------------------------------------------
-    async def _legs(self, call_id: str) -> CallLegs:
-        legs = self.index.get(call_id)
+    async def _legs(self, call_id: str) -> Legs:
+        legs = self.calls.legs(call_id)
         if legs is None or legs.caller is None:
             await self.resync()  # events missed (reconnect, restart): ask Asterisk
-            legs = self.index.get(call_id)
+            legs = self.calls.legs(call_id)
         if legs is None or legs.caller is None:
             raise LookupError("no such active call")
         return legs
@@ -317,15 +330,14 @@ class TransferService:
             raise LookupError("no transfer in progress on this call")
         return xfer
 
-    async def _guarded(self, coro: Any, legs: CallLegs) -> None:
+    async def _guarded(self, coro: Any, call_id: str, agent_id: str | None) -> None:
         """A feature code's request: a refusal goes to the agent's screen, not to a log only."""
         try:
             await coro
         except (ValueError, LookupError, TransferError) as exc:
             hub = self.reporter.hub
-            if hub is not None and legs.call_id in self.index.calls:
-                await hub.publish(legs.agent_id, "notice", {"call_id": legs.call_id, "level": "warning",
-                                                            "message": f"按键转接未执行：{exc}"})
+            if hub is not None and self.calls.is_live(call_id):
+                await hub.publish(agent_id, events.NOTICE, events.notice(call_id, "warning", f"按键转接未执行：{exc}"))
 
     def _spawn(self, coro: Any) -> None:
         task = asyncio.ensure_future(coro)

@@ -24,7 +24,7 @@ from panoramisk import Manager
 from panoramisk.ami_protocol import AMIProtocol
 from panoramisk.message import Message
 
-from ivr.ami.filters import EventFilter, filter_actions
+from ivr.ami.filters import EventFilter, derive, filter_actions
 from ivr.ami.manager import HotlineManager, HotlineProtocol, RedactingLog
 
 log = logging.getLogger("ivr.ami")
@@ -60,7 +60,8 @@ class AmiClient:
     def __init__(self, host: str, port: int, username: str, secret: str, *,
                  backoff_initial: float = 0.5, backoff_max: float = 10.0, connect_timeout: float = 5.0,
                  login_timeout: float = 10.0, action_timeout: float = 10.0,
-                 ping_interval: float = 20.0, ping_timeout: float = 5.0, filters: tuple[EventFilter, ...] = ()) -> None:
+                 ping_interval: float = 20.0, ping_timeout: float = 5.0, filters: tuple[EventFilter, ...] = (),
+                 noise: tuple[str, ...] = ()) -> None:
         self.host, self.port, self.username = host, port, username
         self.backoff_initial, self.backoff_max = backoff_initial, backoff_max
         self.connect_timeout, self.login_timeout = connect_timeout, login_timeout
@@ -70,6 +71,11 @@ class AmiClient:
         # Events the application never reads, dropped by Asterisk for this session
         # only instead of parsed here (ivr.ami.filters).
         self.filters = filters
+        # Events Asterisk may drop unless a handler subscribes to them by name
+        # (ivr.ami.filters.derive, at each login), and each name's subscribers'
+        # narrowing filters: a handler added later can never be silently filtered.
+        self.noise = noise
+        self.subscriptions: dict[str, list[tuple[EventFilter, ...]]] = {}
         self._manager = HotlineManager(
             on_lost=self._connection_lost, run_callback=self._run_callback, host=host, port=port, username=username, secret=secret, events="on",
             ping_delay=10**9,  # panoramisk's fire-and-forget pinger is replaced by our heartbeat
@@ -104,8 +110,13 @@ class AmiClient:
             pass
         return self.connected
 
-    def on(self, event: str, handler: EventHandler) -> EventHandler:
-        """Call `handler(event_message)` (sync or async) for events matching `event` ("Newchannel", "Queue*", "*")."""
+    def on(self, event: str, handler: EventHandler, *, narrowing: tuple[EventFilter, ...] = ()) -> EventHandler:
+        """Call `handler(event_message)` (sync or async) for events matching `event` ("Newchannel", "Queue*", "*").
+
+        `narrowing`: exclude rules (on this event's headers) for events the
+        handler ignores anyway; Asterisk drops those only while every handler
+        of the event declares the same rule. "*" handlers get what is left."""
+        self.subscriptions.setdefault(event, []).append(tuple(narrowing))
         name = getattr(handler, "__qualname__", repr(handler))
 
         def adapter(_manager: Manager, message: Message) -> Any:
@@ -280,14 +291,19 @@ class AmiClient:
             self._ready.clear()
         return True
 
+    def active_filters(self) -> tuple[EventFilter, ...]:
+        """The filters for the next login: the fixed ones, then those derived from the subscriptions."""
+        return self.filters + derive(self.noise, self.subscriptions)
+
     async def _add_filters(self) -> None:
-        if not self.filters:
+        filters = self.active_filters()
+        if not filters:
             return
         version = ""
         resp = await self._send_now({"Action": "CoreSettings"})
         if resp is not None and resp.success:
             version = str(resp.get("AsteriskVersion", ""))
-        for action in filter_actions(self.filters, version):
+        for action in filter_actions(filters, version):
             resp = await self._send_now(action)
             if resp is None or not resp.success:
                 log.warning("AMI: event filter %s not accepted; those events will be read",

@@ -10,7 +10,9 @@ Asterisk, only slower there.
 """
 from __future__ import annotations
 
+import fnmatch
 import re
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 _ERE_SPECIAL = re.compile(r"([.\[\]()*+?{}|^$\\])")  # POSIX extended regex (Asterisk's regcomp)
@@ -60,3 +62,20 @@ def filter_actions(filters: tuple[EventFilter, ...], version: str) -> list[dict[
     """`Filter` actions (Operation Add) for these rules on this Asterisk version."""
     advanced = advanced_filters(version)
     return [{"Action": "Filter", "Operation": "Add", **(f.advanced() if advanced else f.legacy())} for f in filters]
+
+
+def derive(noise: Iterable[str], subscriptions: Mapping[str, list[tuple[EventFilter, ...]]]) -> tuple[EventFilter, ...]:
+    """The filters for a session, from what its handlers subscribe to (AmiClient.on).
+
+    Each `noise` event is excluded unless a handler subscribed to it by name
+    (or by a pattern such as "Queue*"; "*" handlers take what is left). An
+    event's narrowing rules are applied only if every one of its handlers
+    declared them. So a new handler is never silently starved of its events."""
+    patterns = [p for p in subscriptions if p != "*"]
+    out = [EventFilter(name) for name in noise if not any(fnmatch.fnmatchcase(name, p) for p in patterns)]
+    for name, narrowings in subscriptions.items():
+        if name == "*" or not narrowings or not all(narrowings):
+            continue
+        shared = set(narrowings[0]).intersection(*narrowings[1:])
+        out += [f for f in narrowings[0] if f in shared]
+    return tuple(out)

@@ -40,15 +40,25 @@ class HotlineManager(Manager):
             self.pinger = None
         self._on_lost()
 
+    def register_event(self, pattern: str, callback: Any = None) -> Any:
+        self._matching: dict[str, list[str]] = {}  # a new pattern: match names afresh
+        return super().register_event(pattern, callback)
+
     def dispatch(self, event: Message) -> list[str]:
-        matches = []
+        """Run the callbacks of every pattern matching the event's name, in registration order.
+        Which patterns match a name is worked out once per name (handlers subscribe by name)."""
         event.manager = self
-        for pattern, regexp in self.patterns:
-            if regexp.match(event.event) is not None:
-                matches.append(pattern)
-                for callback in self.callbacks[pattern]:
-                    self._run_callback(callback, event)
-        return matches
+        cache = getattr(self, "_matching", None)
+        if cache is None:
+            cache = self._matching = {}
+        name = event.event
+        matches = cache.get(name)
+        if matches is None:
+            matches = cache[name] = [p for p, regexp in self.patterns if regexp.match(name) is not None]
+        for pattern in matches:
+            for callback in self.callbacks[pattern]:
+                self._run_callback(callback, event)
+        return list(matches)
 
 
 def parse_event(text: str) -> Message | None:

@@ -15,6 +15,7 @@ import logging
 from collections.abc import Callable, Mapping
 from typing import Any, Protocol
 
+from ivr.calls import events
 from ivr.config.model import Config
 from ivr.speech.errors import SpeechUnavailable
 from ivr.tickets.draft import detect_emergency, draft_ticket
@@ -101,7 +102,7 @@ class SpeechService:
         tracker = self.s.tracker
         if kind == "final":
             self._remember(call_id, text)
-        await tracker.notify(call_id, {"event": "transcript", "transcript": {kind: text}})
+        await tracker.notify(call_id, events.transcript(kind, text))
         emergency = detect_emergency(text, self._lexicon)
         if emergency and call_id not in self._handed_over:
             await self._hand_over(call_id, emergency)
@@ -119,11 +120,11 @@ class SpeechService:
         except Exception as exc:  # the agent is told; the caller stays where they are
             log.error("emergency hand-over of call %s failed: %s", call_id, exc)
             message = f"紧急情况「{emergency['phrase']}」：转 {emergency['target']} 失败，请立即人工转接"
-        await self.s.tracker.notify(call_id, {"event": "emergency", "emergency": emergency, "transfer": result})
-        await self.s.hub.publish(None, "notice", {"call_id": call_id, "level": "warning", "message": message})
+        await self.s.tracker.notify(call_id, events.emergency(emergency, result))
+        await self.s.hub.publish(None, events.NOTICE, events.notice(call_id, "warning", message))
         agent = self.s.tracker.agent_of(call_id)
         if agent:
-            await self.s.hub.publish(agent, "notice", {"call_id": call_id, "level": "warning", "message": message})
+            await self.s.hub.publish(agent, events.NOTICE, events.notice(call_id, "warning", message))
 
     async def _draft(self, call_id: str) -> None:
         call = self.s.tracker.calls.get(call_id)
@@ -136,7 +137,7 @@ class SpeechService:
             saved = {k: fields[k] for k in TICKET_DRAFT_FIELDS if fields.get(k)} | {
                 "draft": {k: v for k, v in fields.items() if k not in TICKET_DRAFT_FIELDS}}
             self.s.store.submit(repo.save_ticket_draft, ticket_id, saved, SPEECH_ACTOR)
-        await self.s.tracker.notify(call_id, {"event": "ticket", "ticket": {"id": ticket_id, **fields}})
+        await self.s.tracker.notify(call_id, events.ticket(ticket_id, fields))
 
     def _remember(self, call_id: str, text: str) -> None:
         self._said.setdefault(call_id, []).append(text)

@@ -13,6 +13,7 @@ import re
 from aiohttp import web
 from sqlalchemy.orm import Session
 
+from ivr.calls import events
 from ivr.storage import repo
 from ivr.web import audit, ticketform
 from ivr.web.auth import Principal, principal_of
@@ -145,7 +146,7 @@ async def _announce_ticket(request: web.Request, ticket: dict) -> None:
     hub = request.app[HUB]
     call_id = ticket.get("call_id") or hub.calls.ticket_call(ticket["id"])
     if call_id and hub.calls.is_active(call_id):
-        await hub.publish(hub.calls.owner(call_id), "update", {"call_id": call_id, "ticket": ticket})
+        await hub.publish(hub.calls.owner(call_id), events.UPDATE, events.ticket_saved(call_id, ticket))
 
 
 def setup(app: web.Application) -> None:

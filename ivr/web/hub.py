@@ -23,12 +23,13 @@ from collections import OrderedDict, deque
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from ivr.web.calls import CallBook
-from ivr.web.events import Event, dumps
+from ivr.calls import view
+from ivr.calls.events import KINDS, Event, dumps
+from ivr.calls.model import CallModel
 
 log = logging.getLogger(__name__)
 
-KINDS = frozenset({"ring", "answer", "update", "hangup", "transfer", "notice"})
+
 class _Buffer:
     """Last `size` events of one audience, and the newest id that fell out."""
 
@@ -93,7 +94,8 @@ class Hub:
     """Per-call/per-agent event stream with resume; see the module docstring."""
 
     def __init__(self, *, buffer_per_agent: int = 500, buffer_all: int = 5000,
-                 max_agents: int = 20000, max_calls: int = 20000, first_id: int | None = None) -> None:
+                 max_agents: int = 20000, max_calls: int = 20000, first_id: int | None = None,
+                 calls: CallModel | None = None) -> None:
         # Ids start at a clock-derived value so ids handed out by an earlier
         # run of the process are all lower: a console resuming across a
         # restart is detected as "too old" and gets a resync.
@@ -106,8 +108,9 @@ class Hub:
         self._agents_evicted_upto = 0
         self._subs_by_agent: dict[str, set[Subscription]] = {}
         self._supervisor_subs: set[Subscription] = set()
-        # Current state of the active calls: for resync, /api/calls/mine and permissions.
-        self.calls = CallBook(max_calls)
+        # The one live-call model (ivr.calls): what each console was shown is folded
+        # into it, for resync, /api/calls/mine and permissions.
+        self.calls = calls if calls is not None else CallModel(max_calls=max_calls)
         self.stats = {"published": 0, "delivered": 0, "overflows": 0}
 
     @property
@@ -133,7 +136,7 @@ class Hub:
         ev = Event(self._next_id, kind, agent, payload["call_id"], frozen, time.time())
         self._next_id += 1
         self.stats["published"] += 1
-        self.calls.apply(ev)
+        view.apply(self.calls, ev)
         self._all.append(ev)
         if agent is not None:
             self._agent_buffer(agent).append(ev)

@@ -18,7 +18,7 @@ from aiohttp import WSCloseCode, WSMsgType, web
 
 from ivr.web import audit
 from ivr.web.auth import principal_of
-from ivr.web.events import dumps
+from ivr.calls.events import dumps
 from ivr.web.hub import Hub, Start, Subscription
 from ivr.web.keys import HUB, WS_ORIGINS as ORIGINS, WS_SETTINGS as SETTINGS, WS_SOCKETS as SOCKETS
 from ivr.web.settings import WsSettings

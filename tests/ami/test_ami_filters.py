@@ -9,9 +9,10 @@ from panoramisk.message import Message
 
 from ivr.ami import client as ami_client
 from ivr.ami.client import AmiClient
-from ivr.ami.filters import EventFilter, advanced_filters, filter_actions
+from ivr.ami.filters import EventFilter, advanced_filters, derive, filter_actions
 from ivr.ami.manager import parse_event
-from ivr.server import SERVER_EVENT_FILTERS
+from ivr.calls.tracker import AMI_EVENTS, VARSET_NARROWING, CallTracker
+from ivr.server import SERVER_NOISE
 from tests.support.asterisk_harness import new_instance
 
 
@@ -36,6 +37,34 @@ def test_filters_render_as_advanced_or_as_regular_expressions():
     ]
     assert [a["Filter"] for a in filter_actions(rules, "20.5.0")] == [
         "!Event: Newexten", "!Event: VarSet.*Context: hotline-route", "!Event: VarSet.*Variable: [^_H]"]
+
+
+def test_filters_are_derived_from_what_is_subscribed_by_name():
+    """A handler subscribed by name never has its events filtered; narrowing holds
+    only while every handler of that event asks for it; "*" handlers take the rest."""
+    tracker = {name: [VARSET_NARROWING if name == "VarSet" else ()] for name in AMI_EVENTS}
+    base = derive(SERVER_NOISE, {**tracker, "*": [()]})
+    assert [f.name for f in base if not f.header] == list(SERVER_NOISE)
+    assert [f for f in base if f.header] == list(VARSET_NARROWING)
+    # a plugin that reads Newstate and every VarSet: both reach it now
+    more = derive(SERVER_NOISE, {**tracker, "Newstate": [()], "VarSet": [VARSET_NARROWING, ()]})
+    assert "Newstate" not in {f.name for f in more} and not [f for f in more if f.header]
+    assert "DialBegin" not in {f.name for f in derive(SERVER_NOISE, {"Dial*": [()]})}
+
+
+def test_the_server_session_never_filters_what_the_tracker_subscribes_to():
+    client = AmiClient("127.0.0.1", 1, "u", "s", noise=SERVER_NOISE + ("Hangup", "AgentConnect"))
+    CallTracker(None, None).attach(client)  # as the server attaches it
+    filters = client.active_filters()
+    assert not {f.name for f in filters if not f.header} & set(AMI_EVENTS)
+    assert set(AMI_EVENTS) <= set(client.subscriptions) and "*" not in client.subscriptions
+
+
+def test_the_client_derives_its_filters_at_login_from_its_subscriptions():
+    client = AmiClient("127.0.0.1", 1, "u", "s", noise=("Newexten", "Newstate"))
+    client.on("Newstate", lambda e: None)
+    client.on("VarSet", lambda e: None, narrowing=VARSET_NARROWING)
+    assert client.active_filters() == (EventFilter("Newexten"), *VARSET_NARROWING)
 
 
 @pytest.mark.parametrize("text", [
@@ -73,8 +102,9 @@ async def test_real_asterisk_sends_the_server_only_what_it_reads(version, monkey
     inst = new_instance("filters")
     inst.write_config({"extensions_route_test.conf": ROUTE_DIALPLAN})
     inst.start()
-    client = AmiClient("127.0.0.1", inst.ami_port, inst.ami_user, inst.ami_secret, filters=SERVER_EVENT_FILTERS)
+    client = AmiClient("127.0.0.1", inst.ami_port, inst.ami_user, inst.ami_secret, noise=SERVER_NOISE)
     events: list[dict] = []
+    client.on("VarSet", lambda e: None, narrowing=VARSET_NARROWING)  # as the tracker subscribes
     client.on("*", lambda e: events.append(dict(e)))
     try:
         assert await client.connect(15)

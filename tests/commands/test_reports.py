@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from matplotlib.image import imread
 
-from ivr.ami.tracker import CallTracker
+from ivr.calls.tracker import CallTracker
 from ivr.cli import main as hotline
 from ivr.reports import ReportError, format_table, line_report, parse_range, render_chart
 from ivr.storage import repo

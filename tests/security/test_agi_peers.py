@@ -19,7 +19,7 @@ from panoramisk.message import Message
 from ivr.agi.context import OffsetClock, RouteContext
 from ivr.agi.server import FastAgiServer
 from ivr.agi.worker import AgiWorker
-from ivr.ami.tracker import CallTracker
+from ivr.calls.tracker import CallTracker
 from ivr.config.loader import ConfigError, load_config
 from ivr.paths import REPO
 from ivr.speech.engine import SpeechEngine

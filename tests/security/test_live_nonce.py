@@ -16,7 +16,7 @@ import json
 import pytest
 from panoramisk.message import Message
 
-from ivr.ami.tracker import CallTracker
+from ivr.calls.tracker import CallTracker
 from ivr.speech.engine import SpeechEngine
 from ivr.speech.live import LiveServer
 from ivr.storage import repo

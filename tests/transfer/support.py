@@ -212,9 +212,19 @@ class Lab:
         sim = await self.answered_by(call, agent)
         if owned:
             await self.owned_by(call, agent)
-        legs = self.transfers.index.get(call.call_id)
-        assert legs is not None and legs.agent, "the service did not see the agent answer"
-        return call, sim, replace(legs)  # a snapshot: the index forgets the agent when it leaves
+        legs = await self.legs(call)
+        assert legs is not None and legs.agent, "the call model did not see the agent answer"
+        return call, sim, replace(legs)  # a snapshot: the model forgets the agent when it leaves
+
+    async def legs(self, call: LabCall, timeout: float = 10):
+        """The call's legs in the one call model once its agent is known (the tracker applies
+        AMI events in its own task, a moment after this test's AMI session reads them)."""
+        for _ in range(int(timeout / 0.02)):
+            legs = self.transfers.calls.legs(call.call_id)
+            if legs is not None and legs.agent:
+                return legs
+            await asyncio.sleep(0.02)
+        return self.transfers.calls.legs(call.call_id)
 
     def hangup_index(self, channel: str, since: int) -> int | None:
         """Index in the center's AMI events of `channel`'s Hangup after `since`; None: still up."""

@@ -31,7 +31,7 @@ async def test_expert_queue_overflows_to_general_after_configured_wait(xlab):
     assert 2.5 <= waited <= 5.0, f"overflow after {waited:.1f}s, configured 3s"
     sim = await lab.answered_by(call, "g1")
     assert sim["Line"] == "hrss-12333"      # the line tag stays with the overflowed call
-    assert await lab.ami.getvar(lab.transfers.index.get(call.call_id).caller, "HOTLINE_OVERFLOWED") == "hrss-expert"
+    assert await lab.ami.getvar((await lab.legs(call)).caller, "HOTLINE_OVERFLOWED") == "hrss-expert"
     assert await tone_flowing(lab.agent_recording(sim), CALLER_HZ) > 0.5
 
 
@@ -60,7 +60,7 @@ async def test_general_agent_pulls_expert_into_call_and_leaves(xlab):
     assert await tone_flowing(lab.agent_recording(expert), CALLER_HZ) > 0.5
     assert lab.hangup_index(legs.caller, since) is None
     # the expert is the call's agent now
-    assert lab.transfers.index.get(call.call_id).agent_id == "e1"
+    assert lab.transfers.calls.legs(call.call_id).agent_id == "e1"
     rows = await lab.services.store.run(repo.transfers, call.call_id)
     assert [(r["target"], r["result"]) for r in rows] == [("expert:hrss-expert", "completed")]
     assert (await lab.transfers.wait(result["id"])).state == "completed"

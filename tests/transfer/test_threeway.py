@@ -29,7 +29,7 @@ async def test_threeway_to_subcenter_over_http(xlab):
     call = await lab.place("12333")          # 人社 line: expert seats empty -> general pool
     await lab.answered_by(call, "g1")
     await lab.owned_by(call, "g1")
-    legs = lab.transfers.index.get(call.call_id)
+    legs = await lab.legs(call)
     ticket = await lab.ami.getvar(legs.caller, "HOTLINE_TICKET")
     assert ticket and ticket.startswith("T")
     agent_channel = legs.agent

@@ -6,7 +6,6 @@ import pytest
 from ivr.config.loader import load_config
 from ivr.seats.asterisk import render_pjsip as render_seats
 from tests.conftest import REPO
-from transfer.ami_events import CallIndex
 from transfer.dialplan import agent_ids, render, render_agent_auth
 from transfer.features import DIGIT_GAP_S, FeatureAction, FeatureCodes
 from transfer.targets import resolve
@@ -69,35 +68,3 @@ def test_generated_config(config):
     assert "[agent1001-auth]" in auth and "password = s3cret" in auth and auth.count("type = auth") == 1
     assert missing == ["agent1002", "agent1003", "agent2001", "agent2101"]
     assert render(config) == files  # deterministic
-
-
-def test_call_index_follows_callers_and_agents():
-    index = CallIndex()
-    index.set_caller("c1", "PJSIP/gw-00000001", "13912345678")
-    index.set_agent("c1", "PJSIP/agent1001-00000002", "agent1001")
-    legs, role = index.role_of("PJSIP/agent1001-00000002")
-    assert legs.call_id == "c1" and role == "agent"
-    assert index.channel_gone("PJSIP/agent1001-00000002")[1] == "agent"
-    assert index.get("c1").agent is None and index.get("c1").caller == "PJSIP/gw-00000001"
-    assert index.channel_gone("PJSIP/gw-00000001")[1] == "caller"
-    assert index.get("c1") is None and index.channel_gone("PJSIP/unknown")[0] is None
-
-
-def test_call_index_rebuilt_from_channel_listing():
-    rows = [
-        {"Event": "CoreShowChannel", "Channel": "PJSIP/gw-01", "Linkedid": "c1", "BridgeId": "b1",
-         "Application": "Queue", "CallerIDNum": "13912345678", "Context": "hotline-queue"},
-        {"Event": "CoreShowChannel", "Channel": "PJSIP/agent1001-00000002", "Linkedid": "c1", "BridgeId": "b1",
-         "Application": "AppQueue", "Context": "default"},
-        {"Event": "CoreShowChannel", "Channel": "PJSIP/gw-03", "Linkedid": "c2", "BridgeId": "",
-         "Application": "Queue", "CallerIDNum": "13800000000", "Context": "hotline-queue"},
-        {"Event": "CoreShowChannel", "Channel": "Local/g1@hotline-xfer-leg-00000001;2", "Linkedid": "x",
-         "BridgeId": "", "Application": "Dial", "Context": "hotline-xfer-leg"},
-        {"Event": "CoreShowChannelsComplete"},
-    ]
-    index = CallIndex()
-    assert index.rebuild(rows) == 2
-    assert (index.get("c1").caller, index.get("c1").agent, index.get("c1").agent_id) == \
-        ("PJSIP/gw-01", "PJSIP/agent1001-00000002", "agent1001")
-    assert index.get("c2").agent is None and index.get("c2").caller_number == "13800000000"
-    assert index.get("x") is None

@@ -170,7 +170,7 @@ async def test_bad_events_are_refused_at_the_publisher(agent, kind, payload, pro
 
 
 async def test_update_events_that_take_the_call_away_from_an_agent():
-    """The tracker's ring_cancelled / transferred / agent_left updates (ivr.ami.tracker)."""
+    """The tracker's ring_cancelled / transferred / agent_left updates (ivr.calls.tracker)."""
     hub = Hub(first_id=1)
     await hub.publish(None, "update", {"call_id": "c1", "event": "queued", "queue": "general", "position": 1})
     await hub.publish("agent1001", "ring", pop_payload("c1"))

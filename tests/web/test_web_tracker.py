@@ -4,7 +4,7 @@ from __future__ import annotations
 import aiohttp
 import pytest
 
-from ivr.ami.tracker import CallTracker
+from ivr.calls.tracker import CallTracker
 from ivr.storage.store import Store
 from tests.support.web_support import CALLER, city_config, connect, no_message, recv, serve, services
 

@@ -96,7 +96,7 @@ async def route_call(call: AgiCall) -> None:
         await call.exec("MSet", args)
     call.send_last(f"EXEC MSet {quote(last)}")
     tell_tracker(call, variables)
-    # The server's tracker logs the route at INFO (ivr.ami.callbook): not here, on the call's path.
+    # The server's tracker logs the route at INFO (ivr.calls.tracker): not here, on the call's path.
     if log.isEnabledFor(logging.DEBUG):
         log.debug("call from %s to %s: %s/%s -> %s %s", mask_number(caller), dialed, decision.mode,
                   decision.phase, decision.action, decision.target or "")

@@ -2,9 +2,9 @@
 tag, and its ticket draft is tagged and due in 15 working days from the start."""
 from __future__ import annotations
 
-from ivr.ami.tracker import CallTracker
+from ivr.calls.tracker import CallTracker
 from ivr.storage import repo
-from tests.ami.test_tracker import Recorder, feed
+from tests.calls.test_tracker import Recorder, feed
 from tests.support import ami_events as A
 
 pytest_plugins = ["tests.support.pg_server"]

@@ -13,7 +13,7 @@ import pytest
 from panoramisk.message import Message
 
 from ivr.ami.agent_id import agent_id
-from ivr.ami.tracker import CallTracker
+from ivr.calls.tracker import CallTracker
 from ivr.storage import repo
 from tests.support import ami_events as A
 
@@ -287,7 +287,7 @@ async def test_caller_number_learned_late_and_abandon_after_hangup(tracked):
 async def test_route_handler_variables_arrive_before_or_after_the_call(tracked, caplog):
     """CallTracker.routed: the route handler's variables (its VarSets never reach the
     server's AMI session) apply in turn, even when they come before the call's first event."""
-    caplog.set_level(logging.INFO, logger="ivr.ami")
+    caplog.set_level(logging.INFO, logger="ivr.calls")
     tracker, rec, store = tracked
     early = A.Chan("PJSIP/gateway-00000050", "1795225100.80", "1795225100.80", cid="13700137000", exten="12315")
     late = A.Chan("PJSIP/gateway-00000051", "1795225200.90", "1795225200.90", cid="13800138000", exten="12328")

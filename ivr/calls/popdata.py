@@ -19,24 +19,27 @@ call wait for it. Instead:
 - each pop re-reads a ticket already known (the agent or the speech service
   may have changed it): an `update` follows when it differs.
 
-`PopData` is the base of `ivr.ami.callbook.CallBook`; every publish of the
-tracker goes through `_publish`, so held pops keep their place.
+The tracker (ivr.calls.tracker) runs every `Publish`/`Pop`/`Read` effect of the
+reducer through here, so held pops keep their place.
 """
 from __future__ import annotations
 
 import asyncio
+import time
 import logging
-from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from ivr.ami.callstate import CallState
+from ivr.metrics import POP_LATENCY
+from ivr.calls import events
+from ivr.calls.events import POP_KINDS
+from ivr.calls.model import CallModel
+from ivr.calls.state import CallState
 from ivr.storage import repo
 from ivr.storage.store import Request, Store
 
 log = logging.getLogger(__name__)
 Publish = Callable[[str | None, str, dict], Awaitable[None]]
-POP_KINDS = frozenset({"ring", "answer"})
 
 
 def pop_data(session, caller: str | None, linkedid: str, ticket_id: str | None) -> tuple:
@@ -56,19 +59,18 @@ def _key(reading: dict[str, tuple[str, asyncio.Future]], what: str) -> str | Non
 
 
 class PopData:
-    def __init__(self, store: Store, publish: Publish, *, pop_wait: float = 0.05,
+    def __init__(self, model: CallModel, store: Store, publish: Publish, *, pop_wait: float = 0.05,
                  pop_wait_max: float = 0.5) -> None:
+        self.model = model
         self.store = store
         self.publish = publish
         self.pop_wait = pop_wait
         self.pop_wait_max = pop_wait_max
-        self.calls: OrderedDict[str, CallState] = OrderedDict()
-        self._busy: set[asyncio.Future] = set()  # reads and flushes of held publishes under way
-        self.stats: dict[str, int] = {"pops": 0, "pops_held": 0, "pops_without_data": 0, "late_updates": 0,
-                                      "read_errors": 0}
+        self.busy: set[asyncio.Future] = set()  # reads and flushes of held publishes under way
+        self.stats = model.stats
 
     # -- reads ------------------------------------------------------------------
-    def _read(self, call: CallState, history: bool = False, ticket: bool = False) -> None:
+    def read(self, call: CallState, history: bool = False, ticket: bool = False) -> None:
         """Start reading what the call's pops show, unless that read is already under way."""
         pop = call.pop
         if call.internal:
@@ -85,17 +87,17 @@ class PopData:
         if ticket_id:
             pop.reading["ticket"] = (ticket_id, request)
         pop.reads.add(request)
-        self._busy.add(request)
+        self.busy.add(request)
         request.add_done_callback(lambda r: self._arrived(call, caller, ticket_id, r))
 
-    def _ticket_changed(self, call: CallState) -> None:
+    def ticket_changed(self, call: CallState) -> None:
         """Another service saved the call's ticket draft (before telling us): read it again.
 
         A read already under way was queued before that save: its draft is stale.
         """
         call.pop.ticket_read = None
         call.pop.reading.pop("ticket", None)
-        self._read(call, ticket=True)
+        self.read(call, ticket=True)
 
     @staticmethod
     def _missing(call: CallState) -> bool:
@@ -107,7 +109,7 @@ class PopData:
 
     def _arrived(self, call: CallState, caller: str | None, ticket_id: str | None, request: Request) -> None:
         pop = call.pop
-        self._busy.discard(request)
+        self.busy.discard(request)
         pop.reads.discard(request)
         for what in ("history", "ticket"):
             if pop.reading.get(what, (None, None))[1] is request:
@@ -132,18 +134,19 @@ class PopData:
                 changed["ticket"] = call.pop_ticket()
         if pop.release is not None and not self._missing(call):
             self._stop_waiting(call)  # the held pops go out now, with the data: no update needed
-        elif changed and pop.shown and self.calls.get(call.linkedid) is call:
+        elif changed and pop.shown and self.model.calls.get(call.linkedid) is call:
             self.stats["late_updates"] += 1
             for agent in dict.fromkeys([call.agent, *call.ringing]):
                 if agent:
-                    self._post(call, agent, "update", {"call_id": call.linkedid, "event": "info", **changed})
+                    self._post(call, agent, events.UPDATE, events.info(call.linkedid, **changed))
 
     # -- publishing in order ------------------------------------------------------
-    async def _send_pop(self, call: CallState, agent: str, kind: str, payload: dict[str, Any]) -> None:
+    async def send_pop(self, call: CallState, agent: str, kind: str, payload: dict[str, Any]) -> None:
         """Send a pop; if its data is still being read, hold this call's publishes a moment."""
         pop = call.pop
         self.stats["pops"] += 1
-        self._read(call, history=pop.history is None, ticket=True)
+        pop.asked_at = time.monotonic()
+        self.read(call, history=pop.history is None, ticket=True)
         if self._missing(call):
             self.stats["pops_held"] += 1
             if pop.held is None:
@@ -152,7 +155,7 @@ class PopData:
                 loop = asyncio.get_running_loop()
                 pop.held_since = loop.time()
                 pop.release = loop.call_later(self.pop_wait, self._check_wait, call)
-        await self._publish(call, agent, kind, payload)
+        await self.publish_in_order(call, agent, kind, payload)
 
     def _check_wait(self, call: CallState) -> None:
         """`pop_wait` is over: go on waiting only while the database is working on the reads."""
@@ -170,7 +173,7 @@ class PopData:
             call.pop.release = None
         self._flush_soon(call)
 
-    async def _publish(self, call: CallState, agent: str | None, kind: str, payload: dict) -> None:
+    async def publish_in_order(self, call: CallState, agent: str | None, kind: str, payload: dict) -> None:
         if call.pop.held is not None:  # behind a held pop: keep the call's order
             call.pop.held.append((agent, kind, payload))
             return
@@ -190,8 +193,8 @@ class PopData:
             return
         call.pop.flushing = True
         task = asyncio.ensure_future(self._flush(call))
-        self._busy.add(task)
-        task.add_done_callback(self._busy.discard)
+        self.busy.add(task)
+        task.add_done_callback(self.busy.discard)
 
     async def _flush(self, call: CallState) -> None:
         pop = call.pop
@@ -209,6 +212,8 @@ class PopData:
             payload["history"] = list(call.pop.history or [])
             payload["ticket"] = call.pop_ticket()
             call.pop.shown = True
+            if call.pop.asked_at:  # asked (ring/answer seen) -> published, data waits included
+                POP_LATENCY.observe(time.monotonic() - call.pop.asked_at)
             if self._missing(call):
                 self.stats["pops_without_data"] += 1  # an update follows when the data arrives
         try:
@@ -216,11 +221,16 @@ class PopData:
         except Exception:
             log.exception("publishing %s for call %s failed", kind, call.linkedid)
 
-    def _cancel_pending(self) -> None:
+    def forgotten(self, call: CallState) -> None:
+        """The call ended: with no pop left to fill, its data is no longer needed."""
+        if call.pop.held is None:
+            call.pop.history = call.pop.ticket = None
+
+    def cancel_pending(self) -> None:
         """Tracker stopping: drop held publishes and reads still under way."""
-        for task in list(self._busy):
+        for task in list(self.busy):
             task.cancel()
-        for call in self.calls.values():
+        for call in self.model.calls.values():
             if call.pop.release is not None:
                 call.pop.release.cancel()
                 call.pop.release = None

@@ -1,23 +1,30 @@
-"""What the tracker knows about one live call, and the payloads built from it."""
+"""One live call: what Asterisk told us (channels, legs, route decision, agent),
+what the screen-pop shows, and what the consoles were shown.
+
+Plain data (no I/O, no asyncio): the reducer (ivr.calls.reducer) changes it,
+the edge modules (ivr.calls.popdata, ivr.calls.tracker) act on it, the web's
+permission checks and transfers read it through ivr.calls.model.CallModel.
+"""
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
+from ivr.dialplan import variables as V
+
 # HOTLINE_* channel variable -> call field (docs/ARCHITECTURE.md).
 VAR_FIELDS = {
-    "HOTLINE_DIALED": "dialed",
-    "HOTLINE_LINE": "line",
-    "HOTLINE_DEPARTMENT": "department",
-    "HOTLINE_MODE": "mode",
-    "HOTLINE_PHASE": "phase",
-    "HOTLINE_ACTION": "action",
-    "HOTLINE_TARGET": "target",
-    "HOTLINE_QUEUE": "queue",
-    "HOTLINE_TICKET": "ticket_id",
-    "HOTLINE_TAGS": "tags",   # fast tracks: enterprise, language:<id> (ivr/plan/fasttrack.py)
+    V.DIALED: "dialed",
+    V.LINE: "line",
+    V.DEPARTMENT: "department",
+    V.MODE: "mode",
+    V.PHASE: "phase",
+    V.ACTION: "action",
+    V.TARGET: "target",
+    V.QUEUE: "queue",
+    V.TICKET: "ticket_id",
+    V.TAGS: "tags",   # fast tracks: enterprise, language:<id> (ivr/plan/fasttrack.py)
 }
 # Shown on the pop, not a column of `calls` (the call's `route` event keeps them).
 NOT_SAVED = frozenset({"tags"})
@@ -26,6 +33,18 @@ NOT_SAVED = frozenset({"tags"})
 def tag_list(value: str | None) -> list[str]:
     """HOTLINE_TAGS as the pop shows it: ["enterprise"]."""
     return (value or "").split()
+
+# Plan actions that end the call on purpose after a prompt (see ivr.plan.decision).
+ANNOUNCE_ACTIONS = frozenset({"prompt_then_hangup", "not_in_service"})
+
+# Transfer legs are Local channels in this context (transfer/dialplan.py renders it;
+# it is named here so the model can tell a leg from a caller without importing transfer/).
+XFER_LEG_CONTEXT = "hotline-xfer-leg"
+LEG_MARK = f"@{XFER_LEG_CONTEXT}-"
+
+
+def is_leg(channel: str) -> bool:
+    return LEG_MARK in channel
 
 
 def split_intake(value: str | None) -> tuple[str | None, str | None]:
@@ -39,26 +58,51 @@ def split_intake(value: str | None) -> tuple[str | None, str | None]:
     return ",".join(parts[:2]), (parts[2] if len(parts) > 2 and parts[2] else None)
 
 
-# Plan actions that end the call on purpose after a prompt (see ivr.plan.decision).
-ANNOUNCE_ACTIONS = frozenset({"prompt_then_hangup", "not_in_service"})
-
-
 @dataclass
 class PopState:
-    """A call's screen-pop data read from storage, and its pops waiting for it (ivr.ami.popdata)."""
+    """The call's screen-pop data read from storage, and its pops waiting for it.
+
+    Owned by ivr.calls.popdata (the reads are futures, `release` a timer
+    handle); the reducer only reads `history` to know whether it is stale."""
 
     history: list[dict[str, Any]] | None = None  # caller's previous calls; None: not read yet
     ticket: dict[str, Any] | None = None         # draft of ticket `ticket_read`
     ticket_read: str | None = None               # ticket id `ticket` was read for
     # Latest read under way of "history"/"ticket": (caller or ticket id, its result to come)
-    reading: dict[str, tuple[str, asyncio.Future]] = field(default_factory=dict)
-    reads: set[asyncio.Future] = field(default_factory=set)  # every read under way
+    reading: dict[str, tuple[str, Any]] = field(default_factory=dict)
+    reads: set[Any] = field(default_factory=set)  # every read under way
     shown: bool = False                          # a ring/answer pop has gone out
     # While a pop waits for its data, the call's publishes queue here, in order.
     held: list[tuple[str | None, str, dict[str, Any]]] | None = None
     held_since: float = 0.0                      # loop time the wait began
-    release: asyncio.TimerHandle | None = None   # next check whether to stop waiting
+    asked_at: float = 0.0                        # monotonic time the last pop was asked for (metrics)
+    release: Any = None                          # next check whether to stop waiting (a TimerHandle)
     flushing: bool = False                       # a task is sending `held`
+
+
+@dataclass
+class Legs:
+    """The channels a transfer acts on (transfer/service.py): the caller's channel
+    as the queue saw it, and the agent's channel bridged with it."""
+
+    caller: str | None = None         # the caller's channel in this Asterisk
+    caller_number: str | None = None
+    agent: str | None = None          # the 12345 agent's channel bridged with the caller
+    agent_id: str | None = None
+    queue: str | None = None
+
+
+@dataclass
+class ConsoleView:
+    """What the consoles were shown of the call (folded from the hub's events by
+    ivr.calls.view): a console's resync, GET /api/calls/mine, whose call it is."""
+
+    state: dict[str, Any]
+    agents: list[str] = field(default_factory=list)  # agents the call was offered to, in order
+    owner: str | None = None                          # agent who answered
+
+    def concerns(self, agent: str) -> bool:
+        return agent in self.agents
 
 
 @dataclass
@@ -79,6 +123,8 @@ class CallState:
     answered_by_agent: bool = False
     forwarded: bool = False         # bridged to a party that is not an agent
     pop: PopState = field(default_factory=PopState)
+    legs: Legs = field(default_factory=Legs)
+    view: ConsoleView | None = None  # None until an event about the call reached the hub
     routed_uids: set[str] = field(default_factory=set)  # channels whose route result was taken
     pending_routes: dict[str, dict] = field(default_factory=dict)  # uniqueid -> route result before its Newchannel
     intake_nonce: str | None = None  # the live-transcription key the route gave (never stored or shown)
@@ -132,7 +178,7 @@ class CallState:
             "queue": self.get("queue"),
             "queue_wait_s": wait,
             "tags": tag_list(self.get("tags")),
-            "callback": self.get("HOTLINE_CALLBACK"),  # queue | missed: the center called back (callbacks/)
+            "callback": self.get(V.CALLBACK),  # queue | missed: the center called back (callbacks/)
             "history": [],
             "ticket": None,
             "agent": agent,

@@ -16,7 +16,7 @@ import time
 import pytest
 from panoramisk.message import Message
 
-from ivr.ami.tracker import CallTracker
+from ivr.calls.tracker import CallTracker
 from ivr.storage import repo
 from ivr.storage.store import Store
 from tests.support import ami_events as A
