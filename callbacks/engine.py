@@ -25,6 +25,7 @@ import re
 import uuid
 from typing import Any, Callable
 
+from ivr.waits import wait_event
 from callbacks import repo, vhold
 from callbacks.calendars import missing_years
 from callbacks.models import FLOWS, ensure_tables
@@ -141,10 +142,7 @@ class CallbackEngine:
                     await self.pusher.push()
             except Exception:  # one bad turn must not end the engine
                 log.exception("callbacks: turn failed")
-            try:
-                await asyncio.wait_for(self._wake.wait(), self.cb.poll_seconds)
-            except TimeoutError:
-                pass
+            await wait_event(self._wake, self.cb.poll_seconds)
             self._wake.clear()
 
     # -- tasks -----------------------------------------------------------------------

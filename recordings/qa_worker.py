@@ -18,6 +18,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from ivr.waits import wait_event
 from ivr.config.recordings_model import QaRules
 from recordings import files, qa, repo
 
@@ -106,10 +107,7 @@ class QaWorker:
                 raise
             except Exception:  # a bad file or a missing model: logged, retried on the next wake
                 log.exception("recordings: quality inspection failed")
-            try:
-                await asyncio.wait_for(self._wake.wait(), IDLE_POLL)
-            except asyncio.TimeoutError:
-                pass
+            await wait_event(self._wake, IDLE_POLL)
             self._wake.clear()
 
     async def score_next(self) -> bool:

@@ -45,14 +45,24 @@ class LiveCollector(Collector):
         yield depth
 
 
+_live: list[LiveCollector] = []  # the one registered: /metrics reports the newest server of the process
+
+
 def register(services: PluginServices, wallboard: Any) -> LiveCollector:
+    """Read the live gauges from these services; replaces any server's collector left
+    registered (a server that did not stop must not stop the next one from starting)."""
+    while _live:
+        unregister(_live[-1])
     collector = LiveCollector(services, wallboard)
     metrics.REGISTRY.register(collector)
+    _live.append(collector)
     return collector
 
 
 def unregister(collector: LiveCollector) -> None:
-    metrics.REGISTRY.unregister(collector)
+    if collector in _live:
+        _live.remove(collector)
+        metrics.REGISTRY.unregister(collector)
 
 
 def exposition() -> tuple[bytes, str]:

@@ -15,6 +15,7 @@ import logging
 import time
 from typing import Any
 
+from ivr.waits import wait_event
 from ivr.ami.agent_id import agent_id
 from ivr.plugins import PluginServices
 from supervision import board, kpi_store
@@ -77,11 +78,8 @@ class Wallboard:
                 await self.refresh()
             except Exception as exc:  # AMI down, a slow database: the board shows the last snapshot
                 log.warning("wallboard refresh failed: %s", type(exc).__name__)
-            try:
-                await asyncio.wait_for(self._poke.wait(), interval)
+            if await wait_event(self._poke, interval):
                 await asyncio.sleep(0.05)  # let a burst of events settle into one poll
-            except asyncio.TimeoutError:
-                pass
             self._poke.clear()
 
     async def refresh(self) -> dict[str, Any]:

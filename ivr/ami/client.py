@@ -24,6 +24,7 @@ from panoramisk import Manager
 from panoramisk.ami_protocol import AMIProtocol
 from panoramisk.message import Message
 
+from ivr.waits import wait_event
 from ivr.ami.filters import EventFilter, derive, filter_actions
 from ivr.ami.manager import HotlineManager, HotlineProtocol, RedactingLog
 
@@ -104,10 +105,7 @@ class AmiClient:
         return await self.wait_connected(timeout) if timeout > 0 else self.connected
 
     async def wait_connected(self, timeout: float) -> bool:
-        try:
-            await asyncio.wait_for(self._ready.wait(), timeout)
-        except TimeoutError:
-            pass
+        await wait_event(self._ready, timeout)
         return self.connected
 
     def on(self, event: str, handler: EventHandler, *, narrowing: tuple[EventFilter, ...] = ()) -> EventHandler:
@@ -318,11 +316,8 @@ class AmiClient:
 
     async def _heartbeat(self, transport: asyncio.BaseTransport) -> None:
         while True:
-            try:
-                await asyncio.wait_for(self._lost.wait(), self.ping_interval)
+            if await wait_event(self._lost, self.ping_interval):
                 return
-            except TimeoutError:
-                pass
             try:
                 await self.action({"Action": "Ping"}, timeout=self.ping_timeout)
             except AmiError as exc:
