@@ -124,3 +124,27 @@ async def _board(base: str) -> dict:
         assert r.status == 200
         body = await r.json()
     return {a["agent"]: a for a in body["agents"]}
+
+
+def test_a_ring_whose_pop_is_late_says_so_then_shows_it_when_it_comes(seat_center, tone_wav, tmp_path, monkeypatch):
+    """No tracker here: the ring names a call the page has no pop for. The banner says the
+    screen is not that call's; the pop, published late on the real hub, takes the screen."""
+    monkeypatch.setenv("HOTLINE_AGENT_PASSWORDS", f"agent1001={PASSWORDS['agent1001']}")
+    seat_center.rx("channel request hangup all")
+    web = WebThread(seat_web_config(seat_center), ami_of=seat_center)
+    try:
+        with web as base, chromium(tmp_path / "profile", FLAGS + media_flags(tone_wav)) as driver:
+            driver.get(f"{base}/console/?token={TOKEN['agent1001']}")
+            wait_text(driver, "phone-state", "话机就绪", timeout=20)
+            wait_text(driver, "phone-agent-state", "示闲", timeout=10)
+            asyncio.run(_citizens(seat_center, CALLERS[:1]))
+            wait_text(driver, "phone-ring", CALLERS[0], timeout=20)
+            wait_text(driver, "ring-match", "来电资料迟到", timeout=5)
+            ringing = _ring_pop(driver)["ringing"]
+            assert ringing and _ring_pop(driver)["selected"] != ringing
+            web.loop.call_soon_threadsafe(web.services.hub.publish_nowait, "agent1001", "ring",
+                                          {"call_id": ringing, "caller": CALLERS[0], "queue": "general"})
+            wait_text(driver, "ring-match", "弹屏与来电一致", timeout=5)
+            assert _ring_pop(driver)["selected"] == ringing and CALLERS[0] in text_of(driver, "pop-caller")
+    finally:
+        seat_center.rx("channel request hangup all")
