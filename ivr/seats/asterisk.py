@@ -82,6 +82,21 @@ direct_media = no
 
 
 REATTACH_EXTEN = "reattach"
+CALL_HEADER = "X-Hotline-Call"  # the INVITE to a seat names its call (= the pop's call_id, the linkedid)
+CALL_CONTEXT = "hotline-seat-call"  # hotline-queue Gosubs here before Queue() when it exists
+
+
+CALL_NAMING = f"""
+[{CALL_CONTEXT}]
+; The caller's channel, before Queue(): every INVITE to a queue member carries
+; {CALL_HEADER}: <linkedid>, the call_id of the screen-pop, so the browser seat shows
+; the pop of the call that rings (phone.js, ringpop.js). Asterisk's own linkedid,
+; filtered to digits and dots; set once per channel (the header is inherited).
+exten => s,1,GotoIf($["${{HOTLINE_CALL_NAMED}}" != ""]?done)
+ same => n,Set(HOTLINE_CALL_NAMED=1)
+ same => n,Set(PJSIP_INHERITABLE_HEADER(add,{CALL_HEADER})=${{FILTER(0-9.,${{CHANNEL(linkedid)}})}})
+ same => n(done),Return()
+"""
 
 
 def render_extensions(source: str = "config.yaml") -> str:
@@ -90,9 +105,10 @@ def render_extensions(source: str = "config.yaml") -> str:
     Asterisk checks the dialed extension exists before it looks at `Replaces:`;
     with a valid Replaces the new call takes the old leg's place in the
     caller's bridge and this dialplan never runs. Without one it hangs up.
-    (pbx_config merges this [hotline-agent] with transfer/dialplan.py's.)"""
+    (pbx_config merges this [hotline-agent] with transfer/dialplan.py's.)
+    Also [hotline-seat-call]: the header naming the call on the seats' INVITEs."""
     return (header(source) + f"\n[{AGENT_CONTEXT}]\n; a browser seat re-attaching its call after a page reload\n"
-            f"exten => {REATTACH_EXTEN},1,Hangup(21)\n")
+            f"exten => {REATTACH_EXTEN},1,Hangup(21)\n" + CALL_NAMING)
 
 
 def render(config: Config, source: str = "config.yaml") -> dict[str, str]:

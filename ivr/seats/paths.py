@@ -8,6 +8,7 @@ PHONE_FILES = {
     "/console/seatstate.js": ("seatstate.js", "text/javascript"),
     "/console/board.js": ("board.js", "text/javascript"),
     "/console/workdesk.js": ("workdesk.js", "text/javascript"),
+    "/console/ringpop.js": ("ringpop.js", "text/javascript"),
     "/console/vendor/jssip.min.js": ("vendor/dist/jssip.min.js", "text/javascript"),
 }
 PUBLIC_PATHS = frozenset(PHONE_FILES)

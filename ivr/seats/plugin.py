@@ -3,6 +3,8 @@
 The seat's routes are mounted with the core web app (ivr/web/app.py); this
 plugin subscribes the seat service to Asterisk's AgentComplete (a queue call
 of an agent ended: 话后处理 starts, even when the agent's page is closed) and
+QueueMemberPause (a pause set from the CLI or another AMI tool is stored and
+shown like one from the page), and
 stops its wrap-up timers when the server stops.
 """
 from __future__ import annotations
@@ -22,6 +24,7 @@ async def load(services: PluginServices, app: web.Application) -> AsyncIterator[
     ami = services.ami
     if ami is not None:
         ami.on("AgentComplete", service.on_agent_complete)
+        ami.on("QueueMemberPause", service.on_member_pause)  # 示忙/示闲 set outside the page
     try:
         yield
     finally:

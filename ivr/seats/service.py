@@ -50,6 +50,7 @@ class SeatService:
         self.config = config
         self.services = services
         self._timers: set[asyncio.Task] = set()
+        self._pending: dict[str, int] = {}  # agent -> our AMI actions in flight (their events are echoes)
 
     @property
     def ami(self) -> Any:
@@ -59,6 +60,8 @@ class SeatService:
         return ami
 
     async def _action(self, action: dict[str, str], tolerated: str = "") -> None:
+        agent = agent_id(action.get("Interface", "")) or ""
+        self._pending[agent] = self._pending.get(agent, 0) + 1
         try:
             reply = await self.ami.action(action)
         except SeatUnavailable:
@@ -66,6 +69,10 @@ class SeatService:
         except Exception as exc:  # not connected, timeout
             log.warning("%s for %s failed: %s", action["Action"], action.get("Interface"), type(exc).__name__)
             raise SeatUnavailable("电话系统未响应，状态未改变") from exc
+        finally:
+            self._pending[agent] -= 1
+            if not self._pending[agent]:
+                del self._pending[agent]
         if not _ok(reply, tolerated):
             raise SeatRefused(f"电话系统拒绝：{str(reply.get('Message', ''))[:80]}")
 
@@ -119,6 +126,28 @@ class SeatService:
         task = asyncio.get_running_loop().create_task(self._end_wrapup(agent, started and started["id"], queue.wrapup))
         self._timers.add(task)
         task.add_done_callback(self._timers.discard)
+
+    # -- 示忙/示闲 set outside the page (AMI QueuePause from the CLI or another tool) --
+    async def on_member_pause(self, message: Any) -> None:
+        """AMI QueueMemberPause: read a pause (or its end) set by anyone back into agent_states.
+
+        Our own QueuePause actions come back here too (once per queue): a change
+        that the stored state already says is dropped, so nothing is stored twice.
+        The reason comes from outside: cleaned (states.outside_reason) before it is
+        stored or shown."""
+        agent = agent_id(str(message.get("Interface") or message.get("MemberName") or ""))
+        if agent is None or not self._known(agent) or self._pending.get(agent):
+            return  # our own action's echo: its caller stores the change
+        paused = str(message.get("Paused", "")).strip() in ("1", "true", "yes")
+        reason = states.outside_reason(message.get("PausedReason") or message.get("Reason") or "")
+        current = await self.current(agent)
+        now = current and (current["state"], current["reason"])
+        if paused:
+            if now == (states.PAUSED, reason) or now and now[0] == states.WRAPUP and reason == states.WRAPUP_REASON:
+                return  # already so (our own 示忙, or the manual 话后处理 pause)
+            await self.record(agent, states.PAUSED, reason)
+        elif now is None or now[0] in (states.PAUSED, states.WRAPUP):
+            await self.record(agent, states.READY, "")
 
     def _known(self, agent: str) -> bool:
         """An agent config knows (a queue member or a browser seat): only those get a state from AMI."""

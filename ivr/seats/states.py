@@ -16,6 +16,15 @@ LABELS = {READY: "示闲 Ready", PAUSED: "示忙 Paused", SIGNED_OUT: "签出 Si
 WRAPUP_REASON = "话后处理"  # the QueuePause reason while a manual wrap-up lasts
 
 
+REASON_MAX = 40
+
+
+def outside_reason(value: object) -> str:
+    """A pause reason set outside the page (AMI, CLI): any text; kept printable and short."""
+    text = "".join(c for c in str(value) if c.isprintable()).strip()
+    return text[:REASON_MAX]
+
+
 class StateError(ValueError):
     """A request the seat refuses; the message is shown to the agent."""
 

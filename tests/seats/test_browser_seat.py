@@ -23,6 +23,7 @@ from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support.ui import WebDriverWait
 
 from ivr.ami.client import AmiClient
+from ivr.ami.tracker import CallTracker
 from ivr.config.model import Config
 from ivr.seats import plugin as seats_plugin
 from tests.support.audio import read_wav
@@ -45,9 +46,11 @@ def seat_web_config(inst, ws_url: str | None = None) -> Config:
 class WebThread:
     """The real web app (with the seat routes) in its own loop, so WebDriver calls never stall it."""
 
-    def __init__(self, config: Config, ami_of=None, store=None) -> None:
-        """ami_of: an Instance whose AMI the app's services get (for 示忙/示闲); store: their database."""
-        self.config, self.ami_of, self.store = config, ami_of, store
+    def __init__(self, config: Config, ami_of=None, store=None, tracker: bool = False) -> None:
+        """ami_of: an Instance whose AMI the app's services get (for 示忙/示闲); store: their database;
+        tracker: the real AMI call tracker publishes the pops (needs both); `published` keeps its events."""
+        self.config, self.ami_of, self.store, self.tracker = config, ami_of, store, tracker
+        self.published: list[tuple[str, str | None, dict]] = []
         self.loop, self.base = asyncio.new_event_loop(), Future()
         self._stop: asyncio.Event | None = None
         self.thread = threading.Thread(target=self.loop.run_until_complete, args=(self._main(),), daemon=True)
@@ -60,13 +63,18 @@ class WebThread:
             ami = AmiClient("127.0.0.1", i.ami_port, i.ami_user, i.ami_secret)
             await ami.connect()
             assert await ami.wait_connected(10), "AMI did not connect"
+        tracker = None
         try:
             svc = services(ami=ami, store=self.store)
             self.services = svc
+            if self.tracker:
+                tracker = await start_tracker(self.config, self.store, svc.hub, ami, self.published)
             async with serve(svc, self.config, plugins=[seats_plugin.load]) as base:
                 self.base.set_result(base)
                 await self._stop.wait()
         finally:
+            if tracker is not None:
+                await tracker.stop()
             if ami is not None:
                 await ami.close()
 
@@ -78,6 +86,17 @@ class WebThread:
         self.loop.call_soon_threadsafe(self._stop.set)
         self.thread.join(10)
         self.loop.close()
+
+
+async def start_tracker(config: Config, store, hub, ami, published: list):
+    """The real call tracker on `ami`, publishing pops to `hub` and noting each (kind, agent, payload)."""
+    async def publish(agent, kind, payload):
+        published.append((kind, agent, dict(payload)))
+        await hub.publish(agent, kind, payload)
+    tracker = CallTracker.from_config(config, store, publish)
+    tracker.attach(ami)
+    await tracker.start()
+    return tracker
 
 
 def media_flags(tone: Path) -> list[str]:

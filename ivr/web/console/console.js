@@ -189,6 +189,10 @@ function applyEvent(ev) {
 }
 
 /* -- rendering ----------------------------------------------------------------- */
+// seats hook (ringpop.js): the phone's ringing call, matched by call_id
+window.hotlineCalls = { has: (id) => state.calls.has(id), selected: () => state.selected, select: (id) => select(id),
+                        dirty: () => state.ticketDirty };
+
 function select(callId) {
   if (callId === state.selected) return;
   if (state.ticketDirty && !window.confirm("工单草稿未保存，确定切换？ Discard the unsaved draft?")) return;
@@ -219,6 +223,7 @@ function render(ticketChanged) {
   show($("waiting"), !call); show($("call"), !!call);
   show($("transfer"), !!call);
   show($("ticket"), !!(call && call.ticket && call.ticket.id));
+  document.dispatchEvent(new CustomEvent("hotline:rendered"));  // seats hook: ringpop.js
   if (!call) return;
   renderPop(call);
   if (ticketChanged) loadTicket(call.ticket);

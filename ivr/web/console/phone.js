@@ -38,7 +38,7 @@
     failed: "注册失败 Registration failed: ",
   };
   const st = { ua: null, session: null, info: null, muted: false, held: false, ctx: null, analyser: null,
-               ringer: null, started: false, lastError: "", reattached: false };
+               ringer: null, started: false, lastError: "", reattached: false, ringCallId: null };
   const DIALOG_KEY = "hotline-seat-dialog";
   const emit = (name, detail) => document.dispatchEvent(new CustomEvent(name, { detail }));
 
@@ -158,7 +158,7 @@
       }
       setState(MSG.idle);
     });
-    ua.on("newRTCSession", (e) => onSession(e.session));
+    ua.on("newRTCSession", (e) => onSession(e.session, e.request));
     ua.start();
   }
 
@@ -190,7 +190,7 @@
   }
 
   /* -- calls ----------------------------------------------------------------- */
-  function onSession(session) {
+  function onSession(session, request) {
     if (st.session) {  // one call at a time: the queue's ringinuse=no should prevent this
       session.terminate({ status_code: 486 });
       return;
@@ -199,9 +199,13 @@
     const caller = session.remote_identity && session.remote_identity.uri ? session.remote_identity.uri.user : "";
     const name = session.remote_identity ? session.remote_identity.display_name : "";
     $("phone-ring").textContent = "来电 " + (name && name !== caller ? name + " " : "") + caller;
+    // Asterisk names the call in the INVITE (X-Hotline-Call = the pop's call_id): ringpop.js matches them
+    const named = session.direction === "incoming" && request ? request.getHeader("X-Hotline-Call") : "";
+    st.ringCallId = /^\d{1,20}\.\d{1,10}$/.test(named || "") ? named : null;
+    if (session.direction === "incoming") emit("hotline:ring", { call_id: st.ringCallId, caller });
     if (session.connection) attach(session.connection);
     session.on("peerconnection", (e) => attach(e.peerconnection));
-    session.on("accepted", () => { stopRinging(); setState(MSG.incall); showControls(); });
+    session.on("accepted", () => { stopRinging(); setState(MSG.incall); showControls(); emit("hotline:ring", null); });
     session.on("confirmed", () => { setState(MSG.incall); keepDialog(session); showControls(); });
     session.on("hold", () => { st.held = true; setState(MSG.held); showControls(); });
     session.on("unhold", () => { st.held = false; setState(MSG.incall); showControls(); });
@@ -222,7 +226,8 @@
   function ended(session) {
     if (st.session !== session) return;
     stopRinging();
-    st.session = null; st.held = false; st.muted = false;
+    st.session = null; st.held = false; st.muted = false; st.ringCallId = null;
+    emit("hotline:ring", null);
     $("phone-audio").srcObject = null;
     st.analyser = null;
     sessionStorage.removeItem(DIALOG_KEY);  // ended here: nothing to re-attach after a reload
@@ -314,7 +319,8 @@
     state: () => ({ registered: !!(st.ua && st.ua.isRegistered()), inCall: !!(st.session && st.session.isEstablished()),
                     ringing: !!(st.session && !st.session.isEstablished()), held: st.held, muted: st.muted,
                     error: st.lastError, status: $("phone-state").textContent,
-                    agent: window.hotlineSeat ? window.hotlineSeat.state() : null, reattached: st.reattached }),
+                    agent: window.hotlineSeat ? window.hotlineSeat.state() : null, reattached: st.reattached,
+                    ringCallId: st.ringCallId || null }),
     tonePower, setError,
   };
 
