@@ -71,6 +71,9 @@ QCB_DIAL = "HOTLINE_QCB_DIAL"        # the dial string to the citizen, over the 
 QCB_RING = "HOTLINE_QCB_RING"        # ring timeout for the citizen leg
 QCB_CID = "HOTLINE_QCB_CID"          # caller ID shown to the citizen (12345)
 
+# -- browser seats (ivr/seats/asterisk.py [hotline-seat-call])
+CALL_NAMED = "HOTLINE_CALL_NAMED"    # "1": X-Hotline-Call (the linkedid) is set for the queue members' INVITEs
+
 # -- supervision (supervision/spy.py sets it on the supervisor's phone leg; supervision/dialplan.py)
 SPY_CHANNEL = "HOTLINE_SPY_CHANNEL"  # the agent's channel to ChanSpy on
 

@@ -23,7 +23,7 @@ from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support.ui import WebDriverWait
 
 from ivr.ami.client import AmiClient
-from ivr.ami.tracker import CallTracker
+from ivr.calls.tracker import CallTracker
 from ivr.config.model import Config
 from ivr.seats import plugin as seats_plugin
 from tests.support.audio import read_wav
@@ -93,7 +93,7 @@ async def start_tracker(config: Config, store, hub, ami, published: list):
     async def publish(agent, kind, payload):
         published.append((kind, agent, dict(payload)))
         await hub.publish(agent, kind, payload)
-    tracker = CallTracker.from_config(config, store, publish)
+    tracker = CallTracker.from_config(config, store, publish, model=hub.calls)  # one model, as the server
     tracker.attach(ami)
     await tracker.start()
     return tracker
