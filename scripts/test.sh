@@ -6,5 +6,5 @@ cd "$(dirname "$0")/.."
 scripts/setup.sh --test
 # Two workers (pytest-xdist), a test file per worker at a time: most tests wait on
 # real calls, so two run side by side on two cores; each worker has its own Asterisk
-# instances on free ports. HOTLINE_TEST_WORKERS=0 runs everything in one process.
-exec .venv/bin/python -m pytest -ra -n "${HOTLINE_TEST_WORKERS:-2}" --dist loadfile "$@"
+# instances on free ports. TEST_WORKERS=0 runs everything in one process.
+exec .venv/bin/python -m pytest -ra -n "${TEST_WORKERS:-2}" --dist loadfile "$@"

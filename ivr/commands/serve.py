@@ -30,6 +30,7 @@ def _up(args) -> int:
     try:
         build_for(config, lambda m: print(m, file=sys.stderr))
         config, demo_seat, seat_auth = seats_demo.prepare(config, os.environ)  # seats hook: demo browser seat
+        config, supervisor_token = seats_demo.with_supervisor(config)  # the demo's 班长
         instances = start_instances(config)
         if demo_seat:
             seats_demo.install(instances[0], seat_auth)  # seats hook
@@ -44,6 +45,9 @@ def _up(args) -> int:
           file=sys.stderr)
     if demo_seat:  # seats hook: the demo agent's ready-to-open console (token stored 0600)
         print(f"浏览器座席 browser seat {demo_seat.agent}: {seats_demo.console_url(config, demo_seat)}", file=sys.stderr)
+    base = f"http://{config.web.host}:{config.web.port}"
+    print(f"班长 supervisor {seats_demo.SUPERVISOR}: 大屏 wallboard {base}/wallboard/?token={supervisor_token}  "
+          f"console {base}/console/?token={supervisor_token}", file=sys.stderr)
     try:
         asyncio.run(serve_forever(config))
     finally:

@@ -22,6 +22,8 @@ from ivr.seats.asterisk import browser_agents
 from ivr.seats.web import PASSWORDS_ENV, parse_passwords
 
 DEFAULT_FILE = Path("/var/lib/hotline/demo-seat.json")
+SUPERVISOR_FILE = Path("/var/lib/hotline/demo-supervisor.json")
+SUPERVISOR = "supervisor1"  # the demo's 班长: wallboard, every call, agents' states, recordings, 质检
 AUTH_FILE = "pjsip_seats_auth.conf"
 
 
@@ -53,6 +55,26 @@ def load_or_create(path: Path, agent: str) -> DemoSeat:
     with os.fdopen(fd, "w", encoding="utf-8") as f:
         json.dump({"agent": seat.agent, "token": seat.token, "password": seat.password}, f)
     return seat
+
+
+def with_supervisor(config: Config, path: Path = SUPERVISOR_FILE) -> tuple[Config, str]:
+    """(config with the demo supervisor's token, that token): created on the first run and
+    stored 0600 like the seat's, so a newcomer can open the wallboard and the supervisor's
+    console as well as the agent's."""
+    token = ""
+    if path.exists():
+        mode = stat.S_IMODE(path.stat().st_mode)
+        if mode & 0o077:
+            raise DemoError(f"{path}: holds a token but is readable by others (mode {mode:o}); chmod 600 it")
+        token = json.loads(path.read_text(encoding="utf-8")).get("token") or ""
+    if len(token) < 16:
+        token = secrets.token_urlsafe(24)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        write_atomic(path, json.dumps({"agent": SUPERVISOR, "token": token}), SECRET_MODE)
+    web = config.web
+    supervisors = [*web.supervisors, *([] if SUPERVISOR in web.supervisors else [SUPERVISOR])]
+    web = web.model_copy(update={"tokens": {**web.tokens, token: SUPERVISOR}, "supervisors": supervisors})
+    return config.model_copy(update={"web": web}), token
 
 
 def render_auth(passwords: dict[str, str], agents: list[str]) -> str:

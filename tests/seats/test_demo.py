@@ -73,3 +73,15 @@ async def test_demo_seat_registers_on_a_fresh_center_and_the_console_gets_its_pa
     assert info == {"state": None, "agent": "agent1001", "uri": "sip:agent1001@127.0.0.1", "ws_url": "ws://127.0.0.1:8088/ws",
                     "password": seat.password, "pause_reasons": ["小休", "用餐", "培训", "会议"], "wrapup": 0,
                     "auto_answer": False, "wrapup_end": "auto", "queues": ["general"]}
+
+
+def test_demo_supervisor_token_is_created_once_private_and_a_supervisor(seat_config, tmp_path):
+    path = tmp_path / "sup.json"
+    config, token = demo.with_supervisor(seat_config, path)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert config.web.tokens[token] == demo.SUPERVISOR and demo.SUPERVISOR in config.web.supervisors
+    again, same = demo.with_supervisor(seat_config, path)
+    assert same == token and again.web.supervisors.count(demo.SUPERVISOR) == 1
+    path.chmod(0o644)
+    with pytest.raises(demo.DemoError, match="chmod 600"):
+        demo.with_supervisor(seat_config, path)

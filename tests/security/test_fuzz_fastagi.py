@@ -14,7 +14,6 @@ import os
 import collections
 import random
 import time
-from types import SimpleNamespace
 
 import pytest
 
@@ -109,7 +108,7 @@ async def worker(center, agi_port, tmp_path):
     Its stderr (its log) goes to a file the test reads: `agi.log_path`."""
     config = load_config(REPO / "config.yaml", overrides={
         "fastagi.port": agi_port, "fastagi.process": True, "database.url": f"sqlite:///{tmp_path}/fuzz.db"})
-    agi = AgiWorker(config, SimpleNamespace(speech=None, tracker=None, store=None))
+    agi = AgiWorker(config)
     agi.log_path = tmp_path / "worker.log"
     saved = os.dup(2)
     with open(agi.log_path, "wb") as log:
