@@ -39,7 +39,8 @@ stamp=".venv/.hotline-deps-$(sha256sum pyproject.toml | cut -c1-16)-$extras"
 if [ ! -f "$stamp" ]; then
   echo "[setup] pip install -e .[$extras]"
   .venv/bin/pip install -q --disable-pip-version-check -e ".[$extras]" 2>&1 | grep -v "is ignored" || true
-  .venv/bin/python -c "import ivr, panoramisk, aiohttp, sqlalchemy" # fail loudly if pip failed
+  .venv/bin/python -c "import ivr, panoramisk, aiohttp, sqlalchemy, prometheus_client, openpyxl" # fail loudly if pip failed
+  [ $want_test = 1 ] && .venv/bin/python -c "import xdist, selenium, hypothesis"
   rm -f .venv/.hotline-deps-*
   touch "$stamp"
 fi
