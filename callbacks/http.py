@@ -20,12 +20,9 @@ from callbacks import repo
 from callbacks.engine import ID_RE, CallbackError
 from callbacks.models import STATES
 from ivr.privacy import mask_number
+from ivr.web.errors import error_response as _error
 from ivr.web.keys import SERVICES
 from ivr.web.auth import principal_of
-
-
-def _error(status: int, error: str, detail: str) -> web.Response:
-    return web.json_response({"error": error, "detail": detail}, status=status)
 
 
 def _engine(request: web.Request, agents: bool = False):

@@ -21,15 +21,12 @@ import logging
 from aiohttp import web
 
 from ivr.storage import repo as core
+from ivr.web.errors import error_response as _error
 from ivr.web.keys import SERVICES
 from ivr.web.auth import principal_of
 from recordings import files, repo
 
 log = logging.getLogger("recordings.http")
-
-
-def _error(status: int, error: str, detail: str) -> web.Response:
-    return web.json_response({"error": error, "detail": detail}, status=status)
 
 
 def _service(request: web.Request):

@@ -20,6 +20,7 @@ import time
 
 from aiohttp import web
 
+from ivr.web.errors import error_response
 from ivr.storage import repo as core
 from recordings import http, repo
 from recordings.signed import Signer
@@ -35,7 +36,7 @@ async def play_url(request: web.Request) -> web.Response:
         return got
     _service, row, p = got
     if row["status"] == "deleted":
-        return http._error(410, "gone", "录音已按保存期限删除")
+        return error_response(410, "gone", "录音已按保存期限删除")
     signer = request.app[SIGNER]
     url, expires = signer.url(row["id"], p.agent, p.role, time.time())
     return web.json_response({"url": url, "expires": expires, "ttl": signer.ttl})
@@ -47,18 +48,18 @@ async def stream(request: web.Request) -> web.StreamResponse:
         return service
     pk = http._pk(request)
     if pk is None:
-        return http._error(404, "not_found", "no such recording")
+        return error_response(404, "not_found", "no such recording")
     grant, why = request.app[SIGNER].verify(pk, dict(request.query), time.time())
     if grant is None:
         log.warning("signed playback of recording %s refused from %s: %s", pk, request.remote, why)
-        return http._error(403, "forbidden", "播放链接已失效，请重新点击播放 (playback link %s)" % why.replace("_", " "))
+        return error_response(403, "forbidden", "播放链接已失效，请重新点击播放 (playback link %s)" % why.replace("_", " "))
     row = await service.store.run(repo.get, pk)
     if row is None:
-        return http._error(404, "not_found", "no such recording")
+        return error_response(404, "not_found", "no such recording")
     if not (grant.supervisor or grant.agent in row["agents"]):
         await service.store.run(core.log_access, grant.agent, "denied", "recording", row["rec_id"], request.remote,
                                 {"purpose": "play", "via": "signed_url"})
-        return http._error(403, "forbidden", "只有处理该来电的坐席和班长可以访问此录音")
+        return error_response(403, "forbidden", "只有处理该来电的坐席和班长可以访问此录音")
     await service.store.run(core.log_access, grant.agent, "play", "recording", row["rec_id"], request.remote,
                             {"via": "signed_url", "range": request.headers.get("Range", "")[:64]})
     return http._file(service, row)

@@ -20,6 +20,7 @@ from aiohttp import web
 
 from ivr.reports import ReportError, parse_range
 from ivr.storage import repo
+from ivr.web.errors import error_response as _error
 from ivr.web.keys import CONFIG, SERVICES, WALLBOARD, Wallboard
 from ivr.web.auth import principal_of
 from supervision import kpi, kpi_store, metrics, spy
@@ -43,10 +44,6 @@ def setup(app: web.Application, wallboard: Wallboard | None = None) -> None:
     app.router.add_get("/wallboard", _redirect)
     for path, (name, ctype) in PAGES.items():
         app.router.add_get(path, _static(name, ctype))
-
-
-def _error(status: int, error: str, detail: str) -> web.Response:
-    return web.json_response({"error": error, "detail": detail}, status=status)
 
 
 def _forbidden(request: web.Request) -> web.Response | None:

@@ -23,6 +23,7 @@ from aiohttp import web
 
 from ivr.ami.client import AmiError
 from ivr.calls import events
+from ivr.web.errors import error_response as _error
 from ivr.web.api import CALL_ID_RE
 from ivr.web.auth import principal_of
 from ivr.seats.queues import allowed_queues  # one rule for the console and the seat
@@ -35,10 +36,6 @@ log = logging.getLogger(__name__)
 # 三方转接 where someone must be briefed; a queue just takes the call.
 DEFAULT_MODE = {"subcenter": "threeway", "emergency": "threeway", "utility": "threeway",
                 "provincial": "threeway", "expert": "blind", "queue": "blind"}
-
-
-def _error(status: int, error: str, detail: str) -> web.Response:
-    return web.json_response({"error": error, "detail": detail}, status=status)
 
 
 def _transfers(request: web.Request) -> Transfers | None:

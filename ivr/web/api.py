@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from ivr.calls import events
 from ivr.storage import repo
+from ivr.web.errors import error_response as _error
 from ivr.web import audit, ticketform
 from ivr.web.auth import Principal, principal_of
 from ivr.web.keys import HUB, SERVICES
@@ -26,10 +27,6 @@ CALL_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$")
 FIELD_RE = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
 READ_ONLY_FIELDS = frozenset({"id", "call_id", "created_at", "updated_at", "updated_by"})
 MAX_FIELDS, MAX_TEXT = 40, 20000
-
-def _error(status: int, error: str, detail: str) -> web.Response:
-    return web.json_response({"error": error, "detail": detail}, status=status)
-
 
 async def _json_object(request: web.Request) -> dict | web.Response:
     try:
