@@ -3,14 +3,11 @@ from __future__ import annotations
 
 import pytest
 
+from tests.support.labs import running
 from tests.callbacks.outside import CallbackLab
 
 
 @pytest.fixture(scope="package")
 async def cblab(tmp_path_factory):
-    lab = CallbackLab(tmp_path_factory.mktemp("callbacks"))
-    try:
-        await lab.start()
+    async with running(CallbackLab(tmp_path_factory.mktemp("callbacks"))) as lab:
         yield lab
-    finally:
-        await lab.stop()

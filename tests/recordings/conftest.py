@@ -3,17 +3,14 @@ from __future__ import annotations
 
 import pytest
 
+from tests.support.labs import running
 from tests.recordings.lab import RecLab
 
 
 @pytest.fixture(scope="package")
 async def reclab(tmp_path_factory):
-    lab = RecLab(tmp_path_factory.mktemp("recordings"))
-    try:
-        await lab.start()
+    async with running(RecLab(tmp_path_factory.mktemp("recordings"))) as lab:
         yield lab
-    finally:
-        await lab.stop()
 
 
 @pytest.fixture(scope="package")

@@ -3,17 +3,14 @@ from __future__ import annotations
 
 import pytest
 
+from tests.support.labs import running
 from tests.support.supervision_lab import SupervisionLab
 
 
 @pytest.fixture(scope="package")
 async def slab(tmp_path_factory):
-    lab = SupervisionLab(tmp_path_factory.mktemp("supv"))
-    try:
-        await lab.start()
+    async with running(SupervisionLab(tmp_path_factory.mktemp("supv"))) as lab:
         yield lab
-    finally:
-        await lab.stop()
 
 
 @pytest.fixture

@@ -3,17 +3,14 @@ from __future__ import annotations
 
 import pytest
 
+from tests.support.labs import running
 from tests.transfer.support import Lab
 
 
 @pytest.fixture(scope="package")
 async def lab(tmp_path_factory):
-    lab = Lab(tmp_path_factory.mktemp("xfer"))
-    try:
-        await lab.start()
+    async with running(Lab(tmp_path_factory.mktemp("xfer"))) as lab:
         yield lab
-    finally:
-        await lab.stop()
 
 
 @pytest.fixture
