@@ -3,14 +3,17 @@ from __future__ import annotations
 
 import pytest
 
-from tests.support.labs import running
 from tests.recordings.lab import RecLab
 
 
 @pytest.fixture(scope="package")
 async def reclab(tmp_path_factory):
-    async with running(RecLab(tmp_path_factory.mktemp("recordings"))) as lab:
+    lab = RecLab(tmp_path_factory.mktemp("recordings"))
+    try:
+        await lab.start()
         yield lab
+    finally:
+        await lab.stop()
 
 
 @pytest.fixture(scope="package")

@@ -3,14 +3,17 @@ from __future__ import annotations
 
 import pytest
 
-from tests.support.labs import running
 from tests.support.supervision_lab import SupervisionLab
 
 
 @pytest.fixture(scope="package")
 async def slab(tmp_path_factory):
-    async with running(SupervisionLab(tmp_path_factory.mktemp("supv"))) as lab:
+    lab = SupervisionLab(tmp_path_factory.mktemp("supv"))
+    try:
+        await lab.start()
         yield lab
+    finally:
+        await lab.stop()
 
 
 @pytest.fixture

@@ -3,14 +3,17 @@ from __future__ import annotations
 
 import pytest
 
-from tests.support.labs import running
 from tests.transfer.support import Lab
 
 
 @pytest.fixture(scope="package")
 async def lab(tmp_path_factory):
-    async with running(Lab(tmp_path_factory.mktemp("xfer"))) as lab:
+    lab = Lab(tmp_path_factory.mktemp("xfer"))
+    try:
+        await lab.start()
         yield lab
+    finally:
+        await lab.stop()
 
 
 @pytest.fixture
