@@ -55,6 +55,7 @@ from ivr.speech import model as vmodel  # noqa: E402
 from ivr.speech.batch import open_wav  # noqa: E402
 from ivr.speech.engine import SpeechEngine  # noqa: E402
 from ivr.speech.resample import resample  # noqa: E402
+from tests.support.measure import load_average  # noqa: E402
 
 SENTENCES = {
     "ko": ["안녕하세요. 수도관이 터져서 물이 새고 있습니다. 빨리 와 주세요.",
@@ -222,7 +223,7 @@ def main() -> int:
     seconds = len(audio) / (2 * RATE)
     print(f"model {model_dir}, {cores} cores; call of {seconds:.1f} s, {len(ends)} sentences", file=sys.stderr)
 
-    load_before = os.getloadavg()[0]
+    load_before = load_average()
     bare_s, bare_finals, bare_text = bare_vosk(model_dir, audio)
     bounds = ends[1:] + [float("inf")]
     inherent = [None if (f := first_after(bare_finals, e, nxt)) is None else round(f - e, 3)
@@ -279,7 +280,7 @@ def main() -> int:
         "benchmark": "asr",
         "model": str(model_dir),
         "cores": cores,
-        "load_average_before_after": [round(load_before, 2), round(os.getloadavg()[0], 2)],
+        "load_average_before_after": [round(load_before, 2), round(load_average(), 2)],
         "call_seconds": round(seconds, 2),
         "rtf_per_stream": {str(k): round(v, 3) for k, v in sorted(rtf.items())},
         "baseline_bare_vosk_rtf_per_stream": {str(k): round(v, 3) for k, v in sorted(bare.items())},

@@ -44,6 +44,7 @@ from sqlalchemy import select  # noqa: E402
 
 from callbacks.models import CallbackAttempt, CallbackTask  # noqa: E402
 from tests.callbacks.outside import CallbackLab  # noqa: E402
+from tests.support.measure import load_average  # noqa: E402
 
 AGENTS = 4
 
@@ -180,7 +181,8 @@ def main() -> int:
     ap.add_argument("--inbound", type=int, default=20, help="inbound calls timed without and during the campaign")
     args = ap.parse_args()
     logging.basicConfig(level=logging.WARNING)
-    result = asyncio.run(run(args))
+    load_before = load_average()
+    result = {**asyncio.run(run(args)), "load_average_before": round(load_before, 2)}
     print(json.dumps(result, ensure_ascii=False))
     return 0 if result["pass"] else 1
 

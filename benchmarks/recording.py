@@ -41,14 +41,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from recordings.files import sha256_of  # noqa: E402
 from tests.recordings.lab import RecLab  # noqa: E402
+from tests.support.measure import cpu_seconds, load_average  # noqa: E402
 
 TARGET_RATIO = 1.3
-
-
-def cpu_seconds(pid: int) -> float:
-    with open(f"/proc/{pid}/stat") as f:
-        fields = f.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 async def batch(lab: RecLab, number: str, calls: int, window: float) -> tuple[float, list[str]]:
@@ -146,7 +141,8 @@ def main() -> int:
     parser.add_argument("--live-calls", type=int, default=4, help="live calls during the QA run")
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
-    result = asyncio.run(run(args))
+    load_before = load_average()
+    result = {**asyncio.run(run(args)), "load_average_before": round(load_before, 2)}
     print(json.dumps(result, ensure_ascii=False))
     return 0 if result["pass"] else 1
 

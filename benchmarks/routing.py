@@ -59,7 +59,7 @@ import uuid
 from collections import defaultdict
 from pathlib import Path
 
-
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the shared helpers in tests/support
 import yaml  # noqa: E402
 from pydub import AudioSegment  # noqa: E402
 
@@ -72,6 +72,7 @@ from ivr.config.model import Config  # noqa: E402
 from ivr.dialplan.build import instance_files  # noqa: E402
 from ivr.paths import REPO  # noqa: E402
 from ivr.plan.decide import Plan  # noqa: E402
+from tests.support.measure import cpu_seconds, free_port, load_average, quantile  # noqa: E402
 
 TARGET_RATIO = 0.9
 MOMENT = dt.datetime.now(dt.timezone(dt.timedelta(hours=8)))  # the run's day: inside the transition
@@ -120,12 +121,6 @@ def static_dialplan(config: Config, numbers: list[str]) -> str:
         steps += [f"Set(__HOTLINE_ACTION={action})", f"Goto(hotline-act-{action},s,1)"]
         out.append(f"exten => {number},1,{steps[0]}\n" + "".join(f" same => n,{s}\n" for s in steps[1:]))
     return "".join(out)
-
-
-def free_port(kind: int = socket.SOCK_STREAM) -> int:
-    with socket.socket(socket.AF_INET, kind) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def start_center(config: Config, numbers: list[str], ami_port: int, agi_port: int, sip_port: int,
@@ -179,32 +174,13 @@ def start_floor(config_path: Path, log: Path) -> tuple[subprocess.Popen, int]:
     return proc, int(port)
 
 
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU of a process, its threads and its live child processes (the FastAGI worker)."""
-    total = 0.0
-    for p in [pid, *_children(pid)]:
-        try:
-            fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
-        except FileNotFoundError:
-            continue
-        total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-    return total
-
-
-def _children(pid: int) -> list[int]:
-    try:
-        return [int(c) for c in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
-    except (FileNotFoundError, ValueError):
-        return []
-
-
 async def settle(pids: dict[str, int], limit: float = 20.0) -> None:
     """Wait until Asterisk and the server are idle again (under 10% CPU over 200 ms)."""
     deadline = time.monotonic() + limit
     while time.monotonic() < deadline:
-        before = {k: cpu_seconds(pid) for k, pid in pids.items()}
+        before = {k: cpu_seconds(pid, children=True) for k, pid in pids.items()}
         await asyncio.sleep(0.2)
-        if all(cpu_seconds(pid) - before[k] < 0.02 for k, pid in pids.items()):
+        if all(cpu_seconds(pid, children=True) - before[k] < 0.02 for k, pid in pids.items()):
             return
 
 
@@ -326,10 +302,9 @@ async def same_outcome(ami: AmiClient, numbers: list[str], agi: dict[str, str]) 
 
 # -- the run -------------------------------------------------------------------------
 def summary(name: str, completed: int, elapsed: float, lat: list[float], cpu: dict[str, float]) -> dict:
-    lat = sorted(lat)
-
     def pct(q: float) -> float:
-        return round(lat[min(len(lat) - 1, int(q * len(lat)))] * 1e3, 1) if lat else float("nan")
+        v = quantile(lat, q)
+        return round(v * 1e3, 1) if v is not None else float("nan")
 
     return {"path": name, "calls": completed, "seconds": round(elapsed, 2),
             "calls_per_s": round(completed / elapsed, 1) if elapsed else 0.0, "p50_ms": pct(0.5), "p99_ms": pct(0.99),
@@ -366,14 +341,14 @@ async def measure(config: Config, inst: Instance, procs: dict[str, subprocess.Po
             for path in paths[i % 3:] + paths[:i % 3]:
                 if path in agi:
                     await use_agi(driver_ami, agi[path])
-                cpu0 = {k: cpu_seconds(pid) for k, pid in pids.items()}
+                cpu0 = {k: cpu_seconds(pid, children=True) for k, pid in pids.items()}
                 context = STATIC_CONTEXT if path == "static" else "hotline-inbound"
                 completed, elapsed, lat = await driver.run(context, numbers, per_slice, serial)
                 serial += per_slice
                 await settle(pids)  # the server's AMI backlog of this slice is this slice's cost, not the next one's
                 r = acc[path]
                 for k, pid in pids.items():
-                    r["cpu"]["asterisk" if k == "asterisk" else "server"] += cpu_seconds(pid) - cpu0[k]
+                    r["cpu"]["asterisk" if k == "asterisk" else "server"] += cpu_seconds(pid, children=True) - cpu0[k]
                 r["completed"] += completed
                 r["elapsed"] += elapsed
                 r["lat"] += lat
@@ -400,6 +375,7 @@ def main() -> int:
         return 0
 
     started = time.monotonic()
+    load_before = load_average()
     secret = "bench-" + secrets.token_hex(8)
     with tempfile.TemporaryDirectory(prefix="bench-routing-") as tmp:
         folder = Path(tmp)
@@ -427,7 +403,7 @@ def main() -> int:
     static, routed, floor = results["static"], results["routed"], results["floor"]
     ratio = routed["calls_per_s"] / max(static["calls_per_s"], 1e-9)
     floor_ratio = floor["calls_per_s"] / max(static["calls_per_s"], 1e-9)
-    load = os.getloadavg()[0]
+    load = load_average()
     print(f"{len(numbers)} numbers ({', '.join(numbers)}) at {MOMENT.isoformat()}: prompt_then_hangup; "
           f"{args.concurrency} calls in flight; {SLICES} slices per path, taking turns")
     print("outcome check (variables and steps, routed and floor vs static): "
@@ -463,7 +439,7 @@ def main() -> int:
         "asterisk_cpu_per_call_ratio_static_over_floor": round(ast_ratio["floor"], 3),
         "routed": routed, "static": static, "floor": floor, "concurrency": args.concurrency, "numbers": numbers,
         "cpu_count": os.cpu_count(), "outcome_identical": not problems, "fallbacks": driver.fallbacks,
-        "originate_failures": driver.failed, "loadavg_1min": round(load, 2),
+        "originate_failures": driver.failed, "load_average_before": round(load_before, 2), "loadavg_1min_after": round(load, 2),
         "targets": {"ratio_min": TARGET_RATIO, "outcome_identical": True, "fallbacks": 0,
                     "calls_per_path": expected},
         "pass": ok,

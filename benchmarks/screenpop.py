@@ -31,7 +31,6 @@ import argparse
 import asyncio
 import json
 import logging
-import os
 import resource
 import subprocess
 import sys
@@ -46,6 +45,7 @@ from aiohttp import web
 
 # The repository root comes first: the PostgreSQL run uses the tests' server helper.
 sys.path[0] = str(Path(__file__).resolve().parents[1])
+from tests.support.measure import cpu_seconds, load_average, quantile  # noqa: E402
 
 TARGET_P99_MS = 50.0
 SUPERVISORS = 2
@@ -305,14 +305,9 @@ async def clients(system: str, port: int, agents: int) -> None:
 
 
 # -- the parent -------------------------------------------------------------------------------------
-def cpu_seconds(pid: int) -> float:
-    with open(f"/proc/{pid}/stat") as f:
-        fields = f.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
 def pct(values: list[float], q: float) -> float | None:
-    return round(values[min(len(values) - 1, int(q * len(values)))] * 1e3, 2) if values else None
+    v = quantile(values, q)
+    return round(v * 1e3, 2) if v is not None else None
 
 
 def child(*args: str) -> subprocess.Popen:
@@ -377,7 +372,7 @@ def run(system: str, agents: int, rate: float, seconds: float, db_url: str | Non
 def measure(args: argparse.Namespace, db_url: str | None) -> dict:
     results = {}
     print(f"{args.agents} agent consoles + {SUPERVISORS} supervisors, {args.rate:.0f} calls/s for {args.seconds:.0f} s"
-          f"; load average {os.getloadavg()[0]:.2f}")
+          f"; load average {load_average():.2f}")
     print(f"{'system':>8} {'pop p50':>8} {'pop p99':>8} {'pop max':>8} {'all p99':>8} {'events':>7} {'lost':>5} {'cpu us/ev':>9}")
     for system in args.systems.split(","):
         r = results[system] = run(system, args.agents, args.rate, args.seconds, db_url)
@@ -389,7 +384,7 @@ def measure(args: argparse.Namespace, db_url: str | None) -> dict:
                   f" {st['failures']} failed, {r['db_lost']} rows missing; pops {tr['pops']}: {tr['pops_held']} waited"
                   f" for their data, {tr['pops_without_data']} went without it (late updates {tr['late_updates']})",
                   flush=True)
-    print(f"load average after: {os.getloadavg()[0]:.2f}")
+    print(f"load average after: {load_average():.2f}")
     return results
 
 
@@ -416,6 +411,7 @@ def main() -> int:
         asyncio.run(clients(args.clients, args.port, args.agents))
         return 0
 
+    load_before = load_average()
     pg = None
     db_url = None if args.db == "sqlite" else args.db
     if args.db == "postgresql":
@@ -448,7 +444,8 @@ def main() -> int:
         "web_pop_p99_ms": results.get("hub", {}).get("pop_p99_ms"),
         "bare_pop_p99_ms": results.get("bare", {}).get("pop_p99_ms"),
         "web_pass": meets("hub") if "hub" in results else None,
-        "results": results, "targets": {"pop_p99_ms": TARGET_P99_MS, "lost": 0}, "pass": ok,
+        "results": results, "load_average_before": round(load_before, 2),
+        "targets": {"pop_p99_ms": TARGET_P99_MS, "lost": 0}, "pass": ok,
     }, ensure_ascii=False))
     return 0 if ok else 1
 

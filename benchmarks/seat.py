@@ -53,7 +53,8 @@ from ivr.storage.store import Store  # noqa: E402
 from ivr.web.app import create_app  # noqa: E402
 from ivr.web.auth import make_runner  # noqa: E402
 from ivr.web.hub import Hub  # noqa: E402
-from tests.support.asterisk_harness import free_port, new_instance  # noqa: E402
+from tests.support.asterisk_harness import new_instance  # noqa: E402
+from tests.support.measure import free_port, load_average, quantile  # noqa: E402
 from tests.support.web_support import TOKEN, TOKENS, services  # noqa: E402
 from tests.web.test_console_browser import FLAGS, chromium  # noqa: E402
 from transfer import http as transfer_http  # noqa: E402
@@ -212,10 +213,8 @@ def wait(pred, timeout: float, what: str):
 
 
 def pct(values: list[float], p: float) -> float | None:
-    if not values:
-        return None
-    s = sorted(values)
-    return round(s[min(len(s) - 1, int(round(p / 100 * (len(s) - 1))))], 1)
+    v = quantile(values, p / 100)
+    return round(v, 1) if v is not None else None
 
 
 def run(args, tmp: Path) -> dict:
@@ -316,7 +315,8 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=300, help="run at least this long (registrations kept)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="seatbench-") as tmp:
-        result = run(args, Path(tmp))
+        load_before = load_average()
+        result = {**run(args, Path(tmp)), "load_average_before": round(load_before, 2)}
     print(json.dumps(result, ensure_ascii=False))
 
 

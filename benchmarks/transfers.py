@@ -31,7 +31,6 @@ import argparse
 import asyncio
 import json
 import logging
-import os
 import shutil
 import statistics
 import sys
@@ -42,6 +41,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from tests.support.measure import cpu_seconds, load_average, quantile  # noqa: E402
 from tests.transfer.support import Lab  # noqa: E402
 
 TARGET_MEDIAN_MS = 500.0
@@ -114,11 +114,6 @@ async def measure_baseline(lab: Lab, n: int) -> list[float]:
     return out
 
 
-def _cpu_ticks(pid: int) -> int:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return int(fields[11]) + int(fields[12])  # utime + stime
-
-
 async def _one_threeway(lab: Lab) -> tuple[str, str]:
     """(call id, "connected" or why not)."""
     try:
@@ -142,7 +137,6 @@ async def _one_threeway(lab: Lab) -> tuple[str, str]:
 async def measure_capacity(lab: Lab, max_calls: int) -> tuple[int, list[dict]]:
     held, steps, calls = 0, [], []
     pid = lab.center.pid()
-    hz = os.sysconf("SC_CLK_TCK")
     for level in [s for s in STEPS if s <= max_calls]:
         started = time.monotonic()
         results = []
@@ -154,9 +148,9 @@ async def measure_capacity(lab: Lab, max_calls: int) -> tuple[int, list[dict]]:
         problems = Counter(why for _, why in results if why != "connected")
         setup_s = time.monotonic() - started
         stop_since = len(lab.sub_ami.events)
-        ticks0, t0 = _cpu_ticks(pid), time.monotonic()
+        cpu0, t0 = cpu_seconds(pid), time.monotonic()
         await asyncio.sleep(HOLD_S)
-        cpu = (_cpu_ticks(pid) - ticks0) / hz / (time.monotonic() - t0) * 100
+        cpu = (cpu_seconds(pid) - cpu0) / (time.monotonic() - t0) * 100
         live = {c["Channel"] for c in await lab.channels()}
         alive = sum(1 for cid in calls if (lab.transfers.calls.legs(cid) or None) and
                     lab.transfers.calls.legs(cid).caller in live)
@@ -174,10 +168,6 @@ async def measure_capacity(lab: Lab, max_calls: int) -> tuple[int, list[dict]]:
         held = level
     return held, steps
 
-
-def _pct(values: list[float], p: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
 
 
 async def run(args) -> dict:
@@ -198,11 +188,11 @@ async def run(args) -> dict:
     finally:
         await lab.stop()
         shutil.rmtree(workdir, ignore_errors=True)
-    med, p95, base = statistics.median(latency), _pct(latency, 95), statistics.median(baseline)
+    med, p95, base = statistics.median(latency), quantile(latency, 0.95), statistics.median(baseline)
     return {
         "transfer_to_heard_ms": {"median": round(med, 1), "p95": round(p95, 1), "max": round(max(latency), 1),
                                  "n": len(latency)},
-        "baseline_direct_call_ms": {"median": round(base, 1), "p95": round(_pct(baseline, 95), 1),
+        "baseline_direct_call_ms": {"median": round(base, 1), "p95": round(quantile(baseline, 0.95), 1),
                                     "max": round(max(baseline), 1), "n": len(baseline)},
         "transfer_overhead_median_ms": round(med - base, 1),
         "concurrent_threeway_calls_held": held, "bound": args.max_calls, "ramp": steps,
@@ -218,7 +208,8 @@ def main() -> int:
     ap.add_argument("--max-calls", type=int, default=200, help="upper bound of the capacity ramp")
     args = ap.parse_args()
     logging.basicConfig(level=logging.WARNING)
-    result = asyncio.run(run(args))
+    load_before = load_average()
+    result = {**asyncio.run(run(args)), "load_average_before": round(load_before, 2)}
     print(json.dumps(result, ensure_ascii=False))
     return 0 if result["pass"] else 1
 

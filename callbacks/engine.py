@@ -25,7 +25,7 @@ import re
 import uuid
 from typing import Any, Callable
 
-from ivr.waits import wait_event
+from ivr.waits import stop_tasks, wait_event
 from callbacks import repo, vhold
 from callbacks.calendars import missing_years
 from callbacks.models import FLOWS, ensure_tables
@@ -127,9 +127,7 @@ class CallbackEngine:
         self._stopping = True
         self._wake.set()
         tasks = [t for t in (self._task, *self._pending) if t is not None]
-        for t in tasks:
-            t.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
+        await stop_tasks(tasks)
 
     def wake(self) -> None:
         self._wake.set()

@@ -27,6 +27,7 @@ from ivr.config.model import Config
 from ivr.dialplan import variables as V
 from ivr.privacy import mask_number
 from ivr.prompts import BUILD_DIR
+from ivr.waits import within
 
 MARGIN = 15            # seconds beyond --hold (and the spoken WAV) before giving up on the call
 CONNECT_TIMEOUT = 5.0
@@ -285,7 +286,7 @@ async def place_call(config: Config, request: CallRequest, *, ami_secret: str, s
             return 1
         limit = request.hold + say_seconds + MARGIN
         try:
-            await asyncio.wait_for(narrator.ended.wait(), limit)
+            await within(narrator.ended.wait(), limit)
         except asyncio.TimeoutError:
             out(f"still up after {limit:.0f} s: hanging up")
             if narrator.caller_channel:

@@ -39,6 +39,7 @@ from ivr.web.auth import make_runner, tls_context
 from ivr.web.hub import Hub
 from ivr.web.keys import Callbacks, Recordings, Transfers
 from ivr import plugins
+from ivr.waits import within
 
 log = logging.getLogger("ivr.server")
 
@@ -74,7 +75,7 @@ class Services:
         db_ok = False
         if self.store is not None:
             try:
-                db_ok = await asyncio.wait_for(self.store.run(_db_ping), 3)
+                db_ok = await within(self.store.run(_db_ping), 3)
             except Exception:  # reported as unhealthy, not raised
                 db_ok = False
         return {

@@ -18,7 +18,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from ivr.waits import wait_event
+from ivr.waits import stop_task, wait_event
 from ivr.config.recordings_model import QaRules
 from recordings import files, qa, repo
 
@@ -79,9 +79,7 @@ class QaWorker:
 
     async def stop(self) -> None:
         self._stop.set()
-        if self._task is not None:
-            self._task.cancel()
-            await asyncio.gather(self._task, return_exceptions=True)
+        await stop_task(self._task)
         if self._own_engine and self.engine is not None:
             await asyncio.to_thread(self.engine.shutdown)
 

@@ -21,6 +21,7 @@ from typing import Any, Callable
 
 from ivr.ami.agent_id import agent_id
 from ivr.config.model import Config
+from ivr.waits import stop_task
 from recordings import files, repo
 from recordings.dialplan import EVENT
 from recordings.models import ensure_tables
@@ -80,11 +81,9 @@ class RecordingService:
         log.info("recordings: %s, kept %d days", self.folder, self.rec.retention_days)
 
     async def stop(self) -> None:
-        tasks = [t for t in (self._purger, *self._tasks) if t is not None]
-        for t in tasks:
-            if t is self._purger:
-                t.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)  # finishing files complete (bounded waits)
+        purger, self._purger = self._purger, None
+        await stop_task(purger)
+        await asyncio.gather(*self._tasks, return_exceptions=True)  # finishing files complete (bounded waits)
 
     # -- events ----------------------------------------------------------------------------
     def _on_user_event(self, ev: Any) -> None:

@@ -15,7 +15,7 @@ import logging
 import time
 from typing import Any
 
-from ivr.waits import wait_event
+from ivr.waits import stop_task, wait_event
 from ivr.ami.agent_id import agent_id
 from ivr.plugins import PluginServices
 from supervision import board, kpi_store
@@ -58,10 +58,8 @@ class Wallboard:
         self._task = asyncio.create_task(self._run(), name="wallboard")
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            await asyncio.gather(self._task, return_exceptions=True)
-            self._task = None
+        task, self._task = self._task, None
+        await stop_task(task)
 
     def subscribe(self) -> asyncio.Queue:
         page: asyncio.Queue = asyncio.Queue(maxsize=2)

@@ -37,6 +37,7 @@ from ivr.config.model import Config
 from ivr.calls.model import CallModel
 from ivr.calls.state import Legs
 from ivr.plugins import PluginServices
+from ivr.waits import within
 from transfer.ami_events import TransferEvents
 from transfer.features import FeatureAction
 from transfer.legs import LegActions, Transfer, TransferError
@@ -168,7 +169,7 @@ class TransferService:
         xfer = self.find(transfer_id)
         if xfer is None:
             raise LookupError(f"no transfer {transfer_id}")
-        await asyncio.wait_for(xfer.done.wait(), timeout)
+        await within(xfer.done.wait(), timeout)
         return xfer
 
     # -- AMI event reactions (called by TransferEvents; never block) ----------------

@@ -46,6 +46,7 @@ from ivr.dialplan import variables as V
 from ivr.storage.repo import last_ticket_seq
 from ivr.storage.store import Store
 from ivr.storage.ticket_ids import TicketIds, reserve
+from ivr.waits import within
 
 log = logging.getLogger("ivr.agi.worker")
 START_TIMEOUT = 30.0
@@ -142,7 +143,7 @@ class AgiWorker:
         self._channel = await Channel.open(ours)
         self._reader = asyncio.create_task(self._read(self._channel), name="agi-worker-reader")
         try:
-            await asyncio.wait_for(asyncio.shield(self._started), START_TIMEOUT)
+            await within(asyncio.shield(self._started), START_TIMEOUT)
         except TimeoutError:
             self._proc.kill()  # alive but not listening: no use, and it must not linger
             raise RuntimeError(f"the FastAGI worker did not start within {START_TIMEOUT:g}s") from None
@@ -155,7 +156,7 @@ class AgiWorker:
             return
         self._clock_set = asyncio.get_running_loop().create_future()
         self._channel.send("clock", self.clock_offset_s)
-        await asyncio.wait_for(self._clock_set, timeout)
+        await within(self._clock_set, timeout)
 
     async def stop(self) -> None:
         self._stopping = True
@@ -264,7 +265,7 @@ class _Server:
         self._requests[n] = fut = asyncio.get_running_loop().create_future()
         self.channel.send("ticket_seq", n, prefix)
         try:
-            return await asyncio.wait_for(fut, 10)
+            return await within(fut, 10)
         finally:
             self._requests.pop(n, None)
 

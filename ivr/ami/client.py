@@ -24,7 +24,7 @@ from panoramisk import Manager
 from panoramisk.ami_protocol import AMIProtocol
 from panoramisk.message import Message
 
-from ivr.waits import wait_event
+from ivr.waits import stop_task, stop_tasks, wait_event, within
 from ivr.ami.filters import EventFilter, derive, filter_actions
 from ivr.ami.manager import HotlineManager, HotlineProtocol, RedactingLog
 
@@ -147,7 +147,7 @@ class AmiClient:
         protocol = self._manager.protocol
         fut = self._manager.send_action(act, as_list=as_list)
         try:
-            return await asyncio.wait_for(asyncio.shield(fut), timeout)
+            return await within(asyncio.shield(fut), timeout)
         except TimeoutError:
             _forget(protocol, fut)
             raise AmiTimeout(f"no AMI response to {name} within {timeout:g}s") from None
@@ -207,14 +207,10 @@ class AmiClient:
             except AmiError:
                 pass
         task, self._task = self._task, None
-        if task is not None:
-            task.cancel()
-            await asyncio.gather(task, return_exceptions=True)
+        await stop_task(task)
         self._manager.close()
         self._ready.clear()
-        for t in list(self._callback_tasks):
-            t.cancel()
-        await asyncio.gather(*self._callback_tasks, return_exceptions=True)
+        await stop_tasks(list(self._callback_tasks))
 
     # -- connection supervision
     async def _supervise(self) -> None:
@@ -248,7 +244,7 @@ class AmiClient:
         """One connection: connect, log in, heartbeat until lost. True if it logged in."""
         manager = self._manager
         self._lost.clear()
-        transport, protocol = await asyncio.wait_for(
+        transport, protocol = await within(
             loop.create_connection(lambda: HotlineProtocol(manager), self.host, self.port), self.connect_timeout)
         try:
             return await self._login_and_watch(loop, transport, protocol)
@@ -310,7 +306,7 @@ class AmiClient:
     async def _send_now(self, action: dict[str, str]) -> Any:
         """An action during login (before `action()` is open); None on timeout."""
         try:
-            return await asyncio.wait_for(self._manager.send_action(action, as_list=False), self.action_timeout)
+            return await within(self._manager.send_action(action, as_list=False), self.action_timeout)
         except TimeoutError:
             return None
 

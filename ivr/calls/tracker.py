@@ -33,6 +33,7 @@ from ivr.dialplan.templates import ROUTE_CONTEXT
 from ivr.privacy import mask_number
 from ivr.storage import repo
 from ivr.storage.store import Store
+from ivr.waits import stop_task, within
 
 log = logging.getLogger("ivr.calls.tracker")
 AMI_EVENTS = tuple(reducer.HANDLERS)
@@ -174,13 +175,8 @@ class CallTracker:
             self._task = asyncio.create_task(self._consume(), name="call-tracker")
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            try:
-                await self._task
-            except asyncio.CancelledError:
-                pass
-            self._task = None
+        task, self._task = self._task, None
+        await stop_task(task)
         self.pops.cancel_pending()
         while not self._queue.empty():  # nobody will handle these: release notify() callers
             item = self._queue.get_nowait()
@@ -200,7 +196,7 @@ class CallTracker:
                 if self._queue.empty() and not self.pops.busy:
                     return
 
-        await asyncio.wait_for(settle(), timeout)
+        await within(settle(), timeout)
 
     async def _consume(self) -> None:
         while True:

@@ -17,6 +17,7 @@ from ivr.ami.client import AmiActionError, AmiClient, AmiError
 from ivr.config.model import Config
 from ivr.dialplan.build import asterisk_queue, inbound_numbers, render
 from ivr.dialplan.install import BACKUP, Installation, LockBusy, locked, recover  # noqa: F401 (BACKUP: callers' name for it)
+from ivr.waits import within
 
 RELOADS = ("dialplan reload", "module reload app_queue.so", "module reload res_pjsip.so")
 NOT_CONTEXTS = {"general", "globals"}  # sections of extensions.conf that are settings, not contexts
@@ -155,6 +156,6 @@ async def _apply_locked(files: dict[str, str], etc: Path, ami: AmiClient, config
 async def _reload_quietly(ami: AmiClient) -> None:
     """Reload after a rollback; if AMI fails (or we are being stopped), the next reload picks the files up."""
     try:
-        await asyncio.wait_for(_reload(ami), ROLLBACK_RELOAD_WAIT)
+        await within(_reload(ami), ROLLBACK_RELOAD_WAIT)
     except (AmiError, asyncio.TimeoutError):
         pass

@@ -30,6 +30,7 @@ from ivr.agi.peers import DEFAULT_ALLOW, PeerFilter
 from ivr.privacy import mask_number
 from ivr.speech.engine import SpeechEngine, Stream
 from ivr.speech.errors import SpeechUnavailable
+from ivr.waits import within
 
 log = logging.getLogger(__name__)
 
@@ -155,7 +156,7 @@ class LiveServer:
 
     async def _session(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, peer: Any) -> None:
         try:
-            line = await asyncio.wait_for(reader.readuntil(b"\n"), self.header_timeout)
+            line = await within(reader.readuntil(b"\n"), self.header_timeout)
             call_id, channel, rate, nonce = parse_header_nonce(line)
             if len(self._conns) > self.max_connections:
                 raise BadHeader("busy")
@@ -208,7 +209,7 @@ class LiveServer:
         # would reset the connection and could destroy the ERR line in flight.
         try:
             for _ in range(16):
-                if not await asyncio.wait_for(reader.read(READ_SIZE), 1.0):
+                if not await within(reader.read(READ_SIZE), 1.0):
                     break
         except (asyncio.TimeoutError, ConnectionError):
             pass
@@ -217,7 +218,7 @@ class LiveServer:
         odd = b""  # keep samples whole across reads
         while True:
             try:
-                data = await asyncio.wait_for(reader.read(READ_SIZE), self.idle_timeout)
+                data = await within(reader.read(READ_SIZE), self.idle_timeout)
             except asyncio.TimeoutError:
                 log.warning("live transcription of call %s: no audio for %.0f s, closing",
                             stream.call_id, self.idle_timeout)

@@ -24,6 +24,7 @@ from ivr.seats import web as seats_web
 from ivr.web import api, reports, ws
 from ivr.web.auth import Authenticator, Backoff, auth_middleware
 from ivr.web.keys import CONFIG, SERVICES, WebServices
+from ivr.waits import within
 
 log = logging.getLogger(__name__)
 
@@ -81,7 +82,7 @@ async def _health(request: web.Request) -> web.Response:
     if health is None:
         return web.json_response({"ok": True, "web": True})
     try:
-        checks = await asyncio.wait_for(health(), HEALTH_TIMEOUT_S)
+        checks = await within(health(), HEALTH_TIMEOUT_S)
     except asyncio.TimeoutError:
         return web.json_response({"ok": False, "error": f"health check took over {HEALTH_TIMEOUT_S:.0f}s"}, status=503)
     except Exception as exc:  # a broken check is an unhealthy server, not a crash

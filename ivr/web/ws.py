@@ -22,6 +22,7 @@ from ivr.calls.events import dumps
 from ivr.web.hub import Hub, Start, Subscription
 from ivr.web.keys import HUB, WS_ORIGINS as ORIGINS, WS_SETTINGS as SETTINGS, WS_SOCKETS as SOCKETS
 from ivr.web.settings import WsSettings
+from ivr.waits import within
 
 log = logging.getLogger(__name__)
 
@@ -149,7 +150,7 @@ class Connection:
         if self.writer is not None:
             self.writer.cancel()
         try:
-            await asyncio.wait_for(
+            await within(
                 self.ws.close(code=CLOSE_OVERFLOW, message=b"too slow: reconnect with last_event_id"), 2.0)
         except (asyncio.TimeoutError, ConnectionError, RuntimeError):
             transport = self.request.transport

@@ -3,11 +3,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import socket
 
 import pytest
 
 from ivr.ami.client import AmiActionError, AmiClient, AmiNotConnected, AmiTimeout
+from tests.support.measure import free_port
 
 SECRET = "s3cr3t-Hotline-9431"
 EOL = "\r\n"
@@ -113,12 +113,6 @@ async def until(predicate, within: float = 5.0) -> bool:
             return False
         await asyncio.sleep(0.01)
     return True
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture

@@ -13,16 +13,11 @@ from panoramisk import Manager
 
 from ivr.asterisk import rootfs
 from ivr.asterisk.instance import Instance
+from tests.support.measure import free_port
 
 ROOT = Path(os.environ.get("HOTLINE_ASTERISK_ROOT", "/var/lib/hotline/asterisk-root"))
 AMI_USER = "hotline"
 AMI_SECRET = "test-" + uuid.uuid4().hex[:12]
-
-
-def free_port(kind: int = socket.SOCK_STREAM) -> int:
-    with socket.socket(socket.AF_INET, kind) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def free_sip_port() -> int:

@@ -14,7 +14,6 @@ import glob
 import os
 import pwd
 import shutil
-import socket
 import subprocess
 import tempfile
 import uuid
@@ -24,6 +23,7 @@ from pathlib import Path
 import pytest
 
 from ivr.storage.store import Store
+from tests.support.measure import free_port
 
 PG_HINT = "PostgreSQL server binaries not found: apt-get install -y postgresql"
 
@@ -36,16 +36,10 @@ def _pg_bin() -> Path | None:
     return Path(which).parent if which else None
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 class PgServer:
     def __init__(self, bindir: Path) -> None:
         self.bindir = bindir
-        self.port = _free_port()
+        self.port = free_port()
         self.dir = Path(tempfile.mkdtemp(prefix="hotline-pg-"))
         self.data = self.dir / "data"
         self.user: str | None = None
