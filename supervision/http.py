@@ -129,7 +129,7 @@ async def wallboard_json(request: web.Request) -> web.Response:
     board = _board(request)
     if board is None:
         return _error(503, "unavailable", "督查功能未启用")
-    return web.json_response(board.snapshot or await board.refresh())
+    return web.json_response(await board.latest())
 
 
 async def wallboard_ws(request: web.Request) -> web.StreamResponse:

@@ -41,14 +41,24 @@ def options(config: Config) -> dict[str, Any]:
 
 def load(session: Session, start: dt.date, end: dt.date, *, by: str | None = None, tz: ZoneInfo,
          thresholds: kpi.Thresholds = kpi.Thresholds(), wrapup: dict[str, int] | None = None) -> dict[str, Any]:
+    return load_groupings(session, start, end, (by,), tz=tz, thresholds=thresholds, wrapup=wrapup)[by]
+
+
+def load_groupings(session: Session, start: dt.date, end: dt.date, groupings: tuple[str | None, ...], *,
+                   tz: ZoneInfo, thresholds: kpi.Thresholds = kpi.Thresholds(),
+                   wrapup: dict[str, int] | None = None) -> dict[str | None, dict[str, Any]]:
+    """One report per grouping from a single read of the rows (the wallboard wants queue and line)."""
     lo, hi = bounds(start, end, tz)
     calls = session.scalars(select(Call).where(Call.day >= start, Call.day <= end, Call.started_at.is_not(None))
                             .order_by(Call.started_at)).all()
     states = session.scalars(select(AgentState).where(AgentState.started_at < hi,
                                                       or_(AgentState.ended_at.is_(None), AgentState.ended_at > lo))).all()
-    rep = kpi.report(calls, states, lo, hi, by=by, tz=tz, thresholds=thresholds, wrapup=wrapup)
-    rep["ratings"] = kpi.ratings(_survey_answers(session, lo, hi))
-    return rep
+    ratings = kpi.ratings(_survey_answers(session, lo, hi))
+    out = {}
+    for by in groupings:
+        out[by] = kpi.report(calls, states, lo, hi, by=by, tz=tz, thresholds=thresholds, wrapup=wrapup)
+        out[by]["ratings"] = ratings
+    return out
 
 
 def _survey_answers(session: Session, lo: dt.datetime, hi: dt.datetime) -> list[dict]:

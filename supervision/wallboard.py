@@ -4,8 +4,11 @@ QueueStatus is asked every `supervision.poll_interval` seconds, and at once when
 caller joins or leaves a queue or an agent pauses (those AMI events poke the
 loop), so a waiting caller or a 示忙 reason is on the board within a second.
 Today's figures per queue and line are read from the database every few seconds
-(they change with each call, not each second). Each open page holds a small queue;
-a page too slow to take a snapshot just misses that one (the next is complete).
+(they change with each call, not each second), and only while someone watches (a
+page open, or a GET in the last minute): reading a busy day's calls costs the
+server CPU that Asterisk's calls need, for a board nobody looks at. Each open page
+holds a small queue; a page too slow to take a snapshot just misses that one
+(the next is complete).
 """
 from __future__ import annotations
 
@@ -25,6 +28,7 @@ log = logging.getLogger(__name__)
 POKE_EVENTS = ("QueueCallerJoin", "QueueCallerLeave", "QueueCallerAbandon", "QueueMemberPause", "QueueMemberStatus",
                "QueueMemberAdded", "QueueMemberRemoved", "AgentConnect", "AgentComplete")
 TODAY_EVERY_S = 5.0
+WATCHED_S = 60.0  # a GET keeps today's figures fresh this long
 
 
 def known_agents(config) -> list[str]:
@@ -46,6 +50,7 @@ class Wallboard:
         self._task: asyncio.Task | None = None
         self._today: dict[str, Any] = {}
         self._today_at = 0.0
+        self._asked_at = float("-inf")
 
     def attach(self, ami) -> None:
         for name in POKE_EVENTS:
@@ -64,6 +69,7 @@ class Wallboard:
     def subscribe(self) -> asyncio.Queue:
         page: asyncio.Queue = asyncio.Queue(maxsize=2)
         self._pages.add(page)
+        self._poke.set()  # a new page gets a complete snapshot (today's figures too) at once
         return page
 
     def unsubscribe(self, page: asyncio.Queue) -> None:
@@ -80,6 +86,16 @@ class Wallboard:
                 await asyncio.sleep(0.05)  # let a burst of events settle into one poll
             self._poke.clear()
 
+    def watched(self, now: float) -> bool:
+        return bool(self._pages) or now - self._asked_at < WATCHED_S
+
+    async def latest(self) -> dict[str, Any]:
+        """The snapshot for a GET: keeps the board watched; reads afresh when today's figures are missing."""
+        self._asked_at = time.time()
+        if self.snapshot is None or (self.services.store is not None and not self._today):
+            return await self.refresh()
+        return self.snapshot
+
     async def refresh(self) -> dict[str, Any]:
         now = time.time()
         listing: list = []
@@ -87,7 +103,9 @@ class Wallboard:
         if ami is not None and ami.connected:
             reply = await ami.action({"Action": "QueueStatus"}, as_list=True)
             listing = [dict(ev) for ev in reply] if isinstance(reply, list) else []
-        if now - self._today_at >= TODAY_EVERY_S:
+        if not self.watched(now):
+            self._today, self._today_at = {}, float("-inf")  # stale figures are never shown
+        elif now - self._today_at >= TODAY_EVERY_S:
             self._today = await self._today_figures()
             self._today_at = now
         queues = {q.id: q.name for q in self.config.queues}
@@ -103,7 +121,7 @@ class Wallboard:
         if store is None:
             return {}
         opts = kpi_store.options(self.config)
-        today = dt.datetime.now(opts["tz"]).date()
-        by_queue = await store.run(kpi_store.load, today, today, by="queue", **opts)
-        by_line = await store.run(kpi_store.load, today, today, by="line", **opts)
-        return {"total": by_queue["total"], "queue": by_queue["groups"], "line": by_line["groups"]}
+        today = self.services.clock().astimezone(opts["tz"]).date()  # the server's clock (tests pin it)
+        reports = await store.run(kpi_store.load_groupings, today, today, ("queue", "line"), **opts)
+        return {"total": reports["queue"]["total"], "queue": reports["queue"]["groups"],
+                "line": reports["line"]["groups"]}

@@ -154,3 +154,42 @@ async def test_http_kpi_supervisor_only_and_audited(db):
                                       for a in s.query(AuditEntry).filter_by(record_type="report")])
     assert audit == [("super01", "read", f"kpi:{DAY}..{DAY}", "json"), ("super01", "read", f"kpi:{DAY}..{DAY}", "png")]
 
+
+
+async def test_wallboard_reads_todays_figures_only_while_watched(db):
+    """A busy day's calls are read for the board only while a page is open or a GET came lately:
+    nobody watching costs the server nothing (that CPU is Asterisk's, benchmarks/routing.py)."""
+    from types import SimpleNamespace
+
+    from supervision.wallboard import Wallboard
+
+    url, store = db
+    reads = []
+    real_run = store.run
+
+    async def counting_run(fn, *args, **kwargs):
+        if fn is kpi_store.load_groupings:
+            reads.append(args)
+        return await real_run(fn, *args, **kwargs)
+
+    services = SimpleNamespace(config=config(url), store=SimpleNamespace(run=counting_run), ami=None,
+                               clock=lambda: T0 + dt.timedelta(hours=5))  # 14:00 on the scripted day
+    board = Wallboard(services)
+    snap = await board.refresh()
+    assert snap["today"]["total"] is None and reads == []      # nobody watching: no read
+
+    page = board.subscribe()
+    snap = await board.refresh()
+    assert snap["today"]["total"]["offered"] == EXPECTED_TOTAL["offered"]
+    assert snap["queues"][0]["today"]["answered"] == EXPECTED_TOTAL["answered"]
+    assert snap["today"]["lines"]["hrss-12333"]["offered"] == 2
+    assert len(reads) == 1                                      # queue and line from one read
+    assert (await page.get())["today"]["total"]["offered"] == 5
+    await board.refresh()
+    assert len(reads) == 1                                      # at most every few seconds
+
+    board.unsubscribe(page)
+    snap = await board.refresh()
+    assert snap["today"]["total"] is None                       # not shown stale either
+    snap = await board.latest()                                 # a GET: read now, watched for a minute
+    assert snap["today"]["total"]["offered"] == 5 and len(reads) == 2

@@ -105,6 +105,9 @@ def test_failsafe_counter_counts_the_fallback_varset_only():
 class Board:
     snapshot = {"queues": [], "agents": [], "agent_counts": {}, "waiting": 0, "today": {}}
 
+    async def latest(self):
+        return self.snapshot
+
 
 async def test_wallboard_routes_are_for_supervisors():
     async with serve_supervision(services(), city_config(), Board()) as base, aiohttp.ClientSession() as http:
