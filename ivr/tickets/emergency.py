@@ -16,6 +16,7 @@ import re
 
 from ivr.tickets.lexicon import Group, Lexicon, default
 from ivr.tickets.normalize import normalize
+from ivr.tickets.possible import possible_emergency
 from ivr.tickets.sound import SoundIndex
 
 _CLAUSE_END = re.compile(r"[，。！？；,.!?;\n]")
@@ -99,7 +100,24 @@ shipped one when None.
         for s in sorted(by_group.get(name, ()), key=lambda s: (s.start, s.end)):
             if _live(t, norm, s.start, s.end, group.hazard):
                 return _found(t, name, group, norm, s.heard, s.word)
-    return _by_cues(t, norm)
+    return _by_cues(t, norm) or _by_concepts(t, lex, norm)
+
+
+def _by_concepts(t: _Tables, lex: Lexicon, norm: str) -> dict | None:
+    """The recall-first tier (ivr.tickets.possible) when no tier above found a
+    phrase: the same liveness checks per hit, plus no habit word before it."""
+    def live(start: int, end: int, hazard: bool) -> bool:
+        return _live(t, norm, start, end, hazard) and not t.cue_not_now.search(_clause_before(t, norm, start))
+
+    p = possible_emergency(norm, lex, live)
+    group = p and lex.groups.get(p["kind"])
+    if not group:
+        return None
+    found = _found(t, p["kind"], group, norm, p["phrase"])
+    if p["harm"]:
+        found["also"] = [n for n in group.also if n != group.target]
+    found.update({k: p[k] for k in ("by", "confidence", "score", "reason")})
+    return found
 
 
 def _by_cues(t: _Tables, norm: str) -> dict | None:
