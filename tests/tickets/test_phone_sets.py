@@ -7,8 +7,9 @@ Two parts, reported apart (docs/tickets.md, "Measured"):
   bounded over the sets together (a set of 25 ordinary matters cannot show 3 %).
 - untuned: phone_untuned.jsonl, a third of the utterances, written and
   committed before any tuning and never tuned on, and phone_untuned_2.jsonl,
-  written before the cue tier (docs/tickets.md), and phone_untuned_3.jsonl,
-  written blind before the possible-emergency tier; their file hashes are
+  written before the cue tier (docs/tickets.md), phone_untuned_3.jsonl,
+  written blind before the possible-emergency tier, and phone_untuned_4.jsonl,
+  written blind between its two rounds; their file hashes are
   pinned so an edit after seeing results shows. Two tests read them: one holds
   the figures measured when they were first read (no change may make them
   worse), and one holds the issue's targets, marked as an expected failure
@@ -41,10 +42,12 @@ FLOORS = {"department_accuracy": 0.90, "category_accuracy": 0.90, "out_of_scope_
 
 SETS = ["phone_holdout.jsonl", "phone_tune.jsonl", "phone_blind.jsonl", "phone_tune_more.jsonl"]
 # Never tuned on, pinned as committed: phone_untuned before any tuning, phone_untuned_2 before the cue tier,
-# phone_untuned_3 (blind: written by a new hand before the possible-emergency tier) before any of its work.
+# phone_untuned_3 (blind: written by a new hand before the possible-emergency tier) before any of its work,
+# phone_untuned_4 (blind again) after the tier's first round and before its second, its misses never read.
 UNTUNED = {"phone_untuned.jsonl": "434fbe33bc3d92733355d203650bc2b6b658ccb031066d020b4f36ae7bd6d096",
            "phone_untuned_2.jsonl": "baf75830cc2abc982049118bc573b1891c02e34d1121bc8e4112108b23124ac2",
-           "phone_untuned_3.jsonl": "62a9923c6e046817cd61786f53bd643115bef87c0459d19ed96b0ce40f3c866a"}
+           "phone_untuned_3.jsonl": "62a9923c6e046817cd61786f53bd643115bef87c0459d19ed96b0ce40f3c866a",
+           "phone_untuned_4.jsonl": "f1b2146fc02c333a55ab61baaef086dfb52d6928c87bcae8e90f69be809e5feb"}
 TARGETS = {"department_accuracy": 0.90, "category_accuracy": 0.90, "out_of_scope_recall": 0.90, "emergency_recall": 1.0}
 TAXONOMY = {"fire", "explosion", "gas_leak", "injury", "unconscious", "not_breathing", "poisoning", "drowning",
             "electrocution", "violence", "weapon", "threat", "domestic_violence", "missing_child", "robbery",
@@ -79,7 +82,9 @@ MEASURED = {"phone_untuned.jsonl": {"emergency_recall": 0.78, "department_accura
             "phone_untuned_2.jsonl": {"emergency_recall": 0.80, "department_accuracy": 0.85,
                                       "category_accuracy": 0.64},
             "phone_untuned_3.jsonl": {"emergency_recall": 0.34, "department_accuracy": 0.65,
-                                      "category_accuracy": 0.68, "out_of_scope_recall": 0.5}}
+                                      "category_accuracy": 0.68, "out_of_scope_recall": 0.5},
+            "phone_untuned_4.jsonl": {"emergency_recall": 0.41, "department_accuracy": 0.70,
+                                      "category_accuracy": 0.83, "out_of_scope_recall": 0.0}}
 
 
 @pytest.mark.parametrize("name", UNTUNED)
