@@ -20,8 +20,9 @@ the hits near each other are scored:
             (报销, 投诉, 说法 …: callers in danger do not ask about fees)
           - `settled` once when it is over or was averted (差点, 没事了)
           - `habit` once when it happens all the time (天天, 老是: a standing
-            nuisance, not an emergency), `nuisance` once for burning and
-            smoke complaints (焚烧, 烧烤, 油烟)
+            nuisance, not an emergency) and nothing says "now" in the stretch,
+            `nuisance` once for burning and smoke complaints (焚烧, 烧烤, 油烟)
+            when the stretch is about fire
 
 A stretch scoring `possible` or more is flagged; its group is that of the
 first-listed concept in it (a concept's `with` names the group when another
@@ -53,6 +54,7 @@ class _Concept:
     harm: bool                  # something happening to a body: 120 is told as well
     hazard: bool                # fire/gas/blast: a worry (怕) before it is a report, not an emergency
     thing: bool                 # a thing or person: counts only next to something happening
+    anywhere: bool              # who the story is about (a child, a husband): near every stretch
 
 
 class _Tables:
@@ -61,11 +63,13 @@ class _Tables:
         self.concepts = [
             _Concept(name, re.compile(c["words"]), float(c.get("weight", 1)), c.get("group"),
                      tuple(c.get("needs", ())), dict(c.get("with", {})), bool(c.get("harm", False)),
-                     bool(c.get("hazard", False)), bool(c.get("thing", False)))
+                     bool(c.get("hazard", False)), bool(c.get("thing", False)),
+                     c.get("reach") == "utterance")
             for name, c in spec["concepts"].items()
         ]
         self.present = re.compile(spec["present"])
         self.damps = [(k, re.compile(spec[k])) for k in ("asking", "settled", "habit", "nuisance")]
+        self.nuisance_groups = set(spec.get("nuisance_groups", ()))
         self.window = int(spec.get("window", 12))
         self.score = {k: float(spec["thresholds"][k]) for k in ("possible", "confident")}
         self.weights = {k: float(spec["weights"][k]) for k in ("present", "asking", "settled", "habit", "nuisance",
@@ -78,6 +82,11 @@ class _Hit:
     start: int
     end: int
     text: str
+
+
+def hands_over(found: dict) -> bool:
+    """Whether the live path hands the call over at once, or asks the agent to verify."""
+    return found.get("confidence") != "possible"
 
 
 def possible_emergency(norm: str, lex: Lexicon, live) -> dict | None:
@@ -97,7 +106,7 @@ def possible_emergency(norm: str, lex: Lexicon, live) -> dict | None:
     best = None
     for anchor in hits:
         lo, hi = anchor.start - t.window, anchor.end + t.window
-        near = [h for h in hits if h.start >= lo and h.end <= hi]
+        near = [h for h in hits if (h.start >= lo and h.end <= hi) or h.concept.anywhere]
         found = _score(t, norm, near, lo, hi, damp)
         if found and (best is None or found["score"] > best["score"]):
             best = found
@@ -119,17 +128,19 @@ def _score(t: _Tables, norm: str, near: list[_Hit], lo: int, hi: int, damp: list
         return None
     score = sum(h.concept.weight for h in counted.values()) + min(again, t.weights["again_max"])
     reasons = [f"{h.text}({h.concept.name})" for h in sorted(counted.values(), key=lambda h: h.start)]
+    first = next(h for h in _ranked(t, counted) if h.concept.group)
+    group = next((g for other, g in first.concept.with_.items() if other in counted), first.concept.group)
     now = t.present.search(norm, max(0, lo), max(0, hi))
     if now:
         score += t.weights["present"]
         reasons.append(f"{now.group(0)}(此刻)")
     for m, kind in damp:
+        if (kind == "habit" and now) or (kind == "nuisance" and group not in t.nuisance_groups):
+            continue  # 天天打娃 今天还在打 is now; a 烧烤摊 is a place unless the smoke is the matter
         score -= t.weights[kind]
         reasons.append(f"{m.group(0)}({_SAID[kind]})")
     if score < t.score["possible"]:
         return None
-    first = next(h for h in _ranked(t, counted) if h.concept.group)
-    group = next((g for other, g in first.concept.with_.items() if other in counted), first.concept.group)
     start, end = min(h.start for h in counted.values()), max(h.end for h in counted.values())
     confident = score >= t.score["confident"]
     return {"kind": group, "group_from": first.concept.name, "phrase": norm[start:end], "by": "concepts",
