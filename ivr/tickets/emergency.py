@@ -16,7 +16,7 @@ import re
 
 from ivr.tickets.lexicon import Group, Lexicon, default
 from ivr.tickets.normalize import normalize
-from ivr.tickets.possible import possible_emergency
+from ivr.tickets.possible import VERIFY, framing, possible_emergency
 from ivr.tickets.sound import SoundIndex
 
 _CLAUSE_END = re.compile(r"[，。！？；,.!?;\n]")
@@ -87,7 +87,11 @@ shipped one when None.
     found = _by_phrase(t, norm) or _by_cues(t, norm)
     if not found:
         return _by_concepts(t, lex, norm)
-    return _with_cause(t, lex, norm, found)
+    found = _with_cause(t, lex, norm, found)
+    ordinary = framing(norm, lex)
+    if ordinary:  # 被同学打了 我想反映一下: still flagged, but the agent decides
+        found.update(confidence="possible", reason=f"{VERIFY}：「{found['phrase']}」、" + "、".join(ordinary))
+    return found
 
 
 def _with_cause(t: _Tables, lex: Lexicon, norm: str, found: dict) -> dict:

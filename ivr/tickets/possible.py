@@ -84,6 +84,14 @@ class _Hit:
     text: str
 
 
+def framing(norm: str, lex: Lexicon) -> list[str]:
+    """The words that make a phrase sound like an ordinary matter (asking, over, a habit), as shown."""
+    if not lex.possible:
+        return []
+    t: _Tables = lex.compiled("possible", _Tables)
+    return [f"{m.group(0)}({_SAID[kind]})" for kind, rx in t.damps if kind != "nuisance" and (m := rx.search(norm))]
+
+
 def hands_over(found: dict) -> bool:
     """Whether the live path hands the call over at once, or asks the agent to verify."""
     return found.get("confidence") != "possible"

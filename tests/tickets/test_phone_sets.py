@@ -76,15 +76,20 @@ def test_false_alarms_over_all_sets():
     assert ordinary >= 400 and alarms / ordinary <= FALSE_ALARM_MAX
 
 
-# First measured on the untuned parts (docs/tickets.md, "Measured"), rounded down: floors, not goals.
-MEASURED = {"phone_untuned.jsonl": {"emergency_recall": 0.78, "department_accuracy": 0.93,
+# Measured on the untuned parts (docs/tickets.md, "Measured"), rounded down: floors, not goals, and they
+# only go up. Emergency recall after the possible-emergency tier (issue 17): phone_untuned, _2 and _3 were
+# read while building it (seen), phone_untuned_4 never was (blind: 0.41 before, 0.45 after).
+MEASURED = {"phone_untuned.jsonl": {"emergency_recall": 0.97, "department_accuracy": 0.93,
                                     "category_accuracy": 0.83, "out_of_scope_recall": 0.84},
-            "phone_untuned_2.jsonl": {"emergency_recall": 0.80, "department_accuracy": 0.85,
+            "phone_untuned_2.jsonl": {"emergency_recall": 0.97, "department_accuracy": 0.85,
                                       "category_accuracy": 0.64},
-            "phone_untuned_3.jsonl": {"emergency_recall": 0.34, "department_accuracy": 0.65,
+            "phone_untuned_3.jsonl": {"emergency_recall": 0.89, "department_accuracy": 0.65,
                                       "category_accuracy": 0.68, "out_of_scope_recall": 0.5},
-            "phone_untuned_4.jsonl": {"emergency_recall": 0.41, "department_accuracy": 0.70,
+            "phone_untuned_4.jsonl": {"emergency_recall": 0.45, "department_accuracy": 0.70,
                                       "category_accuracy": 0.83, "out_of_scope_recall": 0.0}}
+# False alarms on each untuned part's ordinary matters, as measured: ceilings that only go down. Above the
+# issue's 3 % on the small parts (one alarm in 14 is 7 %); the strict xfail below reports it.
+ALARMS = {"phone_untuned.jsonl": 2, "phone_untuned_2.jsonl": 1, "phone_untuned_3.jsonl": 4, "phone_untuned_4.jsonl": 2}
 
 
 @pytest.mark.parametrize("name", UNTUNED)
@@ -92,10 +97,12 @@ def test_untuned_part_is_no_worse_than_first_measured(name):
     result = evaluate(load_rows(DATA / name), BAIYIN)
     result.pop("misses")
     worse = {k: result[k] for k, floor in MEASURED[name].items() if result[k] < floor}
+    if result["false_alarms"] > ALARMS[name]:
+        worse["false_alarms"] = result["false_alarms"]
     assert not worse, f"untuned part worse than first measured: {worse}"
 
 
-@pytest.mark.xfail(strict=True, reason="issue 17 open: untuned emergency recall ~80 %, target 100 %")
+@pytest.mark.xfail(strict=True, reason="issue 17 open: blind emergency recall 45 %, seen 89-97 %, target 100 %")
 @pytest.mark.parametrize("name", UNTUNED)
 def test_untuned_part_meets_the_issue_targets(name):
     rows = load_rows(DATA / name)
