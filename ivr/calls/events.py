@@ -68,6 +68,11 @@ def emergency(found: dict[str, Any], transfer: dict[str, Any]) -> dict[str, Any]
     return {"event": "emergency", "emergency": found, "transfer": transfer}
 
 
+def possible_emergency(found: dict[str, Any]) -> dict[str, Any]:
+    """Not handed over: the agent is asked to verify (ivr.tickets.possible); `found` has the reason."""
+    return {"event": "possible_emergency", "possible_emergency": found}
+
+
 def ticket(ticket_id: str | None, fields: dict[str, Any]) -> dict[str, Any]:
     """The call's ticket draft for `notify()` (speech drafting)."""
     return {"event": "ticket", "ticket": {"id": ticket_id, **fields}}

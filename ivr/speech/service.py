@@ -20,6 +20,7 @@ from ivr.config.model import Config
 from ivr.speech.errors import SpeechUnavailable
 from ivr.tickets.draft import detect_emergency, draft_ticket
 from ivr.tickets.lexicon import lexicon_for
+from ivr.tickets.possible import hands_over
 from ivr.storage import repo
 from ivr.storage.store import Store
 from ivr.web.hub import Hub
@@ -67,6 +68,7 @@ class SpeechService:
         self.live = None
         self._said: dict[str, list[str]] = {}
         self._handed_over: set[str] = set()
+        self._flagged: set[tuple[str, str]] = set()  # (call, number) already shown 可能紧急，请核实
         self._lexicon = lexicon_for(config.tickets.lexicon)  # a city's own emergency words count live too
 
     async def start(self) -> bool:
@@ -105,7 +107,10 @@ class SpeechService:
         await tracker.notify(call_id, events.transcript(kind, text))
         emergency = detect_emergency(text, self._lexicon)
         if emergency and call_id not in self._handed_over:
-            await self._hand_over(call_id, emergency)
+            if hands_over(emergency):
+                await self._hand_over(call_id, emergency)
+            else:
+                await self._ask_to_verify(call_id, emergency)
         if kind == "final":
             await self._draft(call_id)
 
@@ -121,6 +126,20 @@ class SpeechService:
             log.error("emergency hand-over of call %s failed: %s", call_id, exc)
             message = f"紧急情况「{emergency['phrase']}」：转 {emergency['target']} 失败，请立即人工转接"
         await self.s.tracker.notify(call_id, events.emergency(emergency, result))
+        await self._tell(call_id, message)
+
+    async def _ask_to_verify(self, call_id: str, emergency: dict) -> None:
+        """The recall-first tier is not sure (ivr.tickets.possible): the agent and
+        supervisors see why and the suggested number, and transfer with one click."""
+        if (call_id, emergency["target"]) in self._flagged:
+            return
+        self._flagged.add((call_id, emergency["target"]))
+        also = "".join(f"（另请通知 {n}）" for n in emergency.get("also") or ())
+        message = f"{emergency['reason']}：建议转 {emergency['target']}{also}"
+        await self.s.tracker.notify(call_id, events.possible_emergency(emergency))
+        await self._tell(call_id, message)
+
+    async def _tell(self, call_id: str, message: str) -> None:
         await self.s.hub.publish(None, events.NOTICE, events.notice(call_id, "warning", message))
         agent = self.s.tracker.agent_of(call_id)
         if agent:
@@ -145,6 +164,7 @@ class SpeechService:
             old = next(iter(self._said))
             del self._said[old]
             self._handed_over.discard(old)
+            self._flagged = {f for f in self._flagged if f[0] != old}
 
 
 def speech_service(config: Config, services: SpeechServices) -> SpeechService | None:

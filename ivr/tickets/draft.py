@@ -174,7 +174,7 @@ def _department(
 
 def _category(text: str, lex: Lexicon, emergency: dict | None, urgency: str, keywords: list[str], why: dict) -> str:
     if emergency:
-        why["category"] = [f"紧急情况:{emergency['phrase']}"]
+        why["category"] = [emergency.get("reason") or f"紧急情况:{emergency['phrase']}"]  # 可能紧急，请核实：…
         return "求助"
     tables = _tables(lex)
     order = tables.category_order

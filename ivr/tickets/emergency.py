@@ -16,6 +16,7 @@ import re
 
 from ivr.tickets.lexicon import Group, Lexicon, default
 from ivr.tickets.normalize import normalize
+from ivr.tickets.possible import VERIFY, framing, possible_emergency
 from ivr.tickets.sound import SoundIndex
 
 _CLAUSE_END = re.compile(r"[，。！？；,.!?;\n]")
@@ -83,6 +84,39 @@ shipped one when None.
     lex = lex or default()
     norm = normalize(text, lex)
     t: _Tables = lex.compiled("emergency", _Tables)
+    found = _by_phrase(t, norm) or _by_cues(t, norm)
+    if not found:
+        return _by_concepts(t, lex, norm)
+    found = _with_cause(t, lex, norm, found)
+    ordinary = framing(norm, lex)
+    if ordinary:  # 被同学打了 我想反映一下: still flagged, but the agent decides
+        found.update(confidence="possible", reason=f"{VERIFY}：「{found['phrase']}」、" + "、".join(ordinary))
+    return found
+
+
+def _with_cause(t: _Tables, lex: Lexicon, norm: str, found: dict) -> dict:
+    """A phrase tier names what is seen (blood, someone down); the concepts may
+    name its cause (blows, a car, a current), and the cause decides who takes it
+    over, as the group order already says for phrases (a knife fight is 110's).
+    A word matched only by sound (上钓 for 上吊) gives way to the concepts.
+    Someone hurt, by any harm concept, also tells the group's `also` numbers."""
+    p = _possible(t, lex, norm)
+    if not p:
+        return found
+    group = lex.groups.get(p["kind"])
+    consequences = set(lex.possible.get("consequences", ()))
+    if group and group.target != found["target"]:
+        if found.get("heard_as"):  # one sound-alike word against several concepts: the concepts
+            return _by_concepts(t, lex, norm) or found
+        if found["kind"] in consequences and p["kind"] not in consequences:
+            found = {**_found(t, p["kind"], group, norm, found["phrase"]), "cause": p["reason"]}
+    group = lex.groups[found["kind"]]
+    if p["harm"] and not found["also"]:
+        found["also"] = [n for n in group.also if n != group.target]
+    return found
+
+
+def _by_phrase(t: _Tables, norm: str) -> dict | None:
     # Words as written first, in every group, then words by sound: 上掉 may be
     # a misheard 上吊, but 被电着了 in the same sentence is certain.
     if t.anything.search(norm):
@@ -99,7 +133,29 @@ shipped one when None.
         for s in sorted(by_group.get(name, ()), key=lambda s: (s.start, s.end)):
             if _live(t, norm, s.start, s.end, group.hazard):
                 return _found(t, name, group, norm, s.heard, s.word)
-    return _by_cues(t, norm)
+    return None
+
+
+def _possible(t: _Tables, lex: Lexicon, norm: str) -> dict | None:
+    """The recall-first tier (ivr.tickets.possible): the same liveness checks
+    per hit as a phrase, plus no habit word before it."""
+    def live(start: int, end: int, hazard: bool) -> bool:
+        return _live(t, norm, start, end, hazard) and not t.cue_not_now.search(_clause_before(t, norm, start))
+
+    return possible_emergency(norm, lex, live)
+
+
+def _by_concepts(t: _Tables, lex: Lexicon, norm: str) -> dict | None:
+    """The possible tier when no tier above found a phrase; says by, confidence, score, reason."""
+    p = _possible(t, lex, norm)
+    group = p and lex.groups.get(p["kind"])
+    if not group:
+        return None
+    found = _found(t, p["kind"], group, norm, p["phrase"])
+    if p["harm"]:
+        found["also"] = [n for n in group.also if n != group.target]
+    found.update({k: p[k] for k in ("by", "confidence", "score", "reason")})
+    return found
 
 
 def _by_cues(t: _Tables, norm: str) -> dict | None:

@@ -3,9 +3,10 @@
 A row is {"text", and any of: "emergency_target" (+ "also"), "department",
 "category", "out_of_scope"}; a field a row does not label is not scored on
 it (an emergency is handed over, so its department is not asked). Figures:
-emergency recall (right number), false alarms over the rows that are no
-emergency, department and category accuracy, out-of-scope recall and false
-flags. Used by tests/speech/ and by `hotline ticket eval`.
+emergency recall (right number: handed over, or shown to the agent as
+可能紧急，请核实 with that number) and the part handed over at once, false
+alarms over the rows that are no emergency (and the part handed over),
+department and category accuracy, out-of-scope recall and false flags. Used by tests/speech/ and by `hotline ticket eval`.
 """
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from pathlib import Path
 
 from ivr.config.model import Config
 from ivr.tickets.draft import draft_ticket
+from ivr.tickets.possible import hands_over
 
 AT = dt.datetime(2024, 11, 20, 10, 0)  # a Wednesday morning, hotline time
 
@@ -30,7 +32,7 @@ def _ratio(num: int, den: int) -> float | None:
 
 def evaluate(rows: list[dict], config: Config) -> dict:
     """Figures for one set, with every miss spelled out."""
-    n = {k: 0 for k in ("emergencies", "caught", "ordinary", "false_alarms", "harmless", "harmless_alarms",
+    n = {k: 0 for k in ("emergencies", "caught", "handed_over", "ordinary", "alarms_handed_over", "false_alarms", "harmless", "harmless_alarms",
                         "department", "department_right", "category", "category_right", "oos", "oos_right",
                         "oos_false")}
     misses: list[str] = []
@@ -42,6 +44,7 @@ def evaluate(rows: list[dict], config: Config) -> dict:
             n["emergencies"] += 1
             if got == want and set(row.get("also", ())) <= set(d.emergency.get("also", ())):
                 n["caught"] += 1
+                n["handed_over"] += hands_over(d.emergency)
             else:
                 misses.append(f"emergency: got {got} {d.emergency and d.emergency.get('also')} want {want} | {row['text']}")
             continue
@@ -49,6 +52,7 @@ def evaluate(rows: list[dict], config: Config) -> dict:
         n["harmless"] += bool(row.get("harmless"))
         if got:
             n["false_alarms"] += 1
+            n["alarms_handed_over"] += hands_over(d.emergency)
             n["harmless_alarms"] += bool(row.get("harmless"))
             misses.append(f"false alarm: {d.emergency['kind']} {d.emergency['phrase']!r} | {row['text']}")
         for field in ("department", "category"):
@@ -70,8 +74,10 @@ def evaluate(rows: list[dict], config: Config) -> dict:
         "utterances": len(rows),
         "emergencies": n["emergencies"],
         "emergency_recall": _ratio(n["caught"], n["emergencies"]),
+        "emergency_recall_handed_over": _ratio(n["handed_over"], n["emergencies"]),
         "false_alarm_rate": _ratio(n["false_alarms"], n["ordinary"]),
         "false_alarms": n["false_alarms"],
+        "false_alarms_handed_over": n["alarms_handed_over"],
         "harmless_mentions": n["harmless"],
         "harmless_alarms": n["harmless_alarms"],
         "department_accuracy": _ratio(n["department_right"], n["department"]),

@@ -76,6 +76,7 @@ class Lexicon:
             for name, g in em["groups"].items()
         }
         self.cue_window: int = int(em.get("cue_window", 0))
+        self.possible: dict = dict(em.get("possible") or {})  # the recall-first tier (ivr.tickets.possible)
         self.cue_not_now: str = em.get("cue_not_now", "$^")
         self.negation, self.past, self.hypothesis = em["negation"], em["past"], em["hypothesis"]
         self.worry, self.cancel_after, self.present, self.injured = (

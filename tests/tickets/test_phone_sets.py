@@ -7,7 +7,9 @@ Two parts, reported apart (docs/tickets.md, "Measured"):
   bounded over the sets together (a set of 25 ordinary matters cannot show 3 %).
 - untuned: phone_untuned.jsonl, a third of the utterances, written and
   committed before any tuning and never tuned on, and phone_untuned_2.jsonl,
-  written before the cue tier (docs/tickets.md); their file hashes are
+  written before the cue tier (docs/tickets.md), phone_untuned_3.jsonl,
+  written blind before the possible-emergency tier, and phone_untuned_4.jsonl,
+  written blind between its two rounds; their file hashes are
   pinned so an edit after seeing results shows. Two tests read them: one holds
   the figures measured when they were first read (no change may make them
   worse), and one holds the issue's targets, marked as an expected failure
@@ -39,9 +41,13 @@ FLOORS = {"department_accuracy": 0.90, "category_accuracy": 0.90, "out_of_scope_
 
 
 SETS = ["phone_holdout.jsonl", "phone_tune.jsonl", "phone_blind.jsonl", "phone_tune_more.jsonl"]
-# Never tuned on, pinned as committed: phone_untuned before any tuning, phone_untuned_2 before the cue tier.
+# Never tuned on, pinned as committed: phone_untuned before any tuning, phone_untuned_2 before the cue tier,
+# phone_untuned_3 (blind: written by a new hand before the possible-emergency tier) before any of its work,
+# phone_untuned_4 (blind again) after the tier's first round and before its second, its misses never read.
 UNTUNED = {"phone_untuned.jsonl": "434fbe33bc3d92733355d203650bc2b6b658ccb031066d020b4f36ae7bd6d096",
-           "phone_untuned_2.jsonl": "baf75830cc2abc982049118bc573b1891c02e34d1121bc8e4112108b23124ac2"}
+           "phone_untuned_2.jsonl": "baf75830cc2abc982049118bc573b1891c02e34d1121bc8e4112108b23124ac2",
+           "phone_untuned_3.jsonl": "62a9923c6e046817cd61786f53bd643115bef87c0459d19ed96b0ce40f3c866a",
+           "phone_untuned_4.jsonl": "f1b2146fc02c333a55ab61baaef086dfb52d6928c87bcae8e90f69be809e5feb"}
 TARGETS = {"department_accuracy": 0.90, "category_accuracy": 0.90, "out_of_scope_recall": 0.90, "emergency_recall": 1.0}
 TAXONOMY = {"fire", "explosion", "gas_leak", "injury", "unconscious", "not_breathing", "poisoning", "drowning",
             "electrocution", "violence", "weapon", "threat", "domestic_violence", "missing_child", "robbery",
@@ -70,11 +76,20 @@ def test_false_alarms_over_all_sets():
     assert ordinary >= 400 and alarms / ordinary <= FALSE_ALARM_MAX
 
 
-# First measured on the untuned parts (docs/tickets.md, "Measured"), rounded down: floors, not goals.
-MEASURED = {"phone_untuned.jsonl": {"emergency_recall": 0.78, "department_accuracy": 0.93,
+# Measured on the untuned parts (docs/tickets.md, "Measured"), rounded down: floors, not goals, and they
+# only go up. Emergency recall after the possible-emergency tier (issue 17): phone_untuned, _2 and _3 were
+# read while building it (seen), phone_untuned_4 never was (blind: 0.41 before, 0.45 after).
+MEASURED = {"phone_untuned.jsonl": {"emergency_recall": 0.97, "department_accuracy": 0.93,
                                     "category_accuracy": 0.83, "out_of_scope_recall": 0.84},
-            "phone_untuned_2.jsonl": {"emergency_recall": 0.80, "department_accuracy": 0.85,
-                                      "category_accuracy": 0.64}}
+            "phone_untuned_2.jsonl": {"emergency_recall": 0.97, "department_accuracy": 0.85,
+                                      "category_accuracy": 0.64},
+            "phone_untuned_3.jsonl": {"emergency_recall": 0.89, "department_accuracy": 0.65,
+                                      "category_accuracy": 0.68, "out_of_scope_recall": 0.5},
+            "phone_untuned_4.jsonl": {"emergency_recall": 0.45, "department_accuracy": 0.70,
+                                      "category_accuracy": 0.83, "out_of_scope_recall": 0.0}}
+# False alarms on each untuned part's ordinary matters, as measured: ceilings that only go down. Above the
+# issue's 3 % on the small parts (one alarm in 14 is 7 %); the strict xfail below reports it.
+ALARMS = {"phone_untuned.jsonl": 2, "phone_untuned_2.jsonl": 1, "phone_untuned_3.jsonl": 4, "phone_untuned_4.jsonl": 2}
 
 
 @pytest.mark.parametrize("name", UNTUNED)
@@ -82,10 +97,12 @@ def test_untuned_part_is_no_worse_than_first_measured(name):
     result = evaluate(load_rows(DATA / name), BAIYIN)
     result.pop("misses")
     worse = {k: result[k] for k, floor in MEASURED[name].items() if result[k] < floor}
+    if result["false_alarms"] > ALARMS[name]:
+        worse["false_alarms"] = result["false_alarms"]
     assert not worse, f"untuned part worse than first measured: {worse}"
 
 
-@pytest.mark.xfail(strict=True, reason="issue 17 open: untuned emergency recall ~80 %, target 100 %")
+@pytest.mark.xfail(strict=True, reason="issue 17 open: blind emergency recall 45 %, seen 89-97 %, target 100 %")
 @pytest.mark.parametrize("name", UNTUNED)
 def test_untuned_part_meets_the_issue_targets(name):
     rows = load_rows(DATA / name)
