@@ -30,7 +30,10 @@ exten => queue,1,Set(CALLERID(num)=${HOTLINE_QCB_CID})
  same => n,Hangup()
 
 ; 排队回电 caller-first: the citizen answered, an agent was free: head of the queue.
+; The channel was originated with caller ID 12345: the pop must show the citizen.
 exten => queue-first,1,Answer()
+ same => n,Set(CALLERID(num)=${HOTLINE_QCB_CALLER})
+ same => n,Set(CALLERID(name)=${HOTLINE_QCB_CALLER})
  same => n,Set(__HOTLINE_QUEUE=${HOTLINE_QCB_QUEUE})
  same => n,Playback(hotline/queue-callback-hello)
  same => n,Queue(hotline-${HOTLINE_QCB_QUEUE},c,,,,,,,1)

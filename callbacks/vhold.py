@@ -12,7 +12,8 @@ builds the Originate of its attempt:
   it, the `;1` half dials the citizen over the trunk (`hotline-outbound,queue`);
   the attempt's cause is the citizen leg's DIALSTATUS.
 - caller-first: the citizen is dialed over the trunk once an agent of the
-  queue is free (like 漏接回拨) and joins the queue at its head.
+  queue is free (like 漏接回拨) and joins the queue at its head under their
+  own number (the pop shows the citizen, not the 12345 they were called from).
 
 Everything that reaches the Originate is checked here: the queue must be one
 that offers callbacks, the position digits, the number 3–20 digits, the line
@@ -53,7 +54,7 @@ def originate(c: dict, cb, trunk_name: str, trunk) -> dict:
             f"__HOTLINE_LINE={o.get('line') or ''}", f"__HOTLINE_DIALED={o.get('dialed') or ''}"]
     if cb.queue_callback_mode == "caller_first":
         return {"Channel": dial_string(trunk_name, trunk, c["number"]), "Exten": "queue-first",
-                "Timeout": str(cb.ring_timeout * 1000), "Variable": keep}
+                "Timeout": str(cb.ring_timeout * 1000), "Variable": keep + [f"{V.QCB_CALLER}={c['number']}"]}
     # A retry has had its turn already: back at the head of the queue.
     pos = (o.get("position") or 0) if c["no"] == 1 else 1
     return {"Channel": PLACE, "Exten": "queue", "Timeout": str(cb.queue_callback_hold * 1000),

@@ -151,6 +151,13 @@ exten => _X.,1,Answer()
  same => n,Wait(10)
  same => n,Hangup()
 
+; 139000007xx: a caller-first queue-callback citizen answers and speaks (a 1 kHz tone) 12 s.
+[outside-1390000070]
+exten => _X.,1,Answer()
+ same => n,Playtones(1000)
+ same => n,Wait(12)
+ same => n,Hangup()
+
 ; 139000006xx: a two-question survey answered 1 (满意) then 2 (未解决).
 [outside-1390000060]
 exten => _X.,1,Answer()
@@ -190,6 +197,11 @@ class CallbackLab:
         self.ami: Ami | None = None          # test-side view of the outside world
         self.center_ami: Ami | None = None   # ... and of the center
         self.server: HotlineServer | None = None
+
+    @property
+    def recordings(self) -> Path:
+        """The center's recordings (the simulated agents record what they hear there)."""
+        return self.center.host / "recordings"
 
     def load(self):
         path = self.workdir / "config.yaml"

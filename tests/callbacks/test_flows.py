@@ -40,6 +40,7 @@ def test_agent_first_waits_in_the_queue_at_the_kept_place_then_dials_the_citizen
     assert "__HOTLINE_QCB_POS=1" in vhold.originate(c | {"no": 2}, cb, "pstn", TRUNK)["Variable"]  # retry: head
     first = vhold.originate(c, Callbacks(queue_callback=OFFERING, queue_callback_mode="caller_first"), "pstn", TRUNK)
     assert first["Exten"] == "queue-first" and first["Channel"].startswith("PJSIP/")
+    assert "HOTLINE_QCB_CALLER=13912345678" in first["Variable"]  # the agent's pop shows the citizen
 
 
 def test_survey_answers_mean_what_the_campaign_says_and_redo_sticks():
