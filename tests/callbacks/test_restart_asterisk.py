@@ -27,3 +27,45 @@ async def test_restart_mid_campaign_loses_and_doubles_nothing(cblab):
         assert task["attempts"] == 1 and len(task["attempt_log"]) == 1, task
         assert task["answers"]["satisfaction"]["text"] == "满意", task  # pressed after the restart
         assert len(cblab.outside_calls(number)) == 1  # nobody was called twice
+
+
+KEPT = "13900000502"  # presses 1 in vhold, then answers the callback and stays 10 s
+
+
+async def test_restart_while_a_place_is_kept_calls_the_citizen_back_exactly_once(cblab):
+    center = cblab.center_ami
+    since = len(center.events)
+    waiting = {"HOTLINE_PROMPT": "hotline/callback-thanks", "__HOTLINE_QUEUE": "vhold", "__HOTLINE_LINE": "water",
+               "__HOTLINE_DIALED": "96116", "HOTLINE_TEST_DTMF": "1", "HOTLINE_TEST_DTMF_AFTER": "3.5",
+               "HOTLINE_TEST_HOLD": "5"}
+    await center.originate("s", context="hotline-act-queue", caller_context="hotline-testcall", callerid=KEPT,
+                           variables=waiting)
+    # The kept place (not the caller: they pressed 1 and left) waits in the queue on Asterisk.
+    place = await center.wait_for(lambda e: e.get("Event") == "QueueCallerJoin" and e.get("CallerIDNum") == KEPT
+                                  and e.get("Channel", "").startswith("Local/s@hotline-qcb-place"), since=since)
+    [task] = [t for t in await cblab.engine.store.run(repo.list_tasks) if t["number"] == KEPT]
+    assert task["flow"] == "queue" and task["state"] == "dialing", task
+    await cblab.stop_server()
+    await cblab.start_server()           # a new process would see exactly this database
+    await asyncio.sleep(1)               # it has looked at Asterisk's channels (recovery) by now
+    assert (await cblab.engine.store.run(repo.get_task, task["id"]))["state"] == "dialing"
+    assert cblab.outside_calls(KEPT) == []  # still waiting for an agent: nobody called yet
+
+    marker = len(center.events)
+    member = {"Queue": "hotline-vhold", "Interface": "Local/v3@sim-agents/n", "MemberName": "v3"}
+    assert (await center.action({"Action": "QueueAdd", **member}, as_list=False)).success
+    try:
+        agent = await center.wait_for(lambda e: e.get("UserEvent") == "SimAgent" and e.get("Agent") == "v3",
+                                      since=marker, timeout=20)
+        assert agent["Callback"] == "queue" and agent["Line"] == "water", agent
+        assert place["Position"] == "1"
+        [done] = await cblab.settled([task["id"]], timeout=30)
+        assert done["state"] == "done" and done["result"] == "answered", done
+        assert done["attempts"] == 1 and len(done["attempt_log"]) == 1, done
+        assert done["attempt_log"][0]["detail"]["dial_status"] == "ANSWER"
+        await asyncio.sleep(1.5)         # a second call would have started by now (poll 0.2 s, retry 1 s)
+        assert len(cblab.outside_calls(KEPT)) == 1
+        assert [t["id"] for t in await cblab.engine.store.run(repo.list_tasks) if t["number"] == KEPT] == [task["id"]]
+    finally:
+        await center.action({"Action": "QueueRemove", "Queue": "hotline-vhold", "Interface": member["Interface"]},
+                            as_list=False)
