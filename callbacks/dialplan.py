@@ -21,6 +21,7 @@ SURVEY = f"""
 [{OUTBOUND_CONTEXT}]
 ; Survey (回访): one satisfaction question, answered with one key.
 exten => survey,1,Answer()
+ same => n,Gosub(hotline-cb-answered,s,1(${{HOTLINE_CB_ID}}))
  same => n,GotoIf($["${{HOTLINE_CB_SURVEY}}" != ""]?hotline-survey-${{HOTLINE_CB_SURVEY}},s,1)
  same => n,Set(TIMEOUT(absolute)=120)
  same => n,Wait(0.5)
@@ -41,6 +42,7 @@ MISSED = """
 ; 漏接回拨 (caller-first): the citizen who hung up in the queue hears why we
 ; call and joins the queue; the engine placed the call only with an agent free.
 exten => missed,1,Answer()
+ same => n,Gosub(hotline-cb-answered,s,1(${{HOTLINE_CB_ID}}))
  same => n,Set(__HOTLINE_CALLBACK=missed)
  same => n,Set(__HOTLINE_QUEUE={queue})
  same => n,Set(HOTLINE_OVERFLOW=)
@@ -57,7 +59,8 @@ def render(config: Config, source: str = "config.yaml") -> dict[str, str]:
     config value checked by the model's patterns: safe in the dialplan.
     """
     cb = config.callbacks
-    text = header(source) + SURVEY + MISSED.format(queue=cb.missed_queue) + flows.QUEUE_CALLBACK
+    text = header(source) + SURVEY + MISSED.format(queue=cb.missed_queue) + flows.QUEUE_CALLBACK \
+        + flows.ANSWERED
     files = {}
     if cb.enabled:
         text += flows.surveys(cb.campaigns) + flows.rating(cb.rating)

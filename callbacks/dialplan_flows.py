@@ -15,6 +15,9 @@ Queue callback, agent-first (docs/callbacks.md):
   comes up in `hotline-outbound,queue` and dials the citizen over the trunk.
 Caller-first (`queue-first`): the citizen is dialed once an agent is free and
 joins the queue at its head.
+Every flow notes the citizen's answer (or the kept place's DIALSTATUS) in AstDB
+`hotline_cb/<attempt>`: a server restarted after such a call ended reads it
+there instead of calling the citizen again.
 """
 from __future__ import annotations
 
@@ -25,13 +28,15 @@ QUEUE_CALLBACK = r"""
 ; The kept place carries the citizen's number (the agent's pop); the citizen sees 12345.
 exten => queue,1,Set(CALLERID(num)=${HOTLINE_QCB_CID})
  same => n,Set(CALLERID(name)=${HOTLINE_QCB_CID})
- same => n,Dial(${HOTLINE_QCB_DIAL},${HOTLINE_QCB_RING},gA(hotline/queue-callback-hello))
+ same => n,Dial(${HOTLINE_QCB_DIAL},${HOTLINE_QCB_RING},gA(hotline/queue-callback-hello)U(hotline-cb-answered^${HOTLINE_CB_ID}))
+ same => n,Set(DB(hotline_cb/${HOTLINE_CB_ID})=${DIALSTATUS})
  same => n,UserEvent(HotlineCallback,Id: ${HOTLINE_CB_ID},Question: dial,Digit: ${DIALSTATUS})
  same => n,Hangup()
 
 ; 排队回电 caller-first: the citizen answered, an agent was free: head of the queue.
 ; The channel was originated with caller ID 12345: the pop must show the citizen.
 exten => queue-first,1,Answer()
+ same => n,Gosub(hotline-cb-answered,s,1(${HOTLINE_CB_ID}))
  same => n,Set(CALLERID(num)=${HOTLINE_QCB_CALLER})
  same => n,Set(CALLERID(name)=${HOTLINE_QCB_CALLER})
  same => n,Set(__HOTLINE_QUEUE=${HOTLINE_QCB_QUEUE})
@@ -47,6 +52,15 @@ exten => s,1,Set(CALLERID(num)=${HOTLINE_QCB_CALLER})
  same => n,Set(__HOTLINE_QUEUE_JOINED=${EPOCH})
  same => n,Queue(hotline-${HOTLINE_QCB_QUEUE},,,,${HOTLINE_QCB_HOLD},,,,${HOTLINE_QCB_POS})
  same => n,Hangup()
+"""
+
+ANSWERED = r"""
+[hotline-cb-answered]
+; The citizen answered attempt ARG1: kept in AstDB (hotline_cb/<attempt>) so a
+; server restarted after the call ended still knows it (engine._recover), and
+; does not call the citizen a second time. The engine deletes it when done.
+exten => s,1,Set(DB(hotline_cb/${ARG1})=ANSWER)
+ same => n,Return()
 """
 
 QCB_OFFER = r"""

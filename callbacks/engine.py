@@ -11,8 +11,11 @@ of an answered call), UserEvent HotlineCallback (a survey answer) — finds
 its attempt by that id, including after a restart.
 
 Restart: attempts still open in the database are matched against the live
-channels (CoreShowChannels) once AMI is up; those gone are closed as
-`failed` (the policy retries them), those alive are followed to their end.
+channels (CoreShowChannels) once AMI is up; those alive are followed to
+their end; those gone are closed by the outcome the dialplan noted in AstDB
+(`hotline_cb/<attempt>`: the citizen answered, or the kept place's
+DIALSTATUS), else as `failed` (the policy retries them): a call that ended
+while the server was down is not placed a second time.
 Nothing is lost (the task is in the database) and nothing doubles (a task is
 `dialing` until its one open attempt is closed).
 """
@@ -45,6 +48,7 @@ ACTION_PREFIX = "hotline-cb-"
 CALLABLE_RE = re.compile(r"^\d{3,20}$")
 ID_RE = re.compile(r"^[A-Za-z0-9_.-]{1,32}$")
 CAUSE_GRACE_S = 1.0  # how long a failed originate waits for its channel's Hangup cause
+NOTE_FAMILY = "hotline_cb"  # AstDB: the dialplan's note of an attempt's outcome (dialplan_flows.ANSWERED)
 
 
 class CallbackError(ValueError):
@@ -320,11 +324,14 @@ class CallbackEngine:
 
     async def _finish(self, cid: str, cause: str, detail: dict) -> None:
         task = await self.store.run(repo.finish_attempt, self.policy, cid, cause, detail, self.clock())
+        noted = cid in self._answered or cause == "answered" or "dial_status" in detail  # AstDB has a note
         self.live.pop(cid, None)
         self._answered.discard(cid)
         self._orphans.discard(cid)
         self._causes.pop(cid, None)
         self._dialed.pop(cid, None)
+        if noted:
+            self._spawn(self._forget_note(cid))
         if task is not None:
             log.info("callbacks: task %d attempt ended %s -> %s (%s)", task["id"], cause, task["state"],
                      task["reason"])
@@ -351,7 +358,29 @@ class CallbackEngine:
                     await self.store.run(repo.attempt_answered, cid, self.clock())
                 else:
                     self._orphans.add(cid)
-            else:
+            else:  # ended while nobody listened: what the dialplan noted decides
                 self.live[cid] = "?"
-                await self._finish(cid, "failed", {"lost": "服务重启时通话已不存在"})
+                status = await self._noted(cid)
+                if status:
+                    await self._finish(cid, classify_dial(status), {"dial_status": status, "recovered": True})
+                else:
+                    await self._finish(cid, "failed", {"lost": "服务重启时通话已不存在"})
         self._recovered = True
+
+    async def _noted(self, cid: str) -> str | None:
+        """The outcome the dialplan kept in AstDB for attempt `cid` (ANSWER, BUSY, ...), if any."""
+        try:
+            reply = await self.ami.action({"Action": "DBGet", "Family": NOTE_FAMILY, "Key": cid}, as_list=True)
+        except (AmiError, OSError, asyncio.TimeoutError):
+            return None
+        for m in reply if isinstance(reply, list) else [reply]:
+            value = str(m.get("Val") or "")
+            if m.get("Event") == "DBGetResponse" and re.fullmatch(r"[A-Z]{1,16}", value):
+                return value
+        return None
+
+    async def _forget_note(self, cid: str) -> None:
+        try:
+            await self.ami.action({"Action": "DBDel", "Family": NOTE_FAMILY, "Key": cid}, as_list=False)
+        except (AmiError, OSError, asyncio.TimeoutError):
+            pass  # a note left behind is only read for an attempt still open

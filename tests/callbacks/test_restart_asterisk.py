@@ -30,21 +30,29 @@ async def test_restart_mid_campaign_loses_and_doubles_nothing(cblab):
 
 
 KEPT = "13900000502"  # presses 1 in vhold, then answers the callback and stays 10 s
+KEPT_OFFLINE = "13900000503"  # the same, called back and done while the server is down
+WAITING = {"HOTLINE_PROMPT": "hotline/callback-thanks", "__HOTLINE_QUEUE": "vhold", "__HOTLINE_LINE": "water",
+           "__HOTLINE_DIALED": "96116", "HOTLINE_TEST_DTMF": "1", "HOTLINE_TEST_DTMF_AFTER": "3.5",
+           "HOTLINE_TEST_HOLD": "5"}
+
+
+async def _kept_place(cblab, number: str) -> tuple[dict, dict]:
+    """`number` presses 1 in vhold: (its queue task, the kept place's QueueCallerJoin)."""
+    center = cblab.center_ami
+    since = len(center.events)
+    await center.originate("s", context="hotline-act-queue", caller_context="hotline-testcall", callerid=number,
+                           variables=WAITING)
+    # The kept place (not the caller: they pressed 1 and left) waits in the queue on Asterisk.
+    place = await center.wait_for(lambda e: e.get("Event") == "QueueCallerJoin" and e.get("CallerIDNum") == number
+                                  and e.get("Channel", "").startswith("Local/s@hotline-qcb-place"), since=since)
+    [task] = [t for t in await cblab.engine.store.run(repo.list_tasks) if t["number"] == number]
+    assert task["flow"] == "queue" and task["state"] == "dialing", task
+    return task, place
 
 
 async def test_restart_while_a_place_is_kept_calls_the_citizen_back_exactly_once(cblab):
     center = cblab.center_ami
-    since = len(center.events)
-    waiting = {"HOTLINE_PROMPT": "hotline/callback-thanks", "__HOTLINE_QUEUE": "vhold", "__HOTLINE_LINE": "water",
-               "__HOTLINE_DIALED": "96116", "HOTLINE_TEST_DTMF": "1", "HOTLINE_TEST_DTMF_AFTER": "3.5",
-               "HOTLINE_TEST_HOLD": "5"}
-    await center.originate("s", context="hotline-act-queue", caller_context="hotline-testcall", callerid=KEPT,
-                           variables=waiting)
-    # The kept place (not the caller: they pressed 1 and left) waits in the queue on Asterisk.
-    place = await center.wait_for(lambda e: e.get("Event") == "QueueCallerJoin" and e.get("CallerIDNum") == KEPT
-                                  and e.get("Channel", "").startswith("Local/s@hotline-qcb-place"), since=since)
-    [task] = [t for t in await cblab.engine.store.run(repo.list_tasks) if t["number"] == KEPT]
-    assert task["flow"] == "queue" and task["state"] == "dialing", task
+    task, place = await _kept_place(cblab, KEPT)
     await cblab.stop_server()
     await cblab.start_server()           # a new process would see exactly this database
     await asyncio.sleep(1)               # it has looked at Asterisk's channels (recovery) by now
@@ -69,3 +77,31 @@ async def test_restart_while_a_place_is_kept_calls_the_citizen_back_exactly_once
     finally:
         await center.action({"Action": "QueueRemove", "Queue": "hotline-vhold", "Interface": member["Interface"]},
                             as_list=False)
+
+
+async def test_callback_done_while_the_server_is_down_is_not_placed_again(cblab):
+    center = cblab.center_ami
+    task, _ = await _kept_place(cblab, KEPT_OFFLINE)
+    await cblab.stop_server()
+    marker = len(center.events)
+    member = {"Queue": "hotline-vhold", "Interface": "Local/v4@sim-agents/n", "MemberName": "v4"}
+    assert (await center.action({"Action": "QueueAdd", **member}, as_list=False)).success
+    try:
+        # While nobody listens: the agent takes the place, the citizen answers, talks 10 s and hangs up.
+        await center.wait_for(lambda e: e.get("UserEvent") == "SimAgent" and e.get("Agent") == "v4",
+                              since=marker, timeout=20)
+        await cblab.ami.wait_for(lambda e: e.get("Event") == "Hangup" and e.get("Exten") == KEPT_OFFLINE,
+                                 timeout=20)
+        await center.wait_for(lambda e: e.get("Event") == "Hangup"
+                              and e.get("Channel", "").startswith("Local/s@hotline-qcb-place"), since=marker)
+    finally:
+        await center.action({"Action": "QueueRemove", "Queue": "hotline-vhold", "Interface": member["Interface"]},
+                            as_list=False)
+    await cblab.start_server()
+    [done] = await cblab.settled([task["id"]], timeout=20)
+    assert done["state"] == "done" and done["result"] == "answered", done
+    assert done["attempts"] == 1 and done["attempt_log"][0]["detail"]["dial_status"] == "ANSWER", done
+    await asyncio.sleep(1.5)             # a retry would have started by now (poll 0.2 s, retry 1 s)
+    assert len(cblab.outside_calls(KEPT_OFFLINE)) == 1   # called back exactly once
+    shown = await center.action({"Action": "Command", "Command": "database show hotline_cb"}, as_list=False)
+    assert done["attempt_log"][0]["channel_id"] not in str(shown), shown  # the dialplan's note is gone
