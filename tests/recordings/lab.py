@@ -76,7 +76,6 @@ def make_sounds(folder: Path) -> dict[str, Path]:
 
 class RecLab:
     CONFIG = CONFIG  # a variant lab (tests/recordings/heard_lab.py) brings its own plan and test files
-    overrides: dict[str, object] = {}  # more config overrides of a variant lab
 
     def __init__(self, workdir: Path, *, enabled: bool = True, agents: int = 1, qa: bool = True) -> None:
         """`agents` per queue: a1 (then g2, g3 ...) answer 12345, a2 (then q2, q3 ...) the opted-out 12399."""
@@ -105,7 +104,7 @@ class RecLab:
             "asterisk.ami.port": self.inst.ami_port, "asterisk.ami.username": self.inst.ami_user,
             "asterisk.ami.secret": self.inst.ami_secret, "fastagi.port": self.agi_port, "web.port": 0,
             "web.tokens": TOKENS, "web.supervisors": ["sup"],
-            "database.url": f"sqlite:///{self.workdir}/hotline.db", **self.overrides})
+            "database.url": f"sqlite:///{self.workdir}/hotline.db"})
 
     async def start(self) -> None:
         self.config = self.load()
