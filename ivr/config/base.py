@@ -14,14 +14,17 @@ from ivr.config import safe
 
 # Digits, optionally "-ext" (88348666-1). Nothing else reaches a dialplan.
 NUMBER_RE = re.compile(r"^\d{3,15}(-\d{1,6})?$")
-_WORD_RE = re.compile(r"^[\u3400-\u9fffA-Za-z0-9]{1,12}$")
+# A QA phrase is matched in transcripts of whatever language the speech model
+# speaks (the test model is Korean), so Hangul syllables count as letters too;
+# still letters and digits only: no spaces, punctuation or patterns.
+_WORD_RE = re.compile(r"^[\u3400-\u9fff\uac00-\ud7a3A-Za-z0-9]{1,12}$")
 
 
 def _words(words) -> None:
     """Phrases config lists as plain words (QA phrases, recordings): never patterns."""
     for w in words:
         if not _WORD_RE.match(w):
-            raise ValueError(f"{w!r} is not a word: 1-12 Chinese characters, letters or digits")
+            raise ValueError(f"{w!r} is not a word: 1-12 Chinese or Korean characters, letters or digits")
 
 
 class Strict(BaseModel):

@@ -75,6 +75,8 @@ def make_sounds(folder: Path) -> dict[str, Path]:
 
 
 class RecLab:
+    CONFIG = CONFIG  # a variant lab (tests/recordings/heard_lab.py) brings its own plan and test files
+
     def __init__(self, workdir: Path, *, enabled: bool = True, agents: int = 1, qa: bool = True) -> None:
         """`agents` per queue: a1 (then g2, g3 ...) answer 12345, a2 (then q2, q3 ...) the opted-out 12399."""
         self.workdir, self.enabled, self.agents, self.qa = workdir, enabled, agents, qa
@@ -94,8 +96,9 @@ class RecLab:
         members = {q: ", ".join(f'"Local/{a}@rec-agents/n"' for a in [first] + [f"{q[0]}{i}" for i in
                                                                              range(2, self.agents + 1)])
                    for q, first in (("general", "a1"), ("quiet", "a2"))}
-        path.write_text(CONFIG.format(enabled=str(self.enabled).lower(), folder=f"{self.inst.inner}/recordings/calls",
-                                      local_folder=self.folder, qa=str(self.qa).lower(), **members),
+        path.write_text(self.CONFIG.format(enabled=str(self.enabled).lower(),
+                                           folder=f"{self.inst.inner}/recordings/calls",
+                                           local_folder=self.folder, qa=str(self.qa).lower(), **members),
                         encoding="utf-8")
         return load_config(path, env={}, overrides={
             "asterisk.ami.port": self.inst.ami_port, "asterisk.ami.username": self.inst.ami_user,
@@ -105,9 +108,10 @@ class RecLab:
 
     async def start(self) -> None:
         self.config = self.load()
-        self.inst.write_config(instance_files(self.config, "center") | {"extensions_rectest.conf": AGENTS})
+        self.inst.write_config(instance_files(self.config, "center") | self.test_files())
         for name, path in make_sounds(self.workdir / "sounds").items():
             (self.inst.sounds / path.name).write_bytes(path.read_bytes())
+        self.add_sounds()
         self.inst.start()
         self.ami = await Ami(self.inst).connect()
         # a clock keeps FastAGI in this process (no worker process to start on a loaded machine)
@@ -115,6 +119,13 @@ class RecLab:
         await self.server.start()
         assert await self.server.services.ami.wait_connected(10), "the server could not log in to AMI"
         self.web_port = self.server.web_port
+
+    def test_files(self) -> dict[str, str]:
+        """Test-only Asterisk config files next to the generated ones (the simulated agents)."""
+        return {"extensions_rectest.conf": AGENTS}
+
+    def add_sounds(self) -> None:
+        """More sounds for a variant lab (after the tones are in the instance's sounds folder)."""
 
     async def stop(self) -> None:
         if self.server is not None:
@@ -134,6 +145,13 @@ class RecLab:
 
     async def call(self, number: str = "12345", hold: int = 3) -> tuple[str, dict]:
         """A caller who speaks 1 kHz for 3 s and stays `hold` s more; returns (call id, the agent's RecAgent event)."""
+        _tag, call_id, since = await self.place(number, hold)
+        agent = await self.ami.wait_for(lambda e: e.get("UserEvent") == "RecAgent"
+                                        and e.get("Linkedid") == call_id, since=since)
+        return call_id, agent
+
+    async def place(self, number: str = "12345", hold: int = 3) -> tuple[str, str, int]:
+        """Start that caller; returns (its tag, the call id, the index of the first AMI event of the call)."""
         since = len(self.ami.events)
         tag = await self.ami.originate(number, caller_context="hotline-testcall",
                                        variables={"HOTLINE_TEST_SAY": "hotline/rec-caller",
@@ -141,9 +159,11 @@ class RecLab:
                                        timeout_ms=(hold + 30) * 1000)
         ev = await self.ami.wait_for(lambda e: e.get("Event") == "VarSet" and e.get("Variable") == "HOTLINE_TEST_TAG"
                                      and e.get("Value") == tag, since=since)
-        agent = await self.ami.wait_for(lambda e: e.get("UserEvent") == "RecAgent"
-                                        and e.get("Linkedid") == ev["Linkedid"], since=since)
-        return ev["Linkedid"], agent
+        return tag, ev["Linkedid"], since
+
+    def heard(self, tag: str) -> Path:
+        """What a test caller heard (hotline-testcall records it; closed after the call)."""
+        return self.inst.host / "recordings" / f"testcall-{tag}-heard.wav"
 
     async def row_for(self, call_id: str, timeout: float = 30) -> dict:
         """The recording's metadata row once the server has written it."""

@@ -96,3 +96,18 @@ def test_utterances_from_engine_output():
 def test_unknown_rule_weight_is_refused():
     with pytest.raises(ValueError, match="unknown rule"):
         QaRules(weights={"politeness": 10})
+
+
+def test_korean_greeting_phrases_are_config_and_still_only_words():
+    """The only speech model here is Korean: a city (or a test) sets Korean phrases; still words, never patterns."""
+    rules = QaRules(greeting_words=["안녕하세요", "您好"], greeting_within=4)
+    agent = [Said(1.2, 3.0, "안녕하세요 무엇을 도와 드릴까요")]
+    greeting = _rule(score([], agent, 10.0, rules), "greeting")
+    assert greeting.passed and greeting.evidence[0]["word"] == "안녕하세요" and greeting.evidence[0]["at"] == 1.2
+    other = _rule(score([], [Said(1.2, 3.0, "잠시만 기다려 주세요")], 10.0, rules), "greeting")
+    assert not other.passed and other.evidence[0]["at"] == 1.2
+    late = _rule(score([], [Said(5.0, 6.0, "안녕하세요")], 10.0, rules), "greeting")
+    assert not late.passed
+    for bad in ("안녕 하세요", "안녕.*", "안녕하세요!", ""):
+        with pytest.raises(ValueError, match="is not a word"):
+            QaRules(greeting_words=[bad])
