@@ -9,6 +9,7 @@ on its last line. A run that started on a busy machine anyway is marked
 
     .venv/bin/python benchmarks/runs.py fastagi routing screenpop
     .venv/bin/python benchmarks/runs.py seat -- --calls 20     (arguments after -- go to every benchmark)
+    .venv/bin/python benchmarks/runs.py seat:--seconds,60 asr  (NAME:ARG,ARG… for one benchmark's own)
 
 The last line is one JSON object: per benchmark the headline figures as
 [min, median, max], each run's load and pass, and "pass" (every run quiet and passing).
@@ -80,7 +81,7 @@ def spread(values: list) -> list | None:
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("names", nargs="+", choices=sorted(HEADLINES), metavar="NAME",
+    ap.add_argument("names", nargs="+", metavar="NAME[:ARG,ARG…]",
                     help="benchmarks: " + ", ".join(sorted(HEADLINES)))
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--max-load", type=float, default=1.0, help="one-minute load average a run must start under")
@@ -90,14 +91,18 @@ def main() -> int:
     extra = argv[argv.index("--") + 1:] if "--" in argv else []
     args = ap.parse_args(argv[: argv.index("--")] if "--" in argv else argv)
     args.out.mkdir(parents=True, exist_ok=True)
+    wanted = [(n.partition(":")[0], [a for a in n.partition(":")[2].split(",") if a]) for n in args.names]
+    unknown = [n for n, _ in wanted if n not in HEADLINES]
+    if unknown:
+        ap.error(f"unknown benchmark(s) {', '.join(unknown)}; choose from {', '.join(sorted(HEADLINES))}")
 
     report: dict = {}
-    for name in args.names:
+    for name, own in wanted:
         runs = []
         for i in range(1, args.runs + 1):
             load = wait_quiet(args.max_load, args.wait)
             started = time.monotonic()
-            result = one_run(name, extra, args.out / f"{name}-{i}.log")
+            result = one_run(name, [*own, *extra], args.out / f"{name}-{i}.log")
             run = {"load_before": round(load, 2), "loaded": load >= args.max_load,
                    "seconds": round(time.monotonic() - started), "pass": bool(result and result.get("pass")),
                    "figures": {h: dig(result, h) for h in HEADLINES[name]} if result else None}
