@@ -18,6 +18,7 @@ import aiohttp
 from ivr.config.loader import load_config
 from ivr.dialplan.build import instance_files
 from ivr.server import HotlineServer
+from recordings import repo
 from tests.support.asterisk_harness import Ami, free_port, new_instance
 
 RATE = 8000
@@ -57,6 +58,16 @@ exten => _[a-z0-9].,1,Answer()
  same => n(loop),Playback(hotline/rec-agent)
  same => n,Goto(loop)
 """
+
+
+async def scored(lab, rec_pk: int, timeout: float = 120) -> dict:
+    """The QA result of recording `rec_pk` once the background worker has scored it."""
+    for _ in range(int(timeout / 0.2)):
+        qa = await lab.server.services.store.run(repo.get_qa, rec_pk)
+        if qa:
+            return qa
+        await asyncio.sleep(0.2)
+    raise AssertionError(f"recording {rec_pk} not scored within {timeout}s")
 
 
 def make_sounds(folder: Path) -> dict[str, Path]:
@@ -167,8 +178,6 @@ class RecLab:
 
     async def row_for(self, call_id: str, timeout: float = 30) -> dict:
         """The recording's metadata row once the server has written it."""
-        from recordings import repo
-
         store = self.server.services.store
         for _ in range(int(timeout / 0.1)):
             rows = await store.run(repo.for_call, call_id)

@@ -8,8 +8,8 @@ import asyncio
 
 import pytest
 
-from recordings import repo
 from tests.recordings.heard_lab import DESK, DESK_PASSWORD, MAX_HOLD
+from tests.recordings.lab import scored
 from tests.support.sip_agent import desk_phone
 
 pytestmark = pytest.mark.asterisk
@@ -27,15 +27,6 @@ async def phone(heardlab, tmp_path_factory):
         else:
             raise AssertionError(f"the desk phone did not register:\n{p.log[-2000:]}")
         yield p
-
-
-async def _scored(lab, rec_pk: int, timeout: float = 120) -> dict:
-    for _ in range(int(timeout / 0.2)):
-        qa = await lab.server.services.store.run(repo.get_qa, rec_pk)
-        if qa:
-            return qa
-        await asyncio.sleep(0.2)
-    raise AssertionError(f"recording {rec_pk} not scored within {timeout}s")
 
 
 async def _hang_up(lab, call_id: str) -> None:
@@ -69,7 +60,7 @@ async def test_hold_time_from_a_real_phone_hold(heardlab, phone, hold_s):
     row = await lab.row_for(call_id)
     assert row["agents"] == [DESK] and row["status"] == "ok"
     assert abs(row["legs"]["hold"] - held) <= 1.0, (row["legs"], held)
-    qa = await _scored(lab, row["id"])
+    qa = await scored(lab, row["id"])
     hold = next(r for r in qa["rules"] if r["rule"] == "hold")
     assert hold["passed"] is (held <= MAX_HOLD), (hold, held)
     assert f"保持{row['legs']['hold']:.0f}秒" in hold["detail"]

@@ -11,8 +11,7 @@ from selenium.webdriver.support.ui import WebDriverWait
 
 from ivr.storage import repo as core
 from recordings import repo
-from tests.recordings.lab import TOKENS
-from tests.recordings.test_qa_asterisk import _scored
+from tests.recordings.lab import TOKENS, scored
 from tests.web.test_console_browser import FLAGS, chromium, wait_text
 
 pytestmark = pytest.mark.asterisk
@@ -95,7 +94,7 @@ async def test_supervisor_jumps_to_qa_evidence(reclab, tmp_path):
     """A 质检 finding's evidence offset puts the player at that second (supervisor's console)."""
     call_id, _agent = await reclab.call(hold=2)
     row = await reclab.row_for(call_id)
-    qa = await _scored(reclab, row["id"])  # the worker's own result first: ours then replaces it (a rerun)
+    qa = await scored(reclab, row["id"])  # the worker's own result first: ours then replaces it (a rerun)
     rules = [{**r, "evidence": [{"at": 3.5, "end": 4.0, "side": "agent", "text": "不知道"}]}
              if r["rule"] == "forbidden" else r for r in qa["rules"]]
     store = reclab.server.services.store

@@ -2,29 +2,18 @@
 background; supervisors see the score over HTTP and a human grader's override is audited."""
 from __future__ import annotations
 
-import asyncio
-
 import pytest
 
 from ivr.config.recordings_model import QA_RULES
 from ivr.storage import repo as core
-from recordings import repo
+from tests.recordings.lab import scored
 
 pytestmark = pytest.mark.asterisk
 
 
-async def _scored(reclab, rec_pk: int, timeout: float = 120) -> dict:
-    for _ in range(int(timeout / 0.2)):
-        qa = await reclab.server.services.store.run(repo.get_qa, rec_pk)
-        if qa:
-            return qa
-        await asyncio.sleep(0.2)
-    raise AssertionError(f"recording {rec_pk} not scored within {timeout}s")
-
-
 async def test_recorded_call_is_scored_and_overridden(reclab, recorded):
     _call, _agent, row = recorded
-    qa = await _scored(reclab, row["id"])
+    qa = await scored(reclab, row["id"])
     assert [r["rule"] for r in qa["rules"]] == list(QA_RULES)
     assert 0 <= qa["score"] <= 100 and qa["model"]
     assert set(qa["transcript"]) == {"caller", "agent"}

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import AsyncIterator
 
 from tests.support.asterisk_harness import free_port
-from tests.support.sip_phone import BARESIP, MODULES, free_phone_port, write_voice
+from tests.support.sip_phone import BARESIP, base_config, write_voice
 
 
 @dataclass
@@ -61,19 +61,7 @@ async def desk_phone(folder: Path, *, user: str, password: str, registrar: str,
     folder.mkdir(parents=True, exist_ok=True)
     voice = write_voice(folder / "voice.wav", seconds)
     ctrl = free_port()
-    (folder / "config").write_text(f"""poll_method epoll
-sip_listen 127.0.0.1:{free_phone_port()}
-net_interface 127.0.0.1
-audio_source aufile,{voice}
-audio_player aubridge,nowhere
-audio_alert aubridge,nowhere
-module_path {MODULES}
-module account.so
-module menu.so
-module g711.so
-module aufile.so
-module aubridge.so
-module ctrl_tcp.so
+    (folder / "config").write_text(base_config(voice) + f"""module ctrl_tcp.so
 ctrl_tcp_listen 127.0.0.1:{ctrl}
 """)
     (folder / "accounts").write_text(

@@ -68,9 +68,9 @@ def write_voice(path: Path, seconds: float, say: Path | None = None) -> Path:
     return write_wav(path, frames, RATE)
 
 
-def write_config(folder: Path, caller: str, voice: Path) -> None:
-    (folder / "dump").mkdir(parents=True, exist_ok=True)
-    (folder / "config").write_text(f"""poll_method epoll
+def base_config(voice: Path) -> str:
+    """What every test phone's baresip config has: loopback only, G.711, a file for a voice, no sound card."""
+    return f"""poll_method epoll
 sip_listen 127.0.0.1:{free_phone_port()}
 net_interface 127.0.0.1
 audio_source aufile,{voice}
@@ -82,7 +82,12 @@ module menu.so
 module g711.so
 module aufile.so
 module aubridge.so
-module sndfile.so
+"""
+
+
+def write_config(folder: Path, caller: str, voice: Path) -> None:
+    (folder / "dump").mkdir(parents=True, exist_ok=True)
+    (folder / "config").write_text(base_config(voice) + f"""module sndfile.so
 snd_path {folder / "dump"}
 """)
     # regint=0: no REGISTER, the phone just calls (Asterisk's `anonymous` endpoint takes it)
