@@ -141,11 +141,9 @@ class AmiCalls:
         base = {"Uniqueid": lid, "Linkedid": lid, "Channel": f"PJSIP/trunk-{i:08x}"}
         feed = self.tracker.feed
         feed({**base, "Event": "Newchannel", "CallerIDNum": caller(i)})
-        # what the route sets on a queued call (ivr/agi/handlers/route.py), HOTLINE_ACTION included:
-        # the tracker starts reading the pop's data once a call heads to agents (ivr/calls/book.py)
         for var, value in (("HOTLINE_DIALED", "12333"), ("HOTLINE_LINE", "hrss-12333"),
                            ("HOTLINE_DEPARTMENT", "市人社局"), ("HOTLINE_MODE", "dual_number"),
-                           ("HOTLINE_ACTION", "queue"), ("HOTLINE_QUEUE", "hrss-expert")):
+                           ("HOTLINE_QUEUE", "hrss-expert")):
             feed({**base, "Event": "VarSet", "Variable": var, "Value": value})
         feed({**base, "Event": "QueueCallerJoin", "Queue": "hrss-expert", "Position": "1"})
 
