@@ -6,9 +6,7 @@ database job is queued to one thread, which drains the queue in batches and
 commits each batch in one transaction. A steady trickle of writes would
 otherwise be committed one job at a time (~0.5 ms each on SQLite, too slow for
 100 calls/s x ~20 writes), so when nobody awaits a result the worker lingers a
-few milliseconds to gather more (and once a job's result is awaited, a screen-pop
-read for one, the batch takes at most `awaited_batch` jobs: its caller waits for
-the whole batch's commit, and a backlog must not make that hundreds of jobs), and runs of consecutive jobs whose function
+few milliseconds to gather more, and runs of consecutive jobs whose function
 has a `bulk` attribute (repo.upsert_call/record_event) are handed to it
 together, to be written in a few executemany statements; reads marked
 `deferrable` (the tracker's screen-pop reads) wait for the end of such a run
@@ -91,11 +89,10 @@ class Store:
     """The process's single gateway to the database."""
 
     def __init__(self, engine: Engine, *, max_batch: int = 500, linger: float = 0.02,
-                 max_queue: int = 20000, awaited_batch: int = 64) -> None:
+                 max_queue: int = 20000) -> None:
         self.engine = engine
         self.Session = session_factory(engine)
         self.max_batch = max_batch
-        self.awaited_batch = min(awaited_batch, max_batch)
         self.linger = linger  # s a write-only batch waits for company; a result awaited ends it
         self.max_queue = max_queue
         self.stats = StoreStats()
@@ -205,8 +202,7 @@ class Store:
         batch = [first]
         awaited = first.future is not None
         deadline = time.monotonic() + self.linger
-        limit = self.awaited_batch if awaited else self.max_batch
-        while len(batch) < limit:
+        while len(batch) < self.max_batch:
             wait = 0.0 if awaited else deadline - time.monotonic()
             try:
                 nxt = self._jobs.get(timeout=wait) if wait > 0 else self._jobs.get_nowait()
@@ -215,9 +211,7 @@ class Store:
             if nxt is None:
                 return batch, True
             batch.append(nxt)
-            if nxt.future is not None and not awaited:
-                awaited = True
-                limit = max(len(batch), self.awaited_batch)  # the writes before it, and a few more
+            awaited = awaited or nxt.future is not None
         return batch, False
 
     def _run_batch(self, batch: list[_Job]) -> None:

@@ -182,25 +182,3 @@ async def test_store_batches_under_a_burst(db_store):
     assert db_store.stats.batches < 300  # writes were grouped, not one commit each
     rows = db_store.run_sync(lambda s: s.execute(select(CallEvent.kind)).scalars().all())
     assert rows.count("tick") == 300
-
-
-async def test_an_awaited_read_does_not_wait_for_a_whole_backlog(db_store):
-    """A screen-pop read waits for its batch's commit: behind a backlog its batch ends at the read
-    (plus a few), instead of taking the next hundreds of writes with it (benchmarks/screenpop.py)."""
-    import threading
-
-    gate = threading.Event()
-    db_store.submit(lambda session: gate.wait(10))  # the database is busy: a backlog builds up
-    await asyncio.sleep(0.2)  # the busy job's batch has started
-    before = db_store.stats.batches
-    for i in range(100):
-        db_store.submit(repo.record_event, "C", T0, "tick", {"i": i})
-    read = db_store.request(repo.call_events, "C")
-    for i in range(100, 400):
-        db_store.submit(repo.record_event, "C", T0, "tick", {"i": i})
-    gate.set()
-    seen = await read
-    assert [e["data"]["i"] for e in seen] == list(range(100))  # in order: the writes before it, no more
-    assert await db_store.flush()
-    # the read's batch ended at it; the 300 writes after it went in a batch of their own
-    assert db_store.stats.batches - before == 2 and db_store.stats.largest_batch == 300
