@@ -136,11 +136,11 @@ NO_AGENT_ACTIONS = frozenset({"prompt_then_hangup", "not_in_service", "departmen
 
 
 def read_ahead(call: CallState, toward_agents: bool, out: Out) -> None:
-    """Whether the call's pop data is read ahead; when it turns true, start the reads now,
+    """Decide once whether the call's pop data is read ahead; if so start the reads now,
     long before a phone rings in real traffic (the IVR's prompts). A pop reads what it
     lacks anyway (ivr.calls.popdata), so a call that reaches an agent unexpectedly
-    (a transfer) still shows its history and ticket."""
-    if call.read_ahead is True or (call.read_ahead is False and not toward_agents):
+    (a menu key, a transfer) still shows its history and ticket."""
+    if call.read_ahead is not None:
         return
     call.read_ahead = toward_agents
     if toward_agents:
