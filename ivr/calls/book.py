@@ -73,6 +73,7 @@ def new_call(m: CallModel, linkedid: str, at: dt.datetime, event: Event, out: Ou
         forget(m, old, out)
     if not call.internal:
         save(call, {"caller": call.caller, "started_at": at, "day": at.astimezone(m.tz).date()}, out)
+        out.append(Read(call, history=True))  # long before a phone rings, in real traffic
     if linkedid in m.early:
         m.born.append(call)
     return call
@@ -128,25 +129,6 @@ def bridge_leave_all(m: CallModel, uid: str | None) -> None:
             del m.bridges[bridge]
 
 
-# -- reading the pop's data ahead ----------------------------------------------------------
-# Routes that never reach a 12345 agent. Their calls' pop data is not read ahead: on
-# a busy day most calls to a merged number hear its prompt and end, and a history and
-# a ticket read each cost the server CPU those calls' Asterisk needs (benchmarks/routing.py).
-NO_AGENT_ACTIONS = frozenset({"prompt_then_hangup", "not_in_service", "department", "passthrough"})
-
-
-def read_ahead(call: CallState, toward_agents: bool, out: Out) -> None:
-    """Decide once whether the call's pop data is read ahead; if so start the reads now,
-    long before a phone rings in real traffic (the IVR's prompts). A pop reads what it
-    lacks anyway (ivr.calls.popdata), so a call that reaches an agent unexpectedly
-    (a menu key, a transfer) still shows its history and ticket."""
-    if call.read_ahead is not None:
-        return
-    call.read_ahead = toward_agents
-    if toward_agents:
-        out.append(Read(call, history=True, ticket=bool(call.get("ticket_id"))))
-
-
 # -- plan variables --------------------------------------------------------------------
 def set_vars(m: CallModel, call: CallState, values: dict[str, str | None], at: dt.datetime, out: Out,
              routed: bool = False) -> None:
@@ -178,11 +160,8 @@ def set_vars(m: CallModel, call: CallState, values: dict[str, str | None], at: d
         # that tagged the call later (ivr/plan/fasttrack.py)
         extra = ticket_fields(call.get("tags"), at, m.tz.key)
         out.append(EnsureTicket(ticket or call.get("ticket_id"), call.linkedid, extra))
-    action = changed.get(V.ACTION)
-    if action and call.read_ahead is None and not call.internal:  # reads queued after ensure_ticket: see it
-        read_ahead(call, action not in NO_AGENT_ACTIONS, out)
-    elif ticket and call.read_ahead is not False:
-        out.append(Read(call, ticket=True))
+    if ticket:
+        out.append(Read(call, ticket=True))  # queued after ensure_ticket: sees it
     to = target(call)
     shown = {VAR_FIELDS[n]: v for n, v in changed.items() if VAR_FIELDS.get(n) in _POP_FIELDS}
     if to is None or not (shown or ticket):

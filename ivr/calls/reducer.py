@@ -182,8 +182,7 @@ def _new_callerid(m: CallModel, ev: Event, at: dt.datetime, out: Out) -> None:
     if num != call.caller:
         call.caller = num
         book.save(call, {"caller": num}, out)
-        if call.read_ahead:
-            out.append(Read(call, history=True, fresh=True))  # the history read so far was another number's
+        out.append(Read(call, history=True, fresh=True))  # the history read so far was another number's
 
 
 def _varset(m: CallModel, ev: Event, at: dt.datetime, out: Out) -> None:
@@ -217,9 +216,6 @@ def _queue_join(m: CallModel, ev: Event, at: dt.datetime, out: Out) -> None:
     if call.queued_at is None:
         call.queued_at = fields["queued_at"] = at
     book.save(call, fields, out)
-    if not call.read_ahead:  # in a queue, a phone may ring any moment (a menu key can lead here too)
-        call.read_ahead = None
-        book.read_ahead(call, True, out)
     position = int(to_float(ev.get("Position")) or 0)
     book.record(call, at, "queued", {"queue": queue, "position": position}, out)
     out.append(book.Publish(call, None, events.UPDATE, events.queued(call.summary(), position)))

@@ -128,7 +128,6 @@ class CallState:
     routed_uids: set[str] = field(default_factory=set)  # channels whose route result was taken
     pending_routes: dict[str, dict] = field(default_factory=dict)  # uniqueid -> route result before its Newchannel
     intake_nonce: str | None = None  # the live-transcription key the route gave (never stored or shown)
-    read_ahead: bool | None = None  # heading to agents: its pop data is read ahead (None: not known yet)
 
     def get(self, name: str) -> str | None:
         return self.fields.get(name)
