@@ -21,13 +21,10 @@ STOP_GRACE_S = 5.0
 
 async def wait_event(event: asyncio.Event, timeout: float) -> bool:
     """Wait until `event` is set or `timeout` seconds pass; True if it is set."""
-    if event.is_set():
-        return True
-    waiter = asyncio.ensure_future(event.wait())
     try:
-        await asyncio.wait({waiter}, timeout=timeout)
-    finally:
-        waiter.cancel()
+        await within(event.wait(), timeout)
+    except TimeoutError:
+        pass
     return event.is_set()
 
 

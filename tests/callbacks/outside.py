@@ -256,6 +256,18 @@ class CallbackLab:
         return [e for e in self.ami.events if e.get("Event") == "UserEvent" and e.get("UserEvent") == "OutsideCall"
                 and (number is None or e.get("Number") == number)]
 
+    async def task_for(self, flow: str, number: str, timeout: float = 20) -> dict:
+        """The first task of `flow` for `number`, once the engine has made it (bounded)."""
+        from callbacks import repo
+
+        for _ in range(int(timeout / 0.2)):
+            found = [t for t in await self.engine.store.run(repo.list_tasks)
+                     if t["flow"] == flow and t["number"] == number]
+            if found:
+                return found[0]
+            await asyncio.sleep(0.2)
+        raise AssertionError(f"no {flow} task for {number} within {timeout}s")
+
     async def settled(self, task_ids: list[int], timeout: float = 60) -> list[dict]:
         """The tasks once none is pending or dialing (bounded)."""
         from callbacks import repo

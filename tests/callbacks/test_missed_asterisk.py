@@ -12,22 +12,12 @@ pytestmark = pytest.mark.asterisk
 CITIZEN = "13900000301"
 
 
-async def _missed_task(cblab, number: str, timeout: float = 20) -> dict:
-    for _ in range(int(timeout / 0.2)):
-        tasks = [t for t in await cblab.engine.store.run(repo.list_tasks) if t["flow"] == "missed"
-                 and t["number"] == number]
-        if tasks:
-            return tasks[0]
-        await asyncio.sleep(0.2)
-    raise AssertionError(f"no missed-call task for {number} within {timeout}s")
-
-
 async def test_abandoned_call_is_called_back_when_an_agent_frees_up(cblab):
     center = cblab.center_ami
     # The citizen calls 12345, waits ~4 s in the general queue (no agent) and hangs up.
     await center.originate("12345", caller_context="hotline-testcall", callerid=CITIZEN,
                            variables={"HOTLINE_TEST_HOLD": "4"})
-    task = await _missed_task(cblab, CITIZEN)
+    task = await cblab.task_for("missed", CITIZEN)
     assert task["origin"]["queue"] == "hotline-general" and task["origin"]["hold_s"] >= 2
     await asyncio.sleep(2)  # due at once (missed_delay 0), but nobody is free to take the call
     assert (await cblab.engine.store.run(repo.get_task, task["id"]))["state"] == "pending"

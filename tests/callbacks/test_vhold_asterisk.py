@@ -1,13 +1,11 @@
 """排队回电 (virtual hold): the caller who pressed 1 keeps their place and is connected first."""
 from __future__ import annotations
 
-import asyncio
 import re
 
 import aiohttp
 import pytest
 
-from callbacks import repo
 from tests.support.web_support import events_within
 
 pytestmark = pytest.mark.asterisk
@@ -15,15 +13,6 @@ pytestmark = pytest.mark.asterisk
 KEEPER = "13900000501"      # presses 1 after the offer, hangs up, is called back
 AGENT_V1 = "tok-vhold-agent-v1-0123456789"
 LATER = "anonymous"         # arrives after them and waits (no number: never a missed-call task)
-
-
-async def _task(cblab, flow: str, number: str, timeout: float = 20) -> dict:
-    for _ in range(int(timeout / 0.2)):
-        found = [t for t in await cblab.engine.store.run(repo.list_tasks) if t["flow"] == flow and t["number"] == number]
-        if found:
-            return found[0]
-        await asyncio.sleep(0.2)
-    raise AssertionError(f"no {flow} task for {number} within {timeout}s")
 
 
 def _joined(e: dict, queue: str = "hotline-vhold") -> bool:
@@ -44,7 +33,7 @@ async def test_caller_who_pressed_1_is_connected_before_a_caller_who_arrived_aft
                                    callerid=LATER, variables=waiting | {"HOTLINE_TEST_HOLD": "40"})
     await center.wait_for(lambda e: _joined(e) and e.get("Position") == "2", since=since)
 
-    task = await _task(cblab, "queue", KEEPER)
+    task = await cblab.task_for("queue", KEEPER)
     assert task["origin"]["queue"] == "vhold" and task["origin"]["position"] == 1
     assert task["origin"]["line"] == "water" and task["origin"]["dialed"] == "96116"
     assert re.fullmatch(r"[0-9.]+", task["origin"]["linkedid"])  # the call the caller pressed 1 on

@@ -38,13 +38,7 @@ async def _press_1(lab, number: str) -> dict:
                                    callerid=number, variables=WAITING | {"HOTLINE_TEST_DTMF": "1",
                                                                          "HOTLINE_TEST_DTMF_AFTER": "3.5",
                                                                          "HOTLINE_TEST_HOLD": "5"})
-    for _ in range(100):
-        found = [t for t in await lab.engine.store.run(repo.list_tasks) if t["flow"] == "queue"
-                 and t["number"] == number]
-        if found:
-            return found[0]
-        await asyncio.sleep(0.2)
-    raise AssertionError(f"no queue task for {number}")
+    return await lab.task_for("queue", number)
 
 
 async def _member(lab, name: str) -> dict:
