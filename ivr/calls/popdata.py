@@ -8,7 +8,10 @@ call wait for it. Instead:
 - reads start as soon as their key is known — the caller's number at the
   call's first channel, the ticket at HOTLINE_TICKET — which in real traffic
   is seconds (the IVR) before any phone rings; their results land on the
-  call's `PopState` when they arrive;
+  call's `PopState` when they arrive. The history is read on the Store's
+  reader lane (earlier calls are committed long ago), so it never waits
+  behind the call writes in the queue; the ticket is read in order, after
+  any save of its draft queued before;
 - a pop whose data is still on its way waits for it, alone: the call's later
   publishes queue behind it (their order never changes) while the tracker and
   every other call go on. It waits `pop_wait` (50 ms) for a read still in the
@@ -42,15 +45,20 @@ log = logging.getLogger(__name__)
 Publish = Callable[[str | None, str, dict], Awaitable[None]]
 
 
-def pop_data(session, caller: str | None, linkedid: str, ticket_id: str | None) -> tuple:
-    """One database round trip for a pop: caller history (if `caller`) and ticket draft (if `ticket_id`)."""
-    history = repo.caller_history(session, caller, exclude=linkedid) if caller else None
-    return history, (repo.ticket_draft(session, ticket_id) if ticket_id else None)
+def history_data(session, caller: str, linkedid: str) -> tuple:
+    """The caller's earlier calls (committed long ago: read on the Store's reader lane)."""
+    return repo.caller_history(session, caller, exclude=linkedid), None
 
 
-# Seeing call writes queued after it changes nothing (the history excludes this
-# call): the Store may run it after them rather than split their batch (store.py).
-pop_data.deferrable = True  # type: ignore[attr-defined]
+def ticket_data(session, ticket_id: str) -> tuple:
+    """The call's ticket draft, in order after the writes queued before (a save by the
+    speech service, the ticket's row): read on the Store's ordered lane."""
+    return None, repo.ticket_draft(session, ticket_id)
+
+
+# Seeing call writes queued after it changes nothing (a ticket is read by id):
+# the Store may run it after them rather than split their batch (store.py).
+ticket_data.deferrable = True  # type: ignore[attr-defined]
 
 
 def _key(reading: dict[str, tuple[str, asyncio.Future]], what: str) -> str | None:
@@ -81,13 +89,17 @@ class PopData:
             ticket_id = None
         if not caller and not ticket_id:
             return
-        request = self.store.request(pop_data, caller, call.linkedid, ticket_id)
         if caller:
-            pop.reading["history"] = (caller, request)
+            self._start(call, "history", caller, self.store.read(history_data, caller, call.linkedid))
         if ticket_id:
-            pop.reading["ticket"] = (ticket_id, request)
+            self._start(call, "ticket", ticket_id, self.store.request(ticket_data, ticket_id))
+
+    def _start(self, call: CallState, what: str, key: str, request: Request) -> None:
+        pop = call.pop
+        pop.reading[what] = (key, request)
         pop.reads.add(request)
         self.busy.add(request)
+        caller, ticket_id = (key, None) if what == "history" else (None, key)
         request.add_done_callback(lambda r: self._arrived(call, caller, ticket_id, r))
 
     def ticket_changed(self, call: CallState) -> None:

@@ -14,6 +14,11 @@ instead of splitting it.
 Jobs run in submission order, so a read queued after a write sees it. A job
 that fails is retried alone, so one bad event never loses its batch-mates.
 
+Reads that only need what is already committed (`Store.read`: a caller's
+earlier calls for the screen-pop) take a second lane: a reader thread with its
+own connection (SQLite in WAL mode and PostgreSQL both let it read while the
+writer writes), so a pop never waits behind a batch of hundreds of writes.
+
 The queue is bounded (`max_queue`). A database that is stuck or slow must not
 take the calls down with it, so when the queue fills, fire-and-forget writes
 are shed, least important first, each class once the queue is fuller than its
@@ -101,6 +106,9 @@ class Store:
         self._pending = 0
         self._thread = threading.Thread(target=self._work, name="hotline-db", daemon=True)
         self._thread.start()
+        self._reads: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
+        self._reader = threading.Thread(target=self._read_work, name="hotline-db-read", daemon=True)
+        self._reader.start()
 
     @classmethod
     def open(cls, url: str, *, upgrade: bool = True, **kw: Any) -> Store:
@@ -130,12 +138,21 @@ class Store:
             job.future.set_exception(StoreFull("the database is too far behind: try again shortly"))
         return job.future
 
+    def read(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> Request:
+        """Like `request`, for a read that needs only committed data: it does not wait
+        for the writes queued before it (the reader lane)."""
+        loop = asyncio.get_running_loop()
+        job = _Job(fn, args, kwargs, loop, Request(loop=loop))
+        if not self._put(job, self._reads):
+            job.future.set_exception(StoreFull("the database is too far behind: try again shortly"))
+        return job.future
+
     def run_sync(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         """Run `fn(session, *args)` in the caller's thread (CLI, tests), committed."""
         with self.Session.begin() as session:
             return fn(session, *args, **kwargs)
 
-    def _put(self, job: _Job) -> bool:
+    def _put(self, job: _Job, lane: queue.SimpleQueue | None = None) -> bool:
         rank = NEVER_SHED if job.future is not None else getattr(job.fn, "shed_rank", 3)
         limit = self.max_queue * (SHED_AT[rank] if rank in SHED_AT else 1 + RESERVE)
         with self._idle:
@@ -148,7 +165,7 @@ class Store:
                 self._pending += 1
                 shed = 0
         if not shed:
-            self._jobs.put(job)
+            (lane or self._jobs).put(job)
             return True
         if rank >= NEVER_SHED and job.future is None:
             log.error("database queue full: audit entry %s LOST (%d so far)", job.fn.__name__, shed)
@@ -178,6 +195,9 @@ class Store:
         if self._thread.is_alive():
             self._jobs.put(None)
             self._thread.join(timeout=60)
+        if self._reader.is_alive():
+            self._reads.put(None)
+            self._reader.join(timeout=60)
         self.engine.dispose()
 
     # -- the worker --------------------------------------------------------
@@ -192,6 +212,24 @@ class Store:
             with self._idle:
                 self._pending -= len(batch)
                 self._idle.notify_all()
+
+    def _read_work(self) -> None:
+        """The reader lane: what is queued runs together, each read isolated from the others."""
+        while True:
+            batch = [self._reads.get()]
+            while len(batch) < self.max_batch and not self._reads.empty():
+                batch.append(self._reads.get_nowait())
+            stop = None in batch
+            batch = [job for job in batch if job is not None]
+            for job in batch:
+                job.future.started = True
+            for job in batch:
+                self._run_alone(job)
+            with self._idle:
+                self._pending -= len(batch)
+                self._idle.notify_all()
+            if stop:
+                return
 
     def _gather(self, first: _Job) -> tuple[list[_Job], bool]:
         """The batch that starts with `first`, and whether close() was asked for.

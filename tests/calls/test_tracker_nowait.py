@@ -108,7 +108,10 @@ async def test_pop_does_not_wait_for_a_stuck_database(tracked):
     assert agent == "agent1001"
     assert (ring["caller"], ring["dialed"], ring["line"], ring["line_name"], ring["department"], ring["queue"]) == (
         CALLER, "12333", "hrss-12333", "人社局 12333 热线", "市人社局", "hrss-expert")
-    assert ring["history"] == [] and ring["ticket"] == {"id": A.TICKET1}
+    # The history is read on the Store's reader lane, which the stuck writer does not hold up;
+    # the ticket (read in order after the writes queued before it) is still on its way.
+    assert [h["call_id"] for h in ring["history"]] == ["1795051800.9"]
+    assert ring["ticket"] == {"id": A.TICKET1}
 
     feed(tracker, events[rung:answered])
     await rec.wait_for("answer")
@@ -124,7 +127,7 @@ async def test_pop_does_not_wait_for_a_stuck_database(tracked):
     assert follow and all((a, k, p["event"], p["call_id"]) == ("agent1001", "update", "info", lid)
                           for _, a, k, p in follow)
     late = {key: value for *_, p in follow for key, value in p.items()}
-    assert [h["call_id"] for h in late["history"]] == ["1795051800.9"]
+    assert "history" not in late  # it came with the pop
     assert late["ticket"]["id"] == A.TICKET1 and late["ticket"]["status"] == "draft"
 
     feed(tracker, events[answered:])

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import asyncio
+import threading
 import datetime as dt
 
 import pytest
@@ -182,3 +183,28 @@ async def test_store_batches_under_a_burst(db_store):
     assert db_store.stats.batches < 300  # writes were grouped, not one commit each
     rows = db_store.run_sync(lambda s: s.execute(select(CallEvent.kind)).scalars().all())
     assert rows.count("tick") == 300
+
+
+async def test_committed_reads_do_not_wait_behind_a_stuck_writer(db_store):
+    """Store.read (the screen-pop's caller history) has its own lane: a writer stuck in a
+    job holds up the ordered reads queued behind it, not these."""
+    db_store.run_sync(repo.upsert_call, "OLD", {"caller": "13900000001", "started_at": T0})
+    gate, entered = threading.Event(), threading.Event()
+
+    def stuck(session) -> None:
+        entered.set()
+        gate.wait(30)
+
+    db_store.submit(stuck)
+    assert entered.wait(10)
+    db_store.submit(repo.upsert_call, "NEW", {"caller": "13900000001", "started_at": T0 + dt.timedelta(hours=1)})
+    ordered = db_store.request(repo.caller_history, "13900000001")
+    try:
+        history = await asyncio.wait_for(db_store.read(repo.caller_history, "13900000001"), 5)
+        assert [h["call_id"] for h in history] == ["OLD"]  # committed data only: NEW is still queued
+        assert not ordered.done()
+    finally:
+        gate.set()
+    assert [h["call_id"] for h in await ordered] == ["NEW", "OLD"]  # in order: sees the write before it
+    assert await db_store.flush()
+
