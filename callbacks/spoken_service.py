@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import time
 from pathlib import Path
 from typing import Any, Callable
 
@@ -29,6 +30,7 @@ log = logging.getLogger(__name__)
 CLIP_WAIT_S = 3.0     # Record() closes the file before the event; a slow disk gets this long
 DECODE_TIMEOUT_S = 30.0
 SETTLE_TIMEOUT_S = 40.0
+STALE_S = 120.0      # a clip this old at start lost its event to a restart
 
 
 def spoken_folder(config) -> Path:
@@ -55,8 +57,20 @@ class SpokenAnswers:
             if os.geteuid() == 0 and self.folder.stat().st_uid != parent.st_uid:
                 os.chown(self.folder, parent.st_uid, parent.st_gid)
             os.chmod(self.folder, PRIVATE_DIR)
+            self.sweep()
         except OSError as exc:  # Asterisk's own folder: it may be ours to read but not to create
             log.warning("callbacks: spoken answers folder %s: %s", self.folder, exc.strerror)
+
+    def sweep(self, older_than_s: float = STALE_S) -> int:
+        """Delete clips nobody will decode (recorded while the server was down): no voice kept."""
+        gone, now = 0, time.time()
+        for clip in self.folder.glob("cb-*.wav"):
+            if now - clip.stat().st_mtime > older_than_s:
+                clip.unlink(missing_ok=True)
+                gone += 1
+        if gone:
+            log.info("callbacks: deleted %d spoken clip(s) left from before the start", gone)
+        return gone
 
     def on_event(self, ev) -> None:
         """UserEvent HotlineSpoken: decode and store in the background (ids checked first)."""
