@@ -37,6 +37,15 @@ exten => survey,1,Answer()
  same => n,Hangup()
 """
 
+# speech.enabled: no key at all after the second try -> the spoken step, then thanks.
+NO_KEY = " same => n,UserEvent(HotlineCallback,Id: ${HOTLINE_CB_ID},Question: satisfaction,Digit: none)\n"
+SPOKEN = """ same => n,GotoIf($["${HOTLINE_CB_DIGIT}" = ""]?speak)
+""" + NO_KEY + """ same => n,Hangup()
+ same => n(speak),Gosub(hotline-survey-speak,s,1(satisfaction))
+ same => n,Playback(hotline/callback-thanks)
+"""
+assert NO_KEY in SURVEY
+
 
 MISSED = """
 ; 漏接回拨 (caller-first): the citizen who hung up in the queue hears why we
@@ -59,11 +68,12 @@ def render(config: Config, source: str = "config.yaml") -> dict[str, str]:
     config value checked by the model's patterns: safe in the dialplan.
     """
     cb = config.callbacks
-    text = header(source) + SURVEY + MISSED.format(queue=cb.missed_queue) + flows.QUEUE_CALLBACK \
-        + flows.ANSWERED
+    spoken = cb.enabled and config.speech.enabled
+    text = header(source) + (SURVEY.replace(NO_KEY, SPOKEN) if spoken else SURVEY) \
+        + MISSED.format(queue=cb.missed_queue) + flows.QUEUE_CALLBACK + flows.ANSWERED
     files = {}
     if cb.enabled:
-        text += flows.surveys(cb.campaigns) + flows.rating(cb.rating)
+        text += flows.surveys(cb.campaigns, spoken) + flows.rating(cb.rating) + (flows.speak(cb.spoken) if spoken else "")
         if cb.queue_callback:
             text += flows.QCB_OFFER
             files["queues_hotline_callbacks.conf"] = header(source) + flows.offers(cb.queue_callback)

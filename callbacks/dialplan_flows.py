@@ -95,16 +95,51 @@ exten => s,1,GotoIf($[!${{REGEX("^(CONTINUE)?$" ${{QUEUESTATUS}})}} | "${{MEMBER
 
 SURVEY_ASK = r"""
 [hotline-survey-ask]
-; One question: ARG1 its id, ARG2 its prompt, ARG3 the keys it accepts.
+; One question: ARG1 its id, ARG2 its prompt, ARG3 the keys it accepts, ARG4 1
+; when it may be answered by voice: after the last try timed out (no key at
+; all; a wrong key is an answer "none"), the spoken step (hotline-survey-speak).
 exten => s,1,Set(LOCAL(tries)=0)
  same => n(ask),Read(HOTLINE_CB_DIGIT,${ARG2},1,,1,6)
  same => n,GotoIf($[${REGEX("^[${ARG3}]$" ${HOTLINE_CB_DIGIT})}]?got)
  same => n,Set(LOCAL(tries)=$[${tries} + 1])
  same => n,GotoIf($[${tries} < 2]?ask)
+ same => n,GotoIf($["${ARG4}${HOTLINE_CB_DIGIT}" = "1"]?speak)
  same => n,Set(HOTLINE_CB_DIGIT=none)
  same => n(got),UserEvent(HotlineCallback,Id: ${HOTLINE_CB_ID},Question: ${ARG1},Digit: ${HOTLINE_CB_DIGIT})
  same => n,Return()
+ same => n(speak),Gosub(hotline-survey-speak,s,1(${ARG1}))
+ same => n,Return()
 """
+
+# The spoken step (speech.enabled; callbacks/spoken_service.py decodes the clip).
+# Record() with k keeps the clip when the citizen hangs up while speaking (most
+# do, right after 「满意」): the hangup handler, pushed once per call, then
+# reports it; HOTLINE_SPOKEN makes sure each clip is reported exactly once.
+# The path is the configured folder (checked) + the engine's attempt id + the
+# question id (config pattern): nothing from outside.
+SPEAK = r"""
+[hotline-survey-speak]
+; ARG1: the question's id. 「请说满意或不满意」, then at most {seconds} s.
+exten => s,1,Playback(hotline/callback-speak)
+ same => n,Set(HOTLINE_SPOKEN=${{ARG1}})
+ same => n,GotoIf($["${{HOTLINE_SPOKEN_H}}" != ""]?rec)
+ same => n,Set(HOTLINE_SPOKEN_H=1)
+ same => n,Set(CHANNEL(hangup_handler_push)=hotline-survey-spoken,s,1)
+ same => n(rec),Record({folder}/${{HOTLINE_CB_ID}}-${{ARG1}}.wav,{silence},{seconds},qk)
+ same => n,Gosub(hotline-survey-spoken,s,1)
+ same => n,Return()
+
+[hotline-survey-spoken]
+exten => s,1,GotoIf($["${{HOTLINE_SPOKEN}}" = ""]?done)
+ same => n,UserEvent(HotlineSpoken,Id: ${{HOTLINE_CB_ID}},Question: ${{HOTLINE_SPOKEN}},Status: ${{RECORD_STATUS}})
+ same => n,Set(HOTLINE_SPOKEN=)
+ same => n(done),Return()
+"""
+
+
+def speak(spoken) -> str:
+    """The spoken step's contexts for `callbacks.spoken` (folder and limits checked by the model)."""
+    return SPEAK.format(folder=spoken.folder, seconds=spoken.seconds, silence=spoken.silence)
 
 
 def offers(queue_callback: dict[str, int]) -> str:
@@ -128,8 +163,9 @@ def rating(r) -> str:
     return RATING.format(cond=" | ".join(cond), keys="".join(sorted(r.keys)))
 
 
-def surveys(campaigns: dict) -> str:
-    """One context per campaign: its questions in order, each answered with one key."""
+def surveys(campaigns: dict, spoken: bool = False) -> str:
+    """One context per campaign: its questions in order, each answered with one key (or, with
+    `spoken` and the question's words, by voice when no key came)."""
     if not campaigns:
         return ""
     out = [SURVEY_ASK]
@@ -137,6 +173,6 @@ def surveys(campaigns: dict) -> str:
         out.append(f"\n[hotline-survey-{name}]\nexten => s,1,Set(TIMEOUT(absolute)={60 + 40 * len(questions)})\n"
                    " same => n,Wait(0.5)\n")
         out.extend(f" same => n,Gosub(hotline-survey-ask,s,1({q.id},hotline/callback-q-{name}-{q.id},"
-                   f"{''.join(sorted(q.keys))}))\n" for q in questions)
+                   f"{''.join(sorted(q.keys))}{',1' if spoken and q.words else ''}))\n" for q in questions)
         out.append(" same => n,Playback(hotline/callback-thanks)\n same => n,Hangup()\n")
     return "".join(out)

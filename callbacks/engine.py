@@ -33,6 +33,7 @@ from callbacks import repo, vhold
 from callbacks.calendars import missing_years
 from callbacks.models import FLOWS, ensure_tables
 from callbacks.policy import Policy, classify, classify_dial
+from callbacks.spoken_service import SpokenAnswers
 from callbacks.webhook import ResultPusher
 from ivr.ami.client import AmiError
 from ivr.dialplan import variables as V
@@ -74,7 +75,7 @@ def utcnow() -> dt.datetime:
 
 class CallbackEngine:
     def __init__(self, config, store, ami, *, clock: Callable[[], dt.datetime] = utcnow,
-                 inbound: Callable[[], int] | None = None) -> None:
+                 inbound: Callable[[], int] | None = None, speech: Callable[[], Any] | None = None) -> None:
         cb = config.callbacks
         trunk = config.trunks.get(cb.trunk)
         if trunk is None:
@@ -101,17 +102,21 @@ class CallbackEngine:
         self._inbound: set[str] = set()
         self._trunk_prefix = f"PJSIP/{trunk.endpoint or cb.trunk}-" if trunk.type == "pjsip" else None
         self.pusher = ResultPusher(cb.webhook, cb.webhook_token, store, clock) if cb.webhook else None
+        self.spoken = SpokenAnswers(config, store, clock, speech) if config.speech.enabled and speech else None
 
     @classmethod
     def from_services(cls, services: PluginServices) -> CallbackEngine | None:
         config = services.config
         if not config.callbacks.enabled or services.store is None or services.ami is None:
             return None
-        return cls(config, services.store, services.ami, clock=services.clock)
+        return cls(config, services.store, services.ami, clock=services.clock,
+                   speech=lambda: getattr(services.speech, "engine", None))
 
     # -- life ----------------------------------------------------------------------
     async def start(self) -> None:
         ensure_tables(self.store.engine)
+        if self.spoken is not None:
+            self.spoken.prepare()
         self.ami.on("OriginateResponse", self._on_originate)
         self.ami.on("Hangup", self._on_hangup)
         if self._trunk_prefix:
@@ -132,6 +137,8 @@ class CallbackEngine:
         self._wake.set()
         tasks = [t for t in (self._task, *self._pending) if t is not None]
         await stop_tasks(tasks)
+        if self.spoken is not None:
+            await self.spoken.stop()
 
     def wake(self) -> None:
         self._wake.set()
@@ -304,6 +311,8 @@ class CallbackEngine:
             if found is not None:
                 self._spawn(self._add_asked("queue", *found))
             return
+        if ev.get("UserEvent") == "HotlineSpoken" and self.spoken is not None:
+            return self.spoken.on_event(ev)
         if ev.get("UserEvent") != "HotlineCallback":
             return
         cid, question, key = str(ev.get("Id", "")), str(ev.get("Question", "")), str(ev.get("Digit", ""))
@@ -323,6 +332,8 @@ class CallbackEngine:
         self.wake()
 
     async def _finish(self, cid: str, cause: str, detail: dict) -> None:
+        if self.spoken is not None:  # a spoken answer still decoding belongs in the result
+            await self.spoken.settle(cid)
         task = await self.store.run(repo.finish_attempt, self.policy, cid, cause, detail, self.clock())
         noted = cid in self._answered or cause == "answered" or "dial_status" in detail  # AstDB has a note
         self.live.pop(cid, None)

@@ -176,20 +176,23 @@ def finish_attempt(session, policy: Policy, channel_id: str, cause: str, detail:
     return task_dict(task)
 
 
-def store_answer(session, channel_id: str, question: str, key: str, campaigns: dict, now: dt.datetime
-                 ) -> dict | None:
+def store_answer(session, channel_id: str, question: str, key: str, campaigns: dict, now: dt.datetime,
+                 heard: str | None = None) -> dict | None:
     """A DTMF answer: on the task, and on its ticket (extra["回访"]) when the ticket is ours.
 
     What the key means comes from the task's campaign (callbacks/surveys.py);
     a "not satisfied"/"not solved" key flags the ticket for 重办 (returned to
-    the department).
+    the department). A spoken answer (`heard`: the recognised text) means what
+    its key means and is stored as "s<key>" with the text (callbacks/spoken.py).
     """
     a = session.scalars(select(CallbackAttempt).where(CallbackAttempt.channel_id == channel_id)).first()
     if a is None:
         return None
     task = session.get(CallbackTask, a.task_id)
     text, redo = surveys.meaning(campaigns, task.campaign, question, key)
-    answer = {"key": key, "text": text, "at": now.isoformat()}
+    if heard is not None:
+        key = f"s{key}" if key.isdigit() else key
+    answer = {"key": key, "text": text, "at": now.isoformat()} | ({"heard": heard[:200]} if heard is not None else {})
     task.answers = {**(task.answers or {}), question: answer}
     task.updated_at = now
     if task.ticket_id:
@@ -200,6 +203,13 @@ def store_answer(session, channel_id: str, question: str, key: str, campaigns: d
             ticket.extra = extra
             ticket.updated_at, ticket.updated_by = now, "callbacks"
     return task_dict(task)
+
+
+def campaign_of(session, channel_id: str) -> tuple[bool, str | None]:
+    """(is it one of our attempts, its task's campaign)."""
+    a = session.scalars(select(CallbackAttempt).where(CallbackAttempt.channel_id == channel_id)).first()
+    task = session.get(CallbackTask, a.task_id) if a is not None else None
+    return task is not None, task.campaign if task is not None else None
 
 
 def unfinished_attempts(session) -> list[str]:

@@ -9,6 +9,7 @@ from typing import Literal
 from pydantic import Field, field_validator, model_validator
 
 from ivr.config.base import Strict, TrunkName, _number
+from ivr.config.spoken_model import Spoken, check_words
 
 _WINDOW_RE = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)-([01]\d|2[0-4]):([0-5]\d)$")
 CALLBACK_DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun", "makeup", "holiday")
@@ -30,6 +31,7 @@ class Question(Strict):
     prompt: str = Field(min_length=1, max_length=500)   # text for the prompts pipeline
     keys: dict[str, str] = Field(min_length=1)           # "1": 满意 …
     redo: list[str] = Field(default_factory=list)        # keys that flag the ticket for 重办
+    words: dict[str, list[str]] = Field(default_factory=dict)  # key -> spoken phrases (speech.enabled)
 
     @model_validator(mode="after")
     def _keys(self) -> "Question":
@@ -38,6 +40,7 @@ class Question(Strict):
                 raise ValueError(f"{self.id}: key {k!r} must be one digit 0-9")
         if set(self.redo) - set(self.keys):
             raise ValueError(f"{self.id}: redo keys must be among keys")
+        check_words(self.words, self.keys)
         return self
 
 
@@ -108,6 +111,7 @@ class Callbacks(Strict):
     queue_callback_ok_prompt: str = "已为您保留排队位置，轮到您时我们将给您回电，再见。"
     queue_callback_hello_prompt: str = "您好，这里是12345热线，现在为您回电，正在为您接通人工服务。"
     rating: Rating = Field(default_factory=Rating)
+    spoken: Spoken = Field(default_factory=Spoken)   # a spoken 满意/不满意 when no key came (speech.enabled)
     # 回访 campaigns with several questions: campaign -> its questions (asked in order)
     campaigns: dict[str, list[Question]] = Field(default_factory=dict)
     # Finished tasks with a ticket are POSTed here (the work-order system), retried until accepted.
@@ -140,7 +144,7 @@ class Callbacks(Strict):
     def prompts(self) -> dict[str, str]:
         """Prompt id -> text of everything the outbound and queue-callback dialplans play."""
         out = {"callback-survey": self.survey_prompt, "callback-thanks": self.thanks_prompt,
-               "callback-missed": self.missed_prompt}
+               "callback-missed": self.missed_prompt, "callback-speak": self.spoken.prompt}
         if self.queue_callback:
             out |= {"queue-callback-offer": self.queue_callback_prompt,
                     "queue-callback-ok": self.queue_callback_ok_prompt,

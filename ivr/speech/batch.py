@@ -105,8 +105,8 @@ class FileJob:
     """Decode one recording on the engine's workers; wait with `result()`."""
 
     def __init__(self, path: Path, engine: Recognizer, on_done: Callable[[Transcript], None] | None,
-                 progress: Callable[[float], None] | None) -> None:
-        self.path, self.engine = path, engine
+                 progress: Callable[[float], None] | None, grammar: list[str] | None = None) -> None:
+        self.path, self.engine, self.grammar = path, engine, grammar
         self.call_id = str(path)  # for the worker's log lines
         self._on_done, self._progress = on_done, progress
         self._wav: wave.Wave_read | None = None
@@ -152,7 +152,8 @@ class FileJob:
 
     def _open(self) -> None:
         self._wav = open_wav(self.path)
-        self._decoder = Decoder(self.engine.model, self.engine.info, self._wav.getframerate(), words=True)
+        self._decoder = Decoder(self.engine.model, self.engine.info, self._wav.getframerate(), words=True,
+                                grammar=self.grammar)
 
     def _utterance(self, res: dict) -> None:
         text = res["text"]

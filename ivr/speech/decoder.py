@@ -18,8 +18,9 @@ BLOCK_SECONDS = 0.02
 
 
 class Decoder:
-    def __init__(self, model: Any, info: vmodel.ModelInfo, rate_in: int, words: bool = False) -> None:
-        self._rec = vmodel.recognizer(model, info.sample_rate, words=words)
+    def __init__(self, model: Any, info: vmodel.ModelInfo, rate_in: int, words: bool = False,
+                 grammar: list[str] | None = None) -> None:
+        self._rec = vmodel.recognizer(model, info.sample_rate, words=words, grammar=grammar)
         self._resampler = Resampler(rate_in, info.sample_rate)
         self._block = int(BLOCK_SECONDS * info.sample_rate) * 2
         self._carry = b""

@@ -293,10 +293,12 @@ class SpeechEngine:
         return stream
 
     def transcribe_file(self, path: str | Path, on_done: Callable[[Transcript], None] | None = None,
-                        progress: Callable[[float], None] | None = None) -> FileJob:
-        """Queue a recording for decoding at batch priority; wait with job.result()."""
+                        progress: Callable[[float], None] | None = None,
+                        grammar: list[str] | None = None) -> FileJob:
+        """Queue a recording for decoding at batch priority (restricted to `grammar`'s
+        phrases when given); wait with job.result()."""
         self.start()
-        job = FileJob(Path(path), self, on_done, progress)
+        job = FileJob(Path(path), self, on_done, progress, grammar)
         self._put(BATCH, job)
         return job
 

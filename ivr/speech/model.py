@@ -9,6 +9,7 @@ large model), and recognizers are cheap to create from it.
 from __future__ import annotations
 
 import importlib.util
+import json
 import logging
 import re
 import threading
@@ -113,9 +114,12 @@ def load(path: str | Path) -> tuple[Any, ModelInfo]:
     return model, info
 
 
-def recognizer(model: Any, rate: int, words: bool = False) -> Any:
-    """A fresh KaldiRecognizer on a loaded model (one per audio stream)."""
-    rec = _vosk().KaldiRecognizer(model, rate)
+def recognizer(model: Any, rate: int, words: bool = False, grammar: list[str] | None = None) -> Any:
+    """A fresh KaldiRecognizer on a loaded model (one per audio stream); `grammar`
+    restricts it to those phrases (a short spoken answer, callbacks/spoken.py)."""
+    vosk = _vosk()
+    rec = vosk.KaldiRecognizer(model, rate, json.dumps(grammar, ensure_ascii=False)) if grammar \
+        else vosk.KaldiRecognizer(model, rate)
     if words:
         rec.SetWords(True)
     return rec

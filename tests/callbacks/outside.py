@@ -197,6 +197,7 @@ class CallbackLab:
         self.ami: Ami | None = None          # test-side view of the outside world
         self.center_ami: Ami | None = None   # ... and of the center
         self.server: HotlineServer | None = None
+        self.outside_extra: dict[str, str] = {}  # more files for the outside world (extensions_*.conf)
 
     @property
     def recordings(self) -> Path:
@@ -216,7 +217,7 @@ class CallbackLab:
     async def start(self) -> None:
         self.config = self.load()
         self.outside.write_config({"pjsip_outside.conf": OUTSIDE_PJSIP.format(center_port=self.center.sip_port),
-                                   "extensions_outside.conf": OUTSIDE_DIALPLAN})
+                                   "extensions_outside.conf": OUTSIDE_DIALPLAN} | self.outside_extra)
         # Calls from the outside world arrive on the trunk's endpoint (as a
         # gateway's would, by its address), so they count as inbound on the trunk.
         self.center.write_config(instance_files(self.config, "center") | {"pjsip_identify.conf": CENTER_IDENTIFY})
