@@ -242,7 +242,7 @@ def draft_ticket(
     """
     raw = text if isinstance(text, str) else ""
     clean = compact(raw)
-    lex = lexicon_for(config.tickets.lexicon)
+    lex = lexicon_for(config.tickets.lexicon, config.tickets.possible.model_dump())
     said = normalize(raw, lex)  # what the lexicons read
     tz = config.hotline.timezone
     when = local(at, tz)
