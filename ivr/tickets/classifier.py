@@ -33,7 +33,7 @@ from ivr.tickets.sound import reading
 
 MODEL_FILE = Path(__file__).with_name("emergency_model.json")
 NONE = "none"
-ALPHA = 0.1   # additive smoothing (picked by cross-validation on the training sets)
+ALPHA = 0.3   # additive smoothing (picked by cross-validation on the training sets)
 SHOWN = 4     # n-grams named in the reason
 
 
@@ -78,12 +78,15 @@ class Model:
         self.group_base = {g: log_p(0, total[g]) for g in self.groups}
         self.group_prior = {g: math.log(docs[g] / sum(docs[h] for h in self.groups)) for g in self.groups}
 
-    def vote(self, norm: str) -> Vote:
-        return self.vote_features(features(norm))
+    def vote(self, norm: str, threshold: float | None = None) -> Vote | None:
+        """The vote on a normalised transcript; None when `threshold` is given and not reached."""
+        return self.vote_features(features(norm), threshold)
 
-    def vote_features(self, feats: list[str]) -> Vote:
+    def vote_features(self, feats: list[str], threshold: float | None = None) -> Vote | None:
         feats = [f for f in feats if f in self.pull]
         log_odds = self.prior + sum(self.pull[f] for f in feats)
+        if threshold is not None and log_odds < threshold:
+            return None   # most transcripts: no group to weigh (every partial of the live path comes here)
         scores = {g: self.group_prior[g] + sum(self.group_pull[f].get(g, self.group_base[g]) for f in feats)
                   for g in self.groups}
         group = max(self.groups, key=lambda g: (scores[g], -self.groups.index(g)))
@@ -116,6 +119,5 @@ def model_vote(norm: str, settings: dict) -> Vote | None:
     model = load() if settings.get("enabled", True) else None
     if model is None:
         return None
-    vote = model.vote(norm)
     threshold = settings.get("threshold")
-    return vote if vote.log_odds >= (model.threshold if threshold is None else threshold) else None
+    return model.vote(norm, model.threshold if threshold is None else threshold)
