@@ -34,17 +34,22 @@ from ivr.tickets.sound import reading
 MODEL_FILE = Path(__file__).with_name("emergency_model.json")
 NONE = "none"
 ALPHA = 0.3   # additive smoothing (picked by cross-validation on the training sets)
+_PUNCT = frozenset("，。！？；、,.!?;")
 SHOWN = 4     # n-grams named in the reason
 
 
 def features(norm: str) -> list[str]:
     """Sorted distinct features of a normalised transcript: c:<1-3 characters>, p:<syllable[ syllable]>."""
-    chars = [ch for ch in norm if not ch.isspace() and ch not in "，。！？；、,.!?;"]
-    out = {f"c:{''.join(chars[i:i + n])}" for n in (1, 2, 3) for i in range(len(chars) - n + 1)}
-    syl = [r if r != ch and r.isascii() else None for ch in chars for r in (reading(ch),)]
-    out.update(f"p:{s}" for s in syl if s)
+    return sorted(_features(norm))
+
+
+def _features(norm: str) -> set[str]:
+    text = "".join(ch for ch in norm if not ch.isspace() and ch not in _PUNCT)
+    out = {"c:" + text[i:i + n] for n in (1, 2, 3) for i in range(len(text) - n + 1)}
+    syl = [r if r != ch and r.isascii() else None for ch in text for r in (reading(ch),)]
+    out.update("p:" + s for s in syl if s)
     out.update(f"p:{a} {b}" for a, b in zip(syl, syl[1:]) if a and b)
-    return sorted(out)
+    return out
 
 
 @dataclass(frozen=True)
@@ -80,17 +85,18 @@ class Model:
 
     def vote(self, norm: str, threshold: float | None = None) -> Vote | None:
         """The vote on a normalised transcript; None when `threshold` is given and not reached."""
-        return self.vote_features(features(norm), threshold)
+        return self.vote_features(_features(norm), threshold)
 
-    def vote_features(self, feats: list[str], threshold: float | None = None) -> Vote | None:
-        feats = [f for f in feats if f in self.pull]
+    def vote_features(self, feats, threshold: float | None = None) -> Vote | None:
+        feats = sorted(f for f in feats if f in self.pull)   # sorted: the same sums in the same order
         log_odds = self.prior + sum(self.pull[f] for f in feats)
         if threshold is not None and log_odds < threshold:
             return None   # most transcripts: no group to weigh (every partial of the live path comes here)
         scores = {g: self.group_prior[g] + sum(self.group_pull[f].get(g, self.group_base[g]) for f in feats)
                   for g in self.groups}
         group = max(self.groups, key=lambda g: (scores[g], -self.groups.index(g)))
-        top = sorted((f for f in feats if self.pull[f] > 0), key=lambda f: (-self.pull[f], f))
+        # Characters first (what the agent can read in the transcript), syllables when they alone pulled.
+        top = sorted((f for f in feats if self.pull[f] > 0), key=lambda f: (f[0] != "c", -self.pull[f], f))
         return Vote(group, round(log_odds, 3), [_shown(f) for f in _distinct(top)[:SHOWN]])
 
 

@@ -80,21 +80,26 @@ def test_false_alarms_over_all_sets():
 
 # Measured on the untuned parts (docs/tickets.md, "Measured"), rounded down: floors, not goals, and they
 # only go up. Emergency recall after the possible-emergency tier (issue 17): phone_untuned, _2 and _3 were
-# read while building it (seen), phone_untuned_4 never was (blind: 0.41 before, 0.45 after).
+# read while building it (seen), phone_untuned_4 never was (blind: 0.41 before, 0.45 after). With the trained
+# classifier (ivr/tickets/classifier.py, never trained on _3, _4, _5; blind): _3 0.89 -> 0.92,
+# _4 0.45 -> 0.81, _5 0.85 -> 0.90.
 MEASURED = {"phone_untuned.jsonl": {"emergency_recall": 0.97, "department_accuracy": 0.93,
                                     "category_accuracy": 0.83, "out_of_scope_recall": 0.84},
             "phone_untuned_2.jsonl": {"emergency_recall": 0.97, "department_accuracy": 0.85,
                                       "category_accuracy": 0.64},
-            "phone_untuned_3.jsonl": {"emergency_recall": 0.89, "department_accuracy": 0.65,
+            "phone_untuned_3.jsonl": {"emergency_recall": 0.92, "department_accuracy": 0.65,
                                       "category_accuracy": 0.68, "out_of_scope_recall": 0.5},
-            "phone_untuned_4.jsonl": {"emergency_recall": 0.45, "department_accuracy": 0.70,
+            "phone_untuned_4.jsonl": {"emergency_recall": 0.80, "department_accuracy": 0.70,
                                       "category_accuracy": 0.83, "out_of_scope_recall": 0.0},
-            "phone_untuned_5.jsonl": {"emergency_recall": 0.84, "department_accuracy": 0.63,
+            "phone_untuned_5.jsonl": {"emergency_recall": 0.89, "department_accuracy": 0.63,
                                       "category_accuracy": 0.72, "out_of_scope_recall": 0.12}}
 # False alarms on each untuned part's ordinary matters, as measured: ceilings that only go down. Above the
 # issue's 3 % on the small parts (one alarm in 14 is 7 %); the strict xfail below reports it.
+# Rule alarms and the classifier's alarms (verify only, never handed over) are capped apart.
 ALARMS = {"phone_untuned.jsonl": 2, "phone_untuned_2.jsonl": 1, "phone_untuned_3.jsonl": 4, "phone_untuned_4.jsonl": 2,
           "phone_untuned_5.jsonl": 7}
+MODEL_ALARMS = {"phone_untuned.jsonl": 1, "phone_untuned_2.jsonl": 0, "phone_untuned_3.jsonl": 0,
+                "phone_untuned_4.jsonl": 1, "phone_untuned_5.jsonl": 0}
 
 
 @pytest.mark.parametrize("name", UNTUNED)
@@ -102,12 +107,14 @@ def test_untuned_part_is_no_worse_than_first_measured(name):
     result = evaluate(load_rows(DATA / name), BAIYIN)
     result.pop("misses")
     worse = {k: result[k] for k, floor in MEASURED[name].items() if result[k] < floor}
-    if result["false_alarms"] > ALARMS[name]:
+    if result["false_alarms"] - result["false_alarms_by_model"] > ALARMS[name]:
         worse["false_alarms"] = result["false_alarms"]
+    if result["false_alarms_by_model"] > MODEL_ALARMS[name]:
+        worse["false_alarms_by_model"] = result["false_alarms_by_model"]
     assert not worse, f"untuned part worse than first measured: {worse}"
 
 
-@pytest.mark.xfail(strict=True, reason="issue 17 open: blind emergency recall 45 %, seen 89-97 %, target 100 %")
+@pytest.mark.xfail(strict=True, reason="issue 17 open: blind emergency recall 81-92 %, seen 97 %, target 100 %")
 @pytest.mark.parametrize("name", UNTUNED)
 def test_untuned_part_meets_the_issue_targets(name):
     rows = load_rows(DATA / name)
