@@ -13,9 +13,9 @@ The model is counts, not weights: `ivr/tickets/emergency_model.json` holds,
 per feature seen in at least `min_df` training utterances, how many
 utterances of each class ("none" or an emergency group) contained it. It is
 written by `scripts/train_emergency.py` from the labelled sets in the repo
-(never the blind ones), deterministically, and shipped. Two votes:
-- emergency or not: Bernoulli-style naive Bayes of all groups pooled
-  against "none" (features present in the text only), as log-odds;
+(never the blind ones), deterministically, and shipped. Two votes, both
+multinomial naive Bayes over the features an utterance has (each once):
+- emergency or not: all groups pooled against "none", as log-odds;
 - which group: the same over the groups alone.
 The log-odds threshold (picked by cross-validation on the training data,
 config `tickets.possible.classifier.threshold` overrides) decides a vote.

@@ -9,7 +9,8 @@ Two parts, reported apart (docs/tickets.md, "Measured"):
   committed before any tuning and never tuned on, and phone_untuned_2.jsonl,
   written before the cue tier (docs/tickets.md), phone_untuned_3.jsonl,
   written blind before the possible-emergency tier, and phone_untuned_4.jsonl,
-  written blind between its two rounds; their file hashes are
+  written blind between its two rounds, and phone_untuned_5.jsonl, written
+  blind before the trained classifier (never trained on); their file hashes are
   pinned so an edit after seeing results shows. Two tests read them: one holds
   the figures measured when they were first read (no change may make them
   worse), and one holds the issue's targets, marked as an expected failure
