@@ -18,6 +18,7 @@ from pydantic import Field, field_validator
 
 from ivr.config.base import Strict
 from ivr.config.problems import Path, Problem, dotted
+from ivr.config.tickets_possible_model import Possible
 from ivr.config.yamlpos import YamlSyntaxError, read_yaml
 
 FIELD = ("tickets", "lexicon")
@@ -26,6 +27,8 @@ FIELD = ("tickets", "lexicon")
 class Tickets(Strict):
     # The city's lexicon overlay (docs/tickets.md, "A city's own words"); a path when read by the loader.
     lexicon: dict[str, Any] = Field(default_factory=dict)
+    # Possible-emergency thresholds and the trained classifier (docs/tickets.md, "The trained classifier").
+    possible: Possible = Field(default_factory=Possible)
 
     @field_validator("lexicon", mode="before")
     @classmethod

@@ -69,7 +69,7 @@ class SpeechService:
         self._said: dict[str, list[str]] = {}
         self._handed_over: set[str] = set()
         self._flagged: set[tuple[str, str]] = set()  # (call, number) already shown 可能紧急，请核实
-        self._lexicon = lexicon_for(config.tickets.lexicon)  # a city's own emergency words count live too
+        self._lexicon = lexicon_for(config.tickets.lexicon, config.tickets.possible.model_dump())  # a city's own emergency words count live too
 
     async def start(self) -> bool:
         """Load the model and listen for EAGI streams; False (logged) if speech is unavailable."""

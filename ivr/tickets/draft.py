@@ -242,7 +242,7 @@ def draft_ticket(
     """
     raw = text if isinstance(text, str) else ""
     clean = compact(raw)
-    lex = lexicon_for(config.tickets.lexicon)
+    lex = lexicon_for(config.tickets.lexicon, config.tickets.possible.model_dump())
     said = normalize(raw, lex)  # what the lexicons read
     tz = config.hotline.timezone
     when = local(at, tz)
@@ -254,13 +254,16 @@ def draft_ticket(
     scope = out_of_scope(said, lex)
     if scope:
         keywords.append(f"out_of_scope:{scope[1]}")
-    urgency = _urgency(said, lex, emergency, when, keywords)
+    # A vote of the trained model alone asks the agent (可能紧急，请核实); until the agent agrees,
+    # the matter's category and urgency are what its words say.
+    settled = emergency if emergency and emergency.get("by") != "model" else None
+    urgency = _urgency(said, lex, settled, when, keywords)
     if urgency == "5workdays" and "enterprise" in (tags or "").split():
         urgency = "15workdays"
         keywords.append("urgency:一企来")
-    night_works = urgency == "immediate" and not emergency
+    night_works = urgency == "immediate" and not settled
     department, dept_line = _department(said, config, lex, line_id, keywords, night_works, why)
-    category = _category(said, lex, emergency, urgency, keywords, why)
+    category = _category(said, lex, settled, urgency, keywords, why)
     return TicketDraft(
         text=raw,
         summary=_summary(clean),

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 
+from ivr.tickets.classifier import model_vote
 from ivr.tickets.lexicon import Group, Lexicon, default
 from ivr.tickets.normalize import normalize
 from ivr.tickets.possible import VERIFY, framing, possible_emergency
@@ -86,7 +87,7 @@ shipped one when None.
     t: _Tables = lex.compiled("emergency", _Tables)
     found = _by_phrase(t, norm) or _by_cues(t, norm)
     if not found:
-        return _by_concepts(t, lex, norm)
+        return _agreed(lex, norm, _by_concepts(t, lex, norm)) or _by_model(lex, norm)
     found = _with_cause(t, lex, norm, found)
     ordinary = framing(norm, lex)
     if ordinary:  # 被同学打了 我想反映一下: still flagged, but the agent decides
@@ -156,6 +157,32 @@ def _by_concepts(t: _Tables, lex: Lexicon, norm: str) -> dict | None:
         found["also"] = [n for n in group.also if n != group.target]
     found.update({k: p[k] for k in ("by", "confidence", "score", "reason")})
     return found
+
+
+def _by_model(lex: Lexicon, norm: str) -> dict | None:
+    """The trained vote (ivr.tickets.classifier) when no rule tier spoke: never a hand-over on its own,
+    the agent is asked to verify, shown the n-grams that weighed most; says `"by": "model"`."""
+    vote = model_vote(norm, lex.classifier)
+    group = vote and lex.groups.get(vote.group)
+    if not group:
+        return None
+    return {"kind": vote.group, "name": group.name, "target": group.target,
+            "also": [n for n in group.also if n != group.target], "phrase": vote.reasons[0] if vote.reasons else "",
+            "by": "model", "confidence": "possible", "score": vote.log_odds,
+            "reason": f"{VERIFY}：模型({vote.log_odds:+.1f})：" + "、".join(vote.reasons)}
+
+
+def _agreed(lex: Lexicon, norm: str, found: dict | None) -> dict | None:
+    """A possible-tier alert is handed over when the trained vote names the same number
+    (config `tickets.possible.classifier.agree_hands_over`): two independent readings agree."""
+    if not found or found.get("confidence") != "possible" or not lex.classifier.get("agree_hands_over", True):
+        return found
+    vote = model_vote(norm, lex.classifier)
+    group = vote and lex.groups.get(vote.group)
+    if not group or group.target != found["target"]:
+        return found
+    reason = found["reason"].split("：", 1)[-1]
+    return {**found, "confidence": "confident", "reason": f"紧急情况：{reason}；模型同意：" + "、".join(vote.reasons)}
 
 
 def _by_cues(t: _Tables, norm: str) -> dict | None:

@@ -4,8 +4,9 @@ A row is {"text", and any of: "emergency_target" (+ "also"), "department",
 "category", "out_of_scope"}; a field a row does not label is not scored on
 it (an emergency is handed over, so its department is not asked). Figures:
 emergency recall (right number: handed over, or shown to the agent as
-可能紧急，请核实 with that number) and the part handed over at once, false
-alarms over the rows that are no emergency (and the part handed over),
+可能紧急，请核实 with that number), the part handed over at once and the part
+only the trained classifier alerted (`"by": "model"`), false
+alarms over the rows that are no emergency (and the parts handed over and by the model),
 department and category accuracy, out-of-scope recall and false flags. Used by tests/speech/ and by `hotline ticket eval`.
 """
 from __future__ import annotations
@@ -32,7 +33,7 @@ def _ratio(num: int, den: int) -> float | None:
 
 def evaluate(rows: list[dict], config: Config) -> dict:
     """Figures for one set, with every miss spelled out."""
-    n = {k: 0 for k in ("emergencies", "caught", "handed_over", "ordinary", "alarms_handed_over", "false_alarms", "harmless", "harmless_alarms",
+    n = {k: 0 for k in ("emergencies", "caught", "handed_over", "by_model", "model_alarms", "ordinary", "alarms_handed_over", "false_alarms", "harmless", "harmless_alarms",
                         "department", "department_right", "category", "category_right", "oos", "oos_right",
                         "oos_false")}
     misses: list[str] = []
@@ -45,6 +46,9 @@ def evaluate(rows: list[dict], config: Config) -> dict:
             if got == want and set(row.get("also", ())) <= set(d.emergency.get("also", ())):
                 n["caught"] += 1
                 n["handed_over"] += hands_over(d.emergency)
+                if d.emergency.get("by") == "model":
+                    n["by_model"] += 1
+                    misses.append(f"alerted by the model only: {d.emergency['reason']} | {row['text']}")
             else:
                 misses.append(f"emergency: got {got} {d.emergency and d.emergency.get('also')} want {want} | {row['text']}")
             continue
@@ -53,6 +57,7 @@ def evaluate(rows: list[dict], config: Config) -> dict:
         if got:
             n["false_alarms"] += 1
             n["alarms_handed_over"] += hands_over(d.emergency)
+            n["model_alarms"] += d.emergency.get("by") == "model"
             n["harmless_alarms"] += bool(row.get("harmless"))
             misses.append(f"false alarm: {d.emergency['kind']} {d.emergency['phrase']!r} | {row['text']}")
         for field in ("department", "category"):
@@ -75,9 +80,11 @@ def evaluate(rows: list[dict], config: Config) -> dict:
         "emergencies": n["emergencies"],
         "emergency_recall": _ratio(n["caught"], n["emergencies"]),
         "emergency_recall_handed_over": _ratio(n["handed_over"], n["emergencies"]),
+        "emergencies_alerted_by_model": n["by_model"],   # only the trained vote saw them (ivr.tickets.classifier)
         "false_alarm_rate": _ratio(n["false_alarms"], n["ordinary"]),
         "false_alarms": n["false_alarms"],
         "false_alarms_handed_over": n["alarms_handed_over"],
+        "false_alarms_by_model": n["model_alarms"],
         "harmless_mentions": n["harmless"],
         "harmless_alarms": n["harmless_alarms"],
         "department_accuracy": _ratio(n["department_right"], n["department"]),

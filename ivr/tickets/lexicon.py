@@ -82,6 +82,7 @@ class Lexicon:
         self.worry, self.cancel_after, self.present, self.injured = (
             em["worry"], em["cancel_after"], em["present"], em["injured"])
         self._compiled: dict[str, Any] = {}
+        self.classifier: dict = {}  # config tickets.possible.classifier (ivr.tickets.classifier.model_vote)
 
     def compiled(self, name: str, build: Callable[["Lexicon"], Any]) -> Any:
         """`build(self)` once per lexicon (regexes, sound indexes), then the kept result."""
@@ -99,16 +100,24 @@ def default() -> Lexicon:
     return lexicon_for(None)
 
 
-def lexicon_for(overlay: Mapping[str, Any] | None) -> Lexicon:
-    """The shipped lexicon with `overlay` (already checked) applied; one object per distinct overlay."""
-    return _cached(json.dumps(overlay or {}, ensure_ascii=False))
+def lexicon_for(overlay: Mapping[str, Any] | None, possible: Mapping[str, Any] | None = None) -> Lexicon:
+    """The shipped lexicon with `overlay` (already checked) applied and the city's possible-tier settings
+    (config `tickets.possible`: thresholds, the classifier); one object per distinct pair."""
+    return _cached(json.dumps([overlay or {}, possible or {}], ensure_ascii=False, sort_keys=True))
 
 
 @lru_cache(maxsize=32)
 def _cached(key: str) -> Lexicon:
+    overlay, possible = json.loads(key)
     data = copy.deepcopy(_shipped())
-    apply_overlay(data, json.loads(key))
-    return Lexicon(data)
+    apply_overlay(data, overlay)
+    thresholds = data["emergency"]["possible"]["thresholds"]
+    for mine, shipped in (("alert", "possible"), ("hand_over", "confident")):
+        if possible.get(mine) is not None:
+            thresholds[shipped] = possible[mine]
+    lex = Lexicon(data)
+    lex.classifier = dict(possible.get("classifier") or {})
+    return lex
 
 
 def apply_overlay(data: dict, overlay: Mapping[str, Any]) -> None:

@@ -9,7 +9,8 @@ Two parts, reported apart (docs/tickets.md, "Measured"):
   committed before any tuning and never tuned on, and phone_untuned_2.jsonl,
   written before the cue tier (docs/tickets.md), phone_untuned_3.jsonl,
   written blind before the possible-emergency tier, and phone_untuned_4.jsonl,
-  written blind between its two rounds; their file hashes are
+  written blind between its two rounds, and phone_untuned_5.jsonl, written
+  blind before the trained classifier (never trained on); their file hashes are
   pinned so an edit after seeing results shows. Two tests read them: one holds
   the figures measured when they were first read (no change may make them
   worse), and one holds the issue's targets, marked as an expected failure
@@ -43,11 +44,13 @@ FLOORS = {"department_accuracy": 0.90, "category_accuracy": 0.90, "out_of_scope_
 SETS = ["phone_holdout.jsonl", "phone_tune.jsonl", "phone_blind.jsonl", "phone_tune_more.jsonl"]
 # Never tuned on, pinned as committed: phone_untuned before any tuning, phone_untuned_2 before the cue tier,
 # phone_untuned_3 (blind: written by a new hand before the possible-emergency tier) before any of its work,
-# phone_untuned_4 (blind again) after the tier's first round and before its second, its misses never read.
+# phone_untuned_4 (blind again) after the tier's first round and before its second, its misses never read;
+# phone_untuned_5 (blind) before the trained classifier, never trained on, its misses never read.
 UNTUNED = {"phone_untuned.jsonl": "434fbe33bc3d92733355d203650bc2b6b658ccb031066d020b4f36ae7bd6d096",
            "phone_untuned_2.jsonl": "baf75830cc2abc982049118bc573b1891c02e34d1121bc8e4112108b23124ac2",
            "phone_untuned_3.jsonl": "62a9923c6e046817cd61786f53bd643115bef87c0459d19ed96b0ce40f3c866a",
-           "phone_untuned_4.jsonl": "f1b2146fc02c333a55ab61baaef086dfb52d6928c87bcae8e90f69be809e5feb"}
+           "phone_untuned_4.jsonl": "f1b2146fc02c333a55ab61baaef086dfb52d6928c87bcae8e90f69be809e5feb",
+           "phone_untuned_5.jsonl": "03f3b17228a833b1f3bb7a3da688b4f6ba2f4901da98899d5af6bcaab220c59e"}
 TARGETS = {"department_accuracy": 0.90, "category_accuracy": 0.90, "out_of_scope_recall": 0.90, "emergency_recall": 1.0}
 TAXONOMY = {"fire", "explosion", "gas_leak", "injury", "unconscious", "not_breathing", "poisoning", "drowning",
             "electrocution", "violence", "weapon", "threat", "domestic_violence", "missing_child", "robbery",
@@ -78,18 +81,26 @@ def test_false_alarms_over_all_sets():
 
 # Measured on the untuned parts (docs/tickets.md, "Measured"), rounded down: floors, not goals, and they
 # only go up. Emergency recall after the possible-emergency tier (issue 17): phone_untuned, _2 and _3 were
-# read while building it (seen), phone_untuned_4 never was (blind: 0.41 before, 0.45 after).
+# read while building it (seen), phone_untuned_4 never was (blind: 0.41 before, 0.45 after). With the trained
+# classifier (ivr/tickets/classifier.py, never trained on _3, _4, _5; blind): _3 0.89 -> 0.92,
+# _4 0.45 -> 0.81, _5 0.85 -> 0.90.
 MEASURED = {"phone_untuned.jsonl": {"emergency_recall": 0.97, "department_accuracy": 0.93,
                                     "category_accuracy": 0.83, "out_of_scope_recall": 0.84},
             "phone_untuned_2.jsonl": {"emergency_recall": 0.97, "department_accuracy": 0.85,
                                       "category_accuracy": 0.64},
-            "phone_untuned_3.jsonl": {"emergency_recall": 0.89, "department_accuracy": 0.65,
+            "phone_untuned_3.jsonl": {"emergency_recall": 0.92, "department_accuracy": 0.65,
                                       "category_accuracy": 0.68, "out_of_scope_recall": 0.5},
-            "phone_untuned_4.jsonl": {"emergency_recall": 0.45, "department_accuracy": 0.70,
-                                      "category_accuracy": 0.83, "out_of_scope_recall": 0.0}}
+            "phone_untuned_4.jsonl": {"emergency_recall": 0.80, "department_accuracy": 0.70,
+                                      "category_accuracy": 0.83, "out_of_scope_recall": 0.0},
+            "phone_untuned_5.jsonl": {"emergency_recall": 0.89, "department_accuracy": 0.63,
+                                      "category_accuracy": 0.72, "out_of_scope_recall": 0.12}}
 # False alarms on each untuned part's ordinary matters, as measured: ceilings that only go down. Above the
 # issue's 3 % on the small parts (one alarm in 14 is 7 %); the strict xfail below reports it.
-ALARMS = {"phone_untuned.jsonl": 2, "phone_untuned_2.jsonl": 1, "phone_untuned_3.jsonl": 4, "phone_untuned_4.jsonl": 2}
+# Rule alarms and the classifier's alarms (verify only, never handed over) are capped apart.
+ALARMS = {"phone_untuned.jsonl": 2, "phone_untuned_2.jsonl": 1, "phone_untuned_3.jsonl": 4, "phone_untuned_4.jsonl": 2,
+          "phone_untuned_5.jsonl": 7}
+MODEL_ALARMS = {"phone_untuned.jsonl": 1, "phone_untuned_2.jsonl": 0, "phone_untuned_3.jsonl": 0,
+                "phone_untuned_4.jsonl": 1, "phone_untuned_5.jsonl": 0}
 
 
 @pytest.mark.parametrize("name", UNTUNED)
@@ -97,12 +108,14 @@ def test_untuned_part_is_no_worse_than_first_measured(name):
     result = evaluate(load_rows(DATA / name), BAIYIN)
     result.pop("misses")
     worse = {k: result[k] for k, floor in MEASURED[name].items() if result[k] < floor}
-    if result["false_alarms"] > ALARMS[name]:
+    if result["false_alarms"] - result["false_alarms_by_model"] > ALARMS[name]:
         worse["false_alarms"] = result["false_alarms"]
+    if result["false_alarms_by_model"] > MODEL_ALARMS[name]:
+        worse["false_alarms_by_model"] = result["false_alarms_by_model"]
     assert not worse, f"untuned part worse than first measured: {worse}"
 
 
-@pytest.mark.xfail(strict=True, reason="issue 17 open: blind emergency recall 45 %, seen 89-97 %, target 100 %")
+@pytest.mark.xfail(strict=True, reason="issue 17 open: blind emergency recall 81-92 %, seen 97 %, target 100 %")
 @pytest.mark.parametrize("name", UNTUNED)
 def test_untuned_part_meets_the_issue_targets(name):
     rows = load_rows(DATA / name)

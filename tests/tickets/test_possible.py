@@ -10,14 +10,23 @@ import datetime as dt
 
 import pytest
 
+from ivr.config.tickets_possible_model import Possible
 from ivr.tickets.draft import draft_ticket
+from ivr.tickets.lexicon import lexicon_for
 from ivr.tickets.emergency import detect_emergency
 from ivr.tickets.possible import VERIFY, hands_over
 from tests.tickets.test_phone_sets import BAIYIN
 
 
+# The tier on its own: a possible-tier alert the trained model agrees with is handed over
+# (tests/tickets/test_classifier.py); here that agreement is switched off.
+TIER_ALONE = lexicon_for(None, {"classifier": {"agree_hands_over": False}})
+TIER_ALONE_CONFIG = BAIYIN.model_copy(update={"tickets": BAIYIN.tickets.model_copy(
+    update={"possible": Possible(classifier={"agree_hands_over": False})})})
+
+
 def test_unsure_is_shown_to_verify_with_the_words_and_not_handed_over():
-    found = detect_emergency("我媳妇刚才说话突然说不清了 一边胳膊没劲")
+    found = detect_emergency("我媳妇刚才说话突然说不清了 一边胳膊没劲", TIER_ALONE)
     assert found["target"] == "120" and found["by"] == "concepts" and found["confidence"] == "possible"
     assert found["reason"].startswith(VERIFY) and "说不清(medical)" in found["reason"]
     assert not hands_over(found)
@@ -69,7 +78,7 @@ def test_a_crash_tells_120_only_when_someone_is_hurt():
 
 
 def test_draft_says_why_to_the_agent():
-    d = draft_ticket("我媳妇刚才说话突然说不清了 一边胳膊没劲", BAIYIN, at=dt.datetime(2024, 11, 20, 10, 0))
+    d = draft_ticket("我媳妇刚才说话突然说不清了 一边胳膊没劲", TIER_ALONE_CONFIG, at=dt.datetime(2024, 11, 20, 10, 0))
     assert d.category == "求助" and d.why["category"][0].startswith(VERIFY)
 
 

@@ -22,6 +22,7 @@ from ivr.config.model import Config
 from ivr.tickets.deadlines import WorkCalendar, add_workdays, deadline
 from ivr.tickets.lexicon import default
 from ivr.tickets.numerals import compact, normalize_address_numbers
+from ivr.tickets.possible import hands_over
 from ivr.tickets.draft import detect_emergency, draft_ticket
 
 DATA = Path(__file__).parents[1] / "data"
@@ -60,7 +61,8 @@ def _observed(row: dict) -> tuple[dict, dict]:
     d = draft_ticket(row["text"], CITIES[row.get("city", "baiyin")], at=at)
     got = {"category": d.category, "department": d.department, "urgency": d.urgency,
            "address": _address(d.address), "phone": _phone(d.phone), "out_of_scope": d.out_of_scope,
-           "emergency": d.emergency["target"] if d.emergency else None}
+           "emergency": d.emergency["target"] if d.emergency else None,
+           "verify_only": bool(d.emergency) and not hands_over(d.emergency)}
     want = {"category": row["category"], "department": row["department"], "urgency": row["urgency"],
             "address": _address(row.get("address")), "phone": _phone(row.get("phone")),
             "out_of_scope": row.get("out_of_scope", False), "emergency": row.get("emergency_target")}
@@ -76,9 +78,13 @@ def test_labelled_utterances(dataset):
     assert len(rows) >= (220 if dataset == "utterances.jsonl" else 50)
     right = dict.fromkeys(FIELDS, 0)
     misses: list[str] = []
-    emergencies = false_alarms = caught = 0
+    emergencies = false_alarms = to_verify = caught = 0
     for row in rows:
         got, want = _observed(row)
+        if got.pop("verify_only") and not want["emergency"]:  # 可能紧急，请核实: the agent decides, nothing moves
+            to_verify += 1
+            misses.append(f"asked to verify: {got['emergency']} | {row['text'][:40]}")
+            got["emergency"] = None
         for f in FIELDS:
             if got[f] == want[f]:
                 right[f] += 1
@@ -95,7 +101,8 @@ def test_labelled_utterances(dataset):
         print(f"  {f:13} {right[f]:3}/{len(rows)} = {acc[f]:.1%}  (floor {FLOORS[f]:.0%})")
     print("  misses:\n    " + "\n    ".join(misses))
     assert caught == emergencies, "every emergency must be caught with the right number"
-    assert false_alarms == 0, "no emergency may be raised on a non-emergency"
+    assert false_alarms == 0, "no non-emergency may be handed over"
+    assert to_verify <= 0.03 * (len(rows) - emergencies), "agents asked to verify too often (issue 17: 3 %)"
     low = {f: round(a, 3) for f, a in acc.items() if a < FLOORS[f]}
     assert not low, f"below floor: {low}"
 
