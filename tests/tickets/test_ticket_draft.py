@@ -228,11 +228,13 @@ def test_no_false_emergency(text):
 
 def test_emergency_detection_is_cheap_enough_for_every_partial():
     partials = ["喂你好我想问一下公积金怎么提取需要带什么材料"[:n] for n in range(1, 24)] * 200
-    start = time.perf_counter()
+    # CPU time of this thread, not the wall clock: other jobs on the machine (xdist workers,
+    # CI neighbours) must not decide the test. The live path checks every partial (~5 a second).
+    start = time.thread_time()
     for p in partials:
         detect_emergency(p)
-    per_call = (time.perf_counter() - start) / len(partials)
-    print(f"\ndetect_emergency: {per_call * 1e6:.1f} µs per partial transcript")
+    per_call = (time.thread_time() - start) / len(partials)
+    print(f"\ndetect_emergency: {per_call * 1e6:.1f} µs of CPU per partial transcript")
     assert per_call < 0.001
 
 
