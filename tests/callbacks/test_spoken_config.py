@@ -6,8 +6,8 @@ from pydantic import ValidationError
 
 from callbacks.dialplan import render
 from ivr.config.callbacks_model import Question
-from ivr.config.loader import ConfigError, load_config
 from ivr.config.model import Config
+from tests.support.config_text import config_problems
 
 BASE = """\
 hotline: {name: 测试热线, number: "12345"}
@@ -25,13 +25,7 @@ callbacks:
 
 
 def _problems(tmp_path, words: str) -> list[str]:
-    path = tmp_path / "config.yaml"
-    path.write_text(BASE.replace("WORDS", words), encoding="utf-8")
-    try:
-        load_config(path, env={})
-    except ConfigError as exc:
-        return [str(p) for p in exc.problems]
-    return []
+    return config_problems(tmp_path, BASE.replace("WORDS", words))
 
 
 def test_good_words_pass_and_the_default_question_has_chinese_words(tmp_path):

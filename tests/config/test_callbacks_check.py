@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from ivr.config.loader import ConfigError, load_config
+from tests.support.config_text import config_problems
 
 GOOD = """\
 hotline: {name: 测试热线, number: "12345"}
@@ -20,13 +20,7 @@ callbacks:
 
 
 def _problems(tmp_path, text: str) -> list[str]:
-    path = tmp_path / "config.yaml"
-    path.write_text(text, encoding="utf-8")
-    try:
-        load_config(path, env={})
-    except ConfigError as exc:
-        return [str(p) for p in exc.problems]
-    return []
+    return config_problems(tmp_path, text)
 
 
 def test_a_good_callbacks_section_passes(tmp_path):
