@@ -43,8 +43,8 @@ class Summary:
 
     @classmethod
     def of(cls, fig: Figures, **extra) -> Summary:
-        return cls(fig.calls, *(fig.of(d) for d in DISPOSITIONS), mean(fig.answer_times),
-                   median(fig.answer_times), **extra)
+        return cls(calls=fig.calls, **{d: fig.of(d) for d in DISPOSITIONS}, avg_answer_s=mean(fig.answer_times),
+                   median_answer_s=median(fig.answer_times), **extra)
 
 
 @dataclass
@@ -102,7 +102,7 @@ def line_report(session: Session, start: dt.date, end: dt.date) -> LineReport:
         select(Call.dialed, Call.day, Call.answer_s)
         .where(*in_range, Call.disposition == "answered", Call.answer_s.is_not(None))
     ):
-        groups[(dialed, day)].answered_after(answer_s)
+        groups.setdefault((dialed, day), Figures()).answered_after(answer_s)  # a call may end between the reads
     # The line a number belongs to: as recorded on its latest call in the range.
     info: dict[str, tuple] = {}
     for dialed, line, department, mode, _ in session.execute(
