@@ -29,11 +29,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import datetime as dt
-import json
-import logging
 import statistics
 import sys
-import tempfile
 import time
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -44,7 +41,8 @@ from sqlalchemy import select  # noqa: E402
 
 from callbacks.models import CallbackAttempt, CallbackTask  # noqa: E402
 from tests.callbacks.outside import CallbackLab  # noqa: E402
-from tests.support.measure import load_average  # noqa: E402
+from tests.support.lab import scratch_lab  # noqa: E402
+from tests.support.measure import print_run  # noqa: E402
 
 AGENTS = 4
 
@@ -100,11 +98,9 @@ async def run(args) -> dict:
     now = dt.datetime.now(dt.timezone.utc)
     window = _window(now)
     days = ("mon", "tue", "wed", "thu", "fri", "sat", "sun", "makeup", "holiday")
-    lab = CallbackLab(Path(tempfile.mkdtemp(prefix="cb-bench-")), overrides={
+    async with scratch_lab(lambda work: CallbackLab(work, overrides={
         "callbacks.channels": args.channels, "callbacks.reserve_inbound": args.reserve,
-        "callbacks.max_attempts": 3, "callbacks.windows": {d: window for d in days}})
-    await lab.start()
-    try:
+        "callbacks.max_attempts": 3, "callbacks.windows": {d: window for d in days}}), "cb-bench-") as lab:
         for i in range(AGENTS):
             await lab.center_ami.action({"Action": "QueueAdd", "Queue": "hotline-general",
                                          "Interface": f"Local/b{i}@sim-agents/n", "MemberName": f"b{i}"},
@@ -136,8 +132,6 @@ async def run(args) -> dict:
             return attempts, results
 
         attempts, results = await store.run(figures)
-    finally:
-        await lab.stop()
     edges = sorted([(a.started_at, 1) for a in attempts] + [(a.ended_at, -1) for a in attempts],
                    key=lambda e: (e[0], e[1]))
     open_now = most = 0
@@ -180,11 +174,7 @@ def main() -> int:
     ap.add_argument("--reserve", type=int, default=2, help="channels kept for inbound")
     ap.add_argument("--inbound", type=int, default=20, help="inbound calls timed without and during the campaign")
     args = ap.parse_args()
-    logging.basicConfig(level=logging.WARNING)
-    load_before = load_average()
-    result = {**asyncio.run(run(args)), "load_average_before": round(load_before, 2)}
-    print(json.dumps(result, ensure_ascii=False))
-    return 0 if result["pass"] else 1
+    return print_run(run(args))
 
 
 if __name__ == "__main__":

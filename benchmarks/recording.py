@@ -27,13 +27,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
-import logging
 import os
-import shutil
 import statistics
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -41,7 +37,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from recordings.files import sha256_of  # noqa: E402
 from tests.recordings.lab import RecLab  # noqa: E402
-from tests.support.measure import cpu_seconds, load_average  # noqa: E402
+from tests.support.lab import scratch_lab  # noqa: E402
+from tests.support.measure import cpu_seconds, print_run  # noqa: E402
 
 TARGET_RATIO = 1.3
 
@@ -94,10 +91,7 @@ async def qa_throughput(lab: RecLab, rows: list[dict], workers: int, live_calls:
 
 
 async def run(args: argparse.Namespace) -> dict:
-    work = Path(tempfile.mkdtemp(prefix="bench-recording-"))
-    lab = RecLab(work, agents=args.calls, qa=False)
-    await lab.start()
-    try:
+    async with scratch_lab(lambda work: RecLab(work, agents=args.calls, qa=False), "bench-recording-") as lab:
         rec, plain, recorded_ids = [], [], []
         for i in range(args.rounds):
             order = (("12345", rec), ("12399", plain)) if i % 2 == 0 else (("12399", plain), ("12345", rec))
@@ -113,9 +107,6 @@ async def run(args: argparse.Namespace) -> dict:
         matches = all(sha256_of(lab.folder / r["file"]) == r["sha256"] for r in ok)
         size, minutes = sum(r["size"] for r in ok), sum(r["duration"] for r in ok) / 60
         qa = await qa_throughput(lab, ok[: args.qa_calls], args.qa_workers, args.live_calls) if args.qa_calls else {}
-    finally:
-        await lab.stop()
-        shutil.rmtree(work, ignore_errors=True)
     ratio = statistics.median(rec) / statistics.median(plain) if statistics.median(plain) > 0 else float("inf")
     result = {
         "calls_per_batch": args.calls, "rounds": args.rounds, "window_s": args.window,
@@ -140,11 +131,7 @@ def main() -> int:
     parser.add_argument("--qa-workers", type=int, default=1)
     parser.add_argument("--live-calls", type=int, default=4, help="live calls during the QA run")
     args = parser.parse_args()
-    logging.basicConfig(level=logging.WARNING)
-    load_before = load_average()
-    result = {**asyncio.run(run(args)), "load_average_before": round(load_before, 2)}
-    print(json.dumps(result, ensure_ascii=False))
-    return 0 if result["pass"] else 1
+    return print_run(run(args))
 
 
 if __name__ == "__main__":

@@ -29,19 +29,16 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
-import logging
-import shutil
 import statistics
 import sys
-import tempfile
 import time
 from collections import Counter
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from tests.support.measure import cpu_seconds, load_average, quantile  # noqa: E402
+from tests.support.lab import scratch_lab  # noqa: E402
+from tests.support.measure import cpu_seconds, print_run, quantile  # noqa: E402
 from tests.transfer.support import Lab  # noqa: E402
 
 TARGET_MEDIAN_MS = 500.0
@@ -171,10 +168,7 @@ async def measure_capacity(lab: Lab, max_calls: int) -> tuple[int, list[dict]]:
 
 
 async def run(args) -> dict:
-    workdir = Path(tempfile.mkdtemp(prefix="xfer-bench-"))
-    lab = Lab(workdir, answer_timeout=10)
-    await lab.start()
-    try:
+    async with scratch_lab(lambda work: Lab(work, answer_timeout=10), "xfer-bench-") as lab:
         await lab.set_subcenter(SIM_MODE="answer", SIM_SAY="", SIM_HOLD="600", SIM_RECORD="0", SIM_DELAY="")
         for i in range(max(args.max_calls, 1)):
             await lab.login(f"b{i}", context="xfer-bench-agents")
@@ -185,9 +179,6 @@ async def run(args) -> dict:
         await lab.hangup_all()
         print("capacity: concurrent three-way calls", flush=True)
         held, steps = await measure_capacity(lab, args.max_calls)
-    finally:
-        await lab.stop()
-        shutil.rmtree(workdir, ignore_errors=True)
     med, p95, base = statistics.median(latency), quantile(latency, 0.95), statistics.median(baseline)
     return {
         "transfer_to_heard_ms": {"median": round(med, 1), "p95": round(p95, 1), "max": round(max(latency), 1),
@@ -207,11 +198,7 @@ def main() -> int:
     ap.add_argument("--baseline", type=int, default=20, help="direct calls timed for the baseline")
     ap.add_argument("--max-calls", type=int, default=200, help="upper bound of the capacity ramp")
     args = ap.parse_args()
-    logging.basicConfig(level=logging.WARNING)
-    load_before = load_average()
-    result = {**asyncio.run(run(args)), "load_average_before": round(load_before, 2)}
-    print(json.dumps(result, ensure_ascii=False))
-    return 0 if result["pass"] else 1
+    return print_run(run(args))
 
 
 if __name__ == "__main__":

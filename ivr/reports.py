@@ -5,21 +5,23 @@ by an agent, abandoned in the queue, forwarded, and the average and median
 time from the start of the call to the answer. The chart draws calls per old
 number per day; a number whose line has gone flat can be retired (取消号码).
 Days are the hotline's local days (`calls.day`), so both backends agree.
+The counting is the one call-figures model (ivr/figures.py, shared with the
+KPI report): this report is its grouping by dialed number x day, folded from
+counts the database groups, and the public form below.
 """
 from __future__ import annotations
 
 import datetime as dt
 import io
-import statistics
 from dataclasses import asdict, dataclass, field
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from ivr.figures import DISPOSITIONS, Figures, mean, median
 from ivr.storage.models import Call
 
 MAX_DAYS = 800          # a transition is months, not years: bounds the work per request
-DISPOSITIONS = ("answered", "abandoned", "forwarded", "announced", "unanswered")
 
 
 class ReportError(ValueError):
@@ -27,7 +29,9 @@ class ReportError(ValueError):
 
 
 @dataclass
-class Figures:
+class Summary:
+    """The public form of one group's `Figures` (JSON, table, chart): counts per disposition, answer times."""
+
     calls: int = 0
     answered: int = 0
     abandoned: int = 0
@@ -37,9 +41,14 @@ class Figures:
     avg_answer_s: float | None = None
     median_answer_s: float | None = None
 
+    @classmethod
+    def of(cls, fig: Figures, **extra) -> Summary:
+        return cls(calls=fig.calls, **{d: fig.of(d) for d in DISPOSITIONS}, avg_answer_s=mean(fig.answer_times),
+                   median_answer_s=median(fig.answer_times), **extra)
+
 
 @dataclass
-class DayFigures(Figures):
+class DaySummary(Summary):
     day: str = ""
 
 
@@ -49,8 +58,8 @@ class LineFigures:
     line: str | None
     department: str | None
     mode: str | None
-    total: Figures
-    days: list[DayFigures] = field(default_factory=list)   # every day of the range, zeros included
+    total: Summary
+    days: list[DaySummary] = field(default_factory=list)   # every day of the range, zeros included
     last_call_day: str | None = None
     calls_last_7_days: int = 0
 
@@ -79,31 +88,21 @@ def parse_range(start: str | None, end: str | None, today: dt.date) -> tuple[dt.
     return start_d, end_d
 
 
-def _fill(fig: Figures, counts: dict[str, int], waits: list[float]) -> None:
-    for disposition, n in counts.items():
-        fig.calls += n
-        if disposition in DISPOSITIONS:
-            setattr(fig, disposition, getattr(fig, disposition) + n)
-    if waits:
-        fig.avg_answer_s = round(statistics.fmean(waits), 1)
-        fig.median_answer_s = round(statistics.median(waits), 1)
-
-
 def line_report(session: Session, start: dt.date, end: dt.date) -> LineReport:
     """Figures for every number dialed between `start` and `end` (local days, inclusive)."""
     in_range = (Call.day >= start, Call.day <= end, Call.dialed.is_not(None))
-    counts: dict[tuple[str, dt.date], dict[str, int]] = {}
+    # The grouping by dialed number x day, folded from the counts the database groups.
+    groups: dict[tuple[str, dt.date], Figures] = {}
     for dialed, day, disposition, n in session.execute(
         select(Call.dialed, Call.day, Call.disposition, func.count()).where(*in_range)
         .group_by(Call.dialed, Call.day, Call.disposition)
     ):
-        counts.setdefault((dialed, day), {})[disposition or "in_progress"] = n
-    waits: dict[tuple[str, dt.date], list[float]] = {}
+        groups.setdefault((dialed, day), Figures()).count(disposition, n)
     for dialed, day, answer_s in session.execute(
         select(Call.dialed, Call.day, Call.answer_s)
         .where(*in_range, Call.disposition == "answered", Call.answer_s.is_not(None))
     ):
-        waits.setdefault((dialed, day), []).append(answer_s)
+        groups.setdefault((dialed, day), Figures()).answered_after(answer_s)  # a call may end between the reads
     # The line a number belongs to: as recorded on its latest call in the range.
     info: dict[str, tuple] = {}
     for dialed, line, department, mode, _ in session.execute(
@@ -117,22 +116,18 @@ def line_report(session: Session, start: dt.date, end: dt.date) -> LineReport:
     lines = []
     for dialed in sorted(info, key=lambda d: (len(d), d)):
         line, department, mode = info[dialed]
-        fig = LineFigures(dialed, line, department, mode, Figures())
-        all_counts: dict[str, int] = {}
-        all_waits: list[float] = []
+        fig = LineFigures(dialed, line, department, mode, Summary())
+        total = Figures()
         for day in days:
-            c, w = counts.get((dialed, day), {}), waits.get((dialed, day), [])
-            d = DayFigures(day=day.isoformat())
-            _fill(d, c, w)
+            figures = groups.get((dialed, day), Figures())
+            total.merge(figures)
+            d = DaySummary.of(figures, day=day.isoformat())
             fig.days.append(d)
-            for k, n in c.items():
-                all_counts[k] = all_counts.get(k, 0) + n
-            all_waits.extend(w)
             if d.calls:
                 fig.last_call_day = d.day
                 if day in recent:
                     fig.calls_last_7_days += d.calls
-        _fill(fig.total, all_counts, all_waits)
+        fig.total = Summary.of(total)
         lines.append(fig)
     return LineReport(start.isoformat(), end.isoformat(), lines)
 

@@ -1,5 +1,10 @@
 """The figures a 12345 center is judged on, computed from stored rows (pure: no I/O).
 
+The counting (dispositions, waits, rates, percentiles) is the one call-figures
+model in ivr/figures.py, shared with the line report; this module chooses the
+groups (hour, day, line, queue, agent), adds after-call work and agent time,
+and gives the public form.
+
 Definitions (docs/supervision.md, "KPI definitions"):
   offered       calls that asked for a 12345 agent: they entered a queue (disposition answered or abandoned).
                 A full-merge prompt that ends the call (announced), a call forwarded to a department or
@@ -17,81 +22,30 @@ Percentiles are nearest-rank: the smallest wait at or above p % of the answered 
 from __future__ import annotations
 
 import datetime as dt
-import math
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from ivr.figures import Figures, Thresholds, fold, mean, percentile, rate
+
 GROUPS = ("hour", "day", "line", "queue", "agent")
-OFFERED = ("answered", "abandoned")
 
 
-@dataclass(frozen=True)
-class Thresholds:
-    service_level_s: float = 15.0
-    short_abandon_s: float = 5.0
-
-
-@dataclass
-class Figures:
-    """One group's figures; `to_dict` gives the rounded public form."""
-
-    calls: int = 0
-    announced: int = 0
-    forwarded: int = 0
-    offered: int = 0
-    answered: int = 0
-    answered_in_sl: int = 0
-    abandoned: int = 0
-    abandoned_short: int = 0
-    waits: list[float] = field(default_factory=list)
-    talk_s: float = 0.0
-    acw_s: float = 0.0
-
-    @property
-    def counted(self) -> int:
-        """The rates' denominator: offered calls minus the quick abandons."""
-        return self.offered - self.abandoned_short
-
-    def to_dict(self) -> dict[str, Any]:
-        waits = sorted(self.waits)
-        return {
-            "calls": self.calls, "offered": self.offered, "answered": self.answered,
-            "answered_in_sl": self.answered_in_sl, "service_level": _rate(self.answered_in_sl, self.counted),
-            "connect_rate": _rate(self.answered, self.counted),
-            "abandoned": self.abandoned, "abandoned_short": self.abandoned_short,
-            "abandoned_long": self.abandoned - self.abandoned_short,
-            "announced": self.announced, "forwarded": self.forwarded,
-            "wait_p50_s": percentile(waits, 50), "wait_p90_s": percentile(waits, 90),
-            "wait_max_s": waits[-1] if waits else None,
-            "wait_avg_s": round(sum(waits) / len(waits), 1) if waits else None,
-            "talk_s": round(self.talk_s, 1), "talk_avg_s": round(self.talk_s / self.answered, 1) if self.answered else None,
-            "acw_s": round(self.acw_s, 1),
-        }
-
-
-def _rate(num: int, den: int) -> float | None:
-    return round(num / den, 4) if den > 0 else None
-
-
-def percentile(sorted_values: list[float], p: float) -> float | None:
-    """Nearest-rank percentile of already sorted values (None when empty)."""
-    if not sorted_values:
-        return None
-    rank = max(1, math.ceil(p / 100 * len(sorted_values)))
-    return sorted_values[rank - 1]
-
-
-def queue_wait(call: Any) -> float | None:
-    """Seconds in the queue: Asterisk's HoldTime, else from the queue entry to the answer (or the end)."""
-    if call.queue_wait_s is not None:
-        return float(call.queue_wait_s)
-    stop = call.answered_at if call.disposition == "answered" else call.ended_at
-    if call.queued_at is not None and stop is not None:
-        return max(0.0, (stop - call.queued_at).total_seconds())
-    return None
+def public(f: Figures) -> dict[str, Any]:
+    """One group's figures in the KPI report's public (rounded) form."""
+    waits = sorted(f.waits)
+    return {
+        "calls": f.calls, "offered": f.offered, "answered": f.answered,
+        "answered_in_sl": f.answered_in_sl, "service_level": f.service_level, "connect_rate": f.connect_rate,
+        "abandoned": f.abandoned, "abandoned_short": f.abandoned_short,
+        "abandoned_long": f.abandoned - f.abandoned_short,
+        "announced": f.of("announced"), "forwarded": f.of("forwarded"),
+        "wait_p50_s": percentile(waits, 50), "wait_p90_s": percentile(waits, 90),
+        "wait_max_s": waits[-1] if waits else None, "wait_avg_s": mean(waits),
+        "talk_s": round(f.talk_s, 1), "talk_avg_s": round(f.talk_s / f.answered, 1) if f.answered else None,
+        "acw_s": round(f.acw_s, 1),
+    }
 
 
 def group_key(call: Any, by: str | None, tz: ZoneInfo) -> str:
@@ -130,29 +84,7 @@ def call_figures(calls: Iterable[Any], *, by: str | None = None, tz: ZoneInfo = 
     """Figures per group (one group "all" when `by` is None), groups in key order."""
     calls = list(calls)
     acw = after_call(calls, wrapup or {})
-    groups: dict[str, Figures] = defaultdict(Figures)
-    for i, c in enumerate(calls):
-        f = groups[group_key(c, by, tz)]
-        f.calls += 1
-        if c.disposition == "announced":
-            f.announced += 1
-        elif c.disposition == "forwarded":
-            f.forwarded += 1
-        if c.disposition not in OFFERED:
-            continue
-        f.offered += 1
-        wait = queue_wait(c)
-        if c.disposition == "answered":
-            f.answered += 1
-            f.talk_s += c.talk_s or 0.0
-            f.acw_s += acw.get(i, 0.0)
-            if wait is not None:
-                f.waits.append(wait)
-                f.answered_in_sl += wait <= thresholds.service_level_s
-        else:
-            f.abandoned += 1
-            f.abandoned_short += wait is not None and wait <= thresholds.short_abandon_s
-    return dict(sorted(groups.items()))
+    return fold(calls, lambda c: group_key(c, by, tz), thresholds, lambda i: acw.get(i, 0.0))
 
 
 def _overlap(start: dt.datetime, end: dt.datetime | None, lo: dt.datetime, hi: dt.datetime) -> float:
@@ -200,7 +132,7 @@ def report(calls: Iterable[Any], states: Iterable[Any], lo: dt.datetime, hi: dt.
             pauses[reason] += seconds
     return {"from": lo.isoformat(), "to": hi.isoformat(), "by": by,
             "thresholds": {"service_level_s": thresholds.service_level_s, "short_abandon_s": thresholds.short_abandon_s},
-            "total": total.to_dict(), "groups": {k: v.to_dict() for k, v in groups.items()},
+            "total": public(total), "groups": {k: public(v) for k, v in groups.items()},
             "agents": agents, "pause_by_reason": {k: round(v, 1) for k, v in sorted(pauses.items())}}
 
 
@@ -215,7 +147,7 @@ def ratings(answers: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
         if label:
             counts[label] += 1
     rated = sum(counts.values())
-    return {"rated": rated, **counts, "satisfied_rate": _rate(counts["satisfied"] + counts["basic"], rated)}
+    return {"rated": rated, **counts, "satisfied_rate": rate(counts["satisfied"] + counts["basic"], rated)}
 
 
 CSV_COLUMNS = ("group", "calls", "offered", "answered", "answered_in_sl", "service_level", "connect_rate", "abandoned",

@@ -1,16 +1,7 @@
 """One callback lab (center + outside world + server) for the package."""
 from __future__ import annotations
 
-import pytest
-
 from tests.callbacks.outside import CallbackLab
+from tests.support.lab import package_lab
 
-
-@pytest.fixture(scope="package")
-async def cblab(tmp_path_factory):
-    lab = CallbackLab(tmp_path_factory.mktemp("callbacks"))
-    try:
-        await lab.start()
-        yield lab
-    finally:
-        await lab.stop()
+cblab = package_lab("cblab", CallbackLab, "callbacks")

@@ -14,8 +14,8 @@ from pathlib import Path
 
 from ivr.config.loader import load_config
 from ivr.dialplan.build import instance_files
-from ivr.server import HotlineServer
 from tests.support.asterisk_harness import Ami, free_port, new_instance
+from tests.support.lab import AsteriskLab
 
 CONFIG = """
 hotline: {{name: 测试市12345政务服务便民热线, city: 测试市, timezone: Asia/Shanghai}}
@@ -187,16 +187,15 @@ def _tone(path: Path, seconds: float) -> None:
                     "vol", "0.3"], check=True, capture_output=True)
 
 
-class CallbackLab:
+class CallbackLab(AsteriskLab):
     def __init__(self, workdir: Path, overrides: dict | None = None) -> None:
-        self.workdir = workdir
+        super().__init__(workdir)
         self.overrides = dict(overrides or {})  # dotted config paths, e.g. {"callbacks.channels": 12}
         self.agi_port = free_port()
         self.outside = new_instance("cbout")
         self.center = new_instance("cbcenter", self.agi_port)
         self.ami: Ami | None = None          # test-side view of the outside world
         self.center_ami: Ami | None = None   # ... and of the center
-        self.server: HotlineServer | None = None
         self.outside_extra: dict[str, str] = {}  # more files for the outside world (extensions_*.conf)
 
     @property
@@ -225,33 +224,18 @@ class CallbackLab:
                               ("queue-callback-ok", 0.3), ("queue-callback-hello", 0.3), ("callback-rating", 1.0),
                               ("callback-q-c2q-satisfaction", 0.5), ("callback-q-c2q-solved", 0.5)):
             _tone(self.center.sounds / f"{name}.wav", seconds)
-        self.outside.start()
-        self.center.start()
-        self.ami = await Ami(self.outside).connect()
-        self.center_ami = await Ami(self.center).connect()
+        self.boot(self.outside, self.center)
+        self.ami = await self.connect(self.outside)
+        self.center_ami = await self.connect(self.center)
         await self.start_server()
 
     async def start_server(self) -> None:
-        self.server = HotlineServer(self.config, ami_secret=self.center.ami_secret)
-        await self.server.start()
-        assert await self.server.services.ami.wait_connected(10), "the server could not log in to the center's AMI"
-
-    async def stop_server(self) -> None:
-        if self.server is not None:
-            await self.server.stop()
-            self.server = None
+        """The product's server on the center (again after `stop_server()`: a restart)."""
+        await super().start_server(self.center)
 
     @property
     def engine(self):
         return self.server.services.callbacks
-
-    async def stop(self) -> None:
-        await self.stop_server()
-        for ami in (self.ami, self.center_ami):
-            if ami:
-                ami.close()
-        self.center.remove()
-        self.outside.remove()
 
     def outside_calls(self, number: str | None = None) -> list[dict]:
         return [e for e in self.ami.events if e.get("Event") == "UserEvent" and e.get("UserEvent") == "OutsideCall"

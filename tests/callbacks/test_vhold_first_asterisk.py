@@ -11,6 +11,7 @@ import pytest
 from callbacks import repo
 from tests.callbacks.outside import CallbackLab
 from tests.support.audio import goertzel_share, read_channels
+from tests.support.lab import running
 from tests.support.web_support import events_within
 
 pytestmark = pytest.mark.asterisk
@@ -24,12 +25,9 @@ WAITING = {"HOTLINE_PROMPT": "hotline/callback-thanks", "__HOTLINE_QUEUE": "vhol
 
 @pytest.fixture(scope="module")
 async def firstlab(tmp_path_factory):
-    lab = CallbackLab(tmp_path_factory.mktemp("vhold-first"), {"callbacks.queue_callback_mode": "caller_first"})
-    try:
-        await lab.start()
+    async with running(CallbackLab(tmp_path_factory.mktemp("vhold-first"),
+                                   {"callbacks.queue_callback_mode": "caller_first"})) as lab:
         yield lab
-    finally:
-        await lab.stop()
 
 
 async def _press_1(lab, number: str) -> dict:

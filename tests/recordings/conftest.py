@@ -1,19 +1,15 @@
-"""One recording lab (center + server with recording on) for the package."""
+"""One recording lab (center + server with recording on) for the package, and a second, heard one."""
 from __future__ import annotations
 
 import pytest
 
+from tests.recordings.heard_lab import HeardLab
 from tests.recordings.lab import RecLab
+from tests.support.lab import package_lab
 
-
-@pytest.fixture(scope="package")
-async def reclab(tmp_path_factory):
-    lab = RecLab(tmp_path_factory.mktemp("recordings"))
-    try:
-        await lab.start()
-        yield lab
-    finally:
-        await lab.stop()
+reclab = package_lab("reclab", RecLab, "recordings")
+# A second center: the notice prompt on, an opted-out line, a real SIP desk phone's queue.
+heardlab = package_lab("heardlab", HeardLab, "heard")
 
 
 @pytest.fixture(scope="package")
@@ -22,16 +18,3 @@ async def recorded(reclab):
     call_id, agent = await reclab.call(hold=2)
     row = await reclab.row_for(call_id)
     return call_id, agent, row
-
-
-@pytest.fixture(scope="package")
-async def heardlab(tmp_path_factory):
-    """A second center: the notice prompt on, an opted-out line, a real SIP desk phone's queue."""
-    from tests.recordings.heard_lab import HeardLab
-
-    lab = HeardLab(tmp_path_factory.mktemp("heard"))
-    try:
-        await lab.start()
-        yield lab
-    finally:
-        await lab.stop()

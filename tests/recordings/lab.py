@@ -17,9 +17,9 @@ import aiohttp
 
 from ivr.config.loader import load_config
 from ivr.dialplan.build import instance_files
-from ivr.server import HotlineServer
 from recordings import repo
 from tests.support.asterisk_harness import Ami, free_port, new_instance
+from tests.support.lab import AsteriskLab
 
 RATE = 8000
 CALLER_HZ = 1000
@@ -85,16 +85,16 @@ def make_sounds(folder: Path) -> dict[str, Path]:
     return out
 
 
-class RecLab:
+class RecLab(AsteriskLab):
     CONFIG = CONFIG  # a variant lab (tests/recordings/heard_lab.py) brings its own plan and test files
 
     def __init__(self, workdir: Path, *, enabled: bool = True, agents: int = 1, qa: bool = True) -> None:
         """`agents` per queue: a1 (then g2, g3 ...) answer 12345, a2 (then q2, q3 ...) the opted-out 12399."""
-        self.workdir, self.enabled, self.agents, self.qa = workdir, enabled, agents, qa
+        super().__init__(workdir)
+        self.enabled, self.agents, self.qa = enabled, agents, qa
         self.agi_port = free_port()
         self.inst = new_instance("rec", self.agi_port)
         self.ami: Ami | None = None
-        self.server: HotlineServer | None = None
         self.web_port = 0
 
     @property
@@ -123,12 +123,10 @@ class RecLab:
         for name, path in make_sounds(self.workdir / "sounds").items():
             (self.inst.sounds / path.name).write_bytes(path.read_bytes())
         self.add_sounds()
-        self.inst.start()
-        self.ami = await Ami(self.inst).connect()
+        self.boot(self.inst)
+        self.ami = await self.connect(self.inst)
         # a clock keeps FastAGI in this process (no worker process to start on a loaded machine)
-        self.server = HotlineServer(self.config, ami_secret=self.inst.ami_secret, clock=lambda: dt.datetime.now(dt.timezone.utc))
-        await self.server.start()
-        assert await self.server.services.ami.wait_connected(10), "the server could not log in to AMI"
+        await self.start_server(self.inst, clock=lambda: dt.datetime.now(dt.timezone.utc))
         self.web_port = self.server.web_port
 
     def test_files(self) -> dict[str, str]:
@@ -137,13 +135,6 @@ class RecLab:
 
     def add_sounds(self) -> None:
         """More sounds for a variant lab (after the tones are in the instance's sounds folder)."""
-
-    async def stop(self) -> None:
-        if self.server is not None:
-            await self.server.stop()
-        if self.ami is not None:
-            self.ami.close()
-        self.inst.remove()
 
     @property
     def web_app(self):

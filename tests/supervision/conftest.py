@@ -3,17 +3,10 @@ from __future__ import annotations
 
 import pytest
 
+from tests.support.lab import package_lab
 from tests.support.supervision_lab import SupervisionLab
 
-
-@pytest.fixture(scope="package")
-async def slab(tmp_path_factory):
-    lab = SupervisionLab(tmp_path_factory.mktemp("supv"))
-    try:
-        await lab.start()
-        yield lab
-    finally:
-        await lab.stop()
+slab = package_lab("slab", SupervisionLab, "supv")
 
 
 @pytest.fixture

@@ -5,8 +5,12 @@ One definition each, so a benchmark's "p99" and a test's mean the same thing
 """
 from __future__ import annotations
 
+import asyncio
+import json
+import logging
 import os
 import socket
+from collections.abc import Awaitable
 from pathlib import Path
 
 
@@ -47,3 +51,13 @@ def quantile(values: list[float], q: float) -> float | None:
 def load_average() -> float:
     """The one-minute load average: a benchmark prints it before it runs (a figure from a busy machine is void)."""
     return os.getloadavg()[0]
+
+
+def print_run(run: Awaitable[dict]) -> int:
+    """A benchmark's end: run it (warnings-only logging), print one JSON line with the load average from
+    before it, and return the exit status (0 when the figures pass)."""
+    logging.basicConfig(level=logging.WARNING)
+    load_before = load_average()
+    result = {**asyncio.run(run), "load_average_before": round(load_before, 2)}
+    print(json.dumps(result, ensure_ascii=False))
+    return 0 if result["pass"] else 1

@@ -16,8 +16,8 @@ import aiohttp
 
 from ivr.config.loader import load_config
 from ivr.dialplan.build import instance_files
-from ivr.server import HotlineServer
 from tests.support.asterisk_harness import Ami, free_port, new_instance
+from tests.support.lab import AsteriskLab
 
 RATE = 8000
 SUPERVISOR_HZ = 2000
@@ -44,13 +44,12 @@ exten => _[a-z0-9].,1,Answer()
 """
 
 
-class SupervisionLab:
+class SupervisionLab(AsteriskLab):
     def __init__(self, workdir: Path) -> None:
-        self.workdir = workdir
+        super().__init__(workdir)
         self.agi_port = free_port()
         self.center = new_instance("supv", self.agi_port)
         self.ami: Ami | None = None
-        self.server: HotlineServer | None = None
 
     @property
     def recordings(self) -> Path:
@@ -68,18 +67,9 @@ class SupervisionLab:
         voice.parent.mkdir(parents=True, exist_ok=True)
         subprocess.run(["sox", "-n", "-r", str(RATE), "-c", "1", "-b", "16", str(voice), "synth", "3", "sine",
                         str(SUPERVISOR_HZ), "vol", "0.5"], check=True, capture_output=True)
-        self.center.start()
-        self.ami = await Ami(self.center).connect()
-        self.server = HotlineServer(self.config, ami_secret=self.center.ami_secret)
-        await self.server.start()
-        assert await self.server.services.ami.wait_connected(10), "the server could not log in to AMI"
-
-    async def stop(self) -> None:
-        if self.server is not None:
-            await self.server.stop()
-        if self.ami is not None:
-            self.ami.close()
-        self.center.remove()
+        self.boot(self.center)
+        self.ami = await self.connect(self.center)
+        await self.start_server(self.center)
 
     def http(self, agent: str) -> aiohttp.ClientSession:
         token = next(t for t, a in TOKENS.items() if a == agent)

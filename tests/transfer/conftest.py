@@ -3,17 +3,10 @@ from __future__ import annotations
 
 import pytest
 
+from tests.support.lab import package_lab
 from tests.transfer.support import Lab
 
-
-@pytest.fixture(scope="package")
-async def lab(tmp_path_factory):
-    lab = Lab(tmp_path_factory.mktemp("xfer"))
-    try:
-        await lab.start()
-        yield lab
-    finally:
-        await lab.stop()
+lab = package_lab("lab", Lab, "xfer")
 
 
 @pytest.fixture

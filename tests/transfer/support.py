@@ -20,8 +20,9 @@ import aiohttp
 from ivr.asterisk.embedded import static_files
 from ivr.config.loader import load_config
 from ivr.dialplan.build import instance_files
-from ivr.server import HotlineServer, Services
+from ivr.server import Services
 from tests.support.asterisk_harness import Ami, free_port, free_sip_port, new_instance
+from tests.support.lab import AsteriskLab
 from transfer.service import TransferService
 
 HERE = Path(__file__).parent
@@ -119,9 +120,9 @@ class LabCall:
     call_id: str
 
 
-class Lab:
+class Lab(AsteriskLab):
     def __init__(self, workdir: Path, *, answer_timeout: int = 4, overflow_after: int = 3) -> None:
-        self.workdir = workdir
+        super().__init__(workdir)
         self.answer_timeout, self.overflow_after = answer_timeout, overflow_after
         self.sub = new_instance("xsub")
         self.agi_port = free_port()
@@ -130,7 +131,6 @@ class Lab:
         self.services: Services | None = None
         self.ami: Ami | None = None        # test-side view of the center (every event)
         self.sub_ami: Ami | None = None
-        self.server: HotlineServer | None = None
         self.web_port = 0
 
     @property
@@ -163,28 +163,12 @@ class Lab:
         for inst in (self.center, self.sub):
             for name, path in voices.items():
                 shutil.copy(path, inst.sounds / f"{name}.wav")
-        self.sub.start()
-        self.center.start()
-        self.ami = await Ami(self.center).connect()
-        self.sub_ami = await Ami(self.sub).connect()
-        await self._start_server()
-
-    async def _start_server(self) -> None:
-        """The product's own server (FastAGI, AMI, tracker, transfers, web) on the center."""
-        self.server = HotlineServer(self.config, ami_secret=self.center.ami_secret)
-        await self.server.start()
-        self.services = self.server.services
-        assert await self.services.ami.wait_connected(10), "the server could not log in to the center's AMI"
+        self.boot(self.sub, self.center)
+        self.ami = await self.connect(self.center)
+        self.sub_ami = await self.connect(self.sub)
+        # The product's own server (FastAGI, AMI, tracker, transfers, web) on the center.
+        self.services = (await self.start_server(self.center)).services
         self.web_port = self.server.web_port
-
-    async def stop(self) -> None:
-        if self.server is not None:
-            await self.server.stop()
-        for ami in (self.ami, self.sub_ami):
-            if ami:
-                ami.close()
-        self.center.remove()
-        self.sub.remove()
 
     # -- driving calls ----------------------------------------------------------------
     async def place(self, number: str = "12345", *, hold: int = 60, callerid: str = CALLER_NUMBER) -> LabCall:
