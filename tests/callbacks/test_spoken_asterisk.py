@@ -17,6 +17,7 @@ import pytest
 from ivr.storage.models import Ticket
 from tests.callbacks.outside import CallbackLab, _tone
 from tests.support.asterisk_harness import free_port
+from tests.support.lab import running
 from tests.support.speech_audio import convert, ko_model, speak
 
 pytestmark = pytest.mark.asterisk
@@ -63,11 +64,8 @@ async def splab(tmp_path_factory):
         convert(raw, lab.outside.sounds / f"say-{name}.wav", 8000)
     lab.center.sounds.mkdir(parents=True, exist_ok=True)
     _tone(lab.center.sounds / "callback-speak.wav", 0.5)
-    try:
-        await lab.start()
+    async with running(lab):
         yield lab
-    finally:
-        await lab.stop()
 
 
 def _add_ticket(session, ticket_id: str) -> None:
