@@ -13,7 +13,7 @@ the digit Read() accepted, checked against ^[1-3]$.
 from __future__ import annotations
 
 from callbacks import dialplan_flows as flows
-from callbacks.engine import OUTBOUND_CONTEXT
+from callbacks.originate import CB_AGENT, OUTBOUND_CONTEXT
 from ivr.config.model import Config
 from ivr.dialplan.build import header
 
@@ -50,14 +50,28 @@ assert NO_KEY in SURVEY
 MISSED = """
 ; 漏接回拨 (caller-first): the citizen who hung up in the queue hears why we
 ; call and joins the queue; the engine placed the call only with an agent free.
+; Clicked 回拨: the engine found the clicking agent free and gave their own
+; interface ({agent}, checked: callbacks/originate.py); they are rung first,
+; and the queue takes the citizen if they do not answer.
 exten => missed,1,Answer()
  same => n,Gosub(hotline-cb-answered,s,1(${{HOTLINE_CB_ID}}))
  same => n,Set(__HOTLINE_CALLBACK=missed)
  same => n,Set(__HOTLINE_QUEUE={queue})
  same => n,Set(HOTLINE_OVERFLOW=)
  same => n,Playback(hotline/callback-missed)
- same => n,Goto(hotline-queue,s,1)
+ same => n,GotoIf($["${{{agent}}}" = ""]?queue)
+ same => n,Dial(${{{agent}}},{ring})
+ same => n,UserEvent(HotlineCallback,Id: ${{HOTLINE_CB_ID}},Question: agent,Digit: ${{DIALSTATUS}})
+ same => n,GotoIf($["${{DIALSTATUS}}" = "ANSWER"]?bye)
+ same => n(queue),Goto(hotline-queue,s,1)
+ same => n(bye),Hangup()
 """
+
+
+def _ring(config: Config, queue: str) -> int:
+    """How long a clicked 回拨 rings its agent: the missed-call queue's ring timeout."""
+    q = config.queue(queue)
+    return q.ring_timeout if q is not None else 15
 
 
 def render(config: Config, source: str = "config.yaml") -> dict[str, str]:
@@ -70,7 +84,7 @@ def render(config: Config, source: str = "config.yaml") -> dict[str, str]:
     cb = config.callbacks
     spoken = cb.enabled and config.speech.enabled
     text = header(source) + (SURVEY.replace(NO_KEY, SPOKEN) if spoken else SURVEY) \
-        + MISSED.format(queue=cb.missed_queue) + flows.QUEUE_CALLBACK + flows.ANSWERED
+        + MISSED.format(queue=cb.missed_queue, agent=CB_AGENT, ring=_ring(config, cb.missed_queue)) + flows.QUEUE_CALLBACK + flows.ANSWERED
     files = {}
     if cb.enabled:
         text += flows.surveys(cb.campaigns, spoken) + flows.rating(cb.rating) + (flows.speak(cb.spoken) if spoken else "")
