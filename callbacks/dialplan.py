@@ -52,12 +52,15 @@ MISSED = """
 ; call and joins the queue; the engine placed the call only with an agent free.
 ; Clicked 回拨: the engine found the clicking agent free and gave their own
 ; interface ({agent}, checked: callbacks/originate.py); they are rung first,
-; and the queue takes the citizen if they do not answer.
+; and the queue takes the citizen if they do not answer. The agent (and the
+; pop) see the citizen's number (checked by the engine), not 12345.
 exten => missed,1,Answer()
  same => n,Gosub(hotline-cb-answered,s,1(${{HOTLINE_CB_ID}}))
  same => n,Set(__HOTLINE_CALLBACK=missed)
  same => n,Set(__HOTLINE_QUEUE={queue})
  same => n,Set(HOTLINE_OVERFLOW=)
+ same => n,Set(CALLERID(num)=${{HOTLINE_QCB_CALLER}})
+ same => n,Set(CALLERID(name)=${{HOTLINE_QCB_CALLER}})
  same => n,Playback(hotline/callback-missed)
  same => n,GotoIf($["${{{agent}}}" = ""]?queue)
  same => n,Dial(${{{agent}}},{ring})

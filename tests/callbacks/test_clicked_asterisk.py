@@ -49,6 +49,7 @@ async def test_clicked_callback_reaches_the_clicking_agent_and_falls_back_to_the
         assert [e["Caller"] for e in cblab.outside_calls(CITIZEN)] == ["12345"]
         pops = [e["payload"] for e in await events_within(ws, 3) if e["kind"] == "answer"]
         assert pops and pops[-1]["callback"] == "missed" and pops[-1]["agent"] == "g1", pops
+        assert pops[-1]["caller"] == CITIZEN and agent["Caller"] == CITIZEN
         [done] = await cblab.settled([task["id"]], timeout=30)
         assert done["state"] == "done" and done["result"] == "answered"
         [attempt] = done["attempt_log"]

@@ -39,6 +39,7 @@ def test_only_a_clicked_missed_call_carries_the_agent():
          "origin": {"clicked_by": "g1"}}
     act = originate.action(c, cb, "pstn", TRUNK, "PJSIP/g1")
     assert "HOTLINE_CB_AGENT=PJSIP/g1" in act["Variable"] and act["Exten"] == "missed"
+    assert "HOTLINE_QCB_CALLER=13912345678" in act["Variable"]
     assert not any(v.startswith("HOTLINE_CB_AGENT") for v in originate.action(c, cb, "pstn", TRUNK)["Variable"])
     survey = originate.action(c | {"flow": "survey"}, cb, "pstn", TRUNK, "PJSIP/g1")
     assert not any(v.startswith("HOTLINE_CB_AGENT") for v in survey["Variable"])
