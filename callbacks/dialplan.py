@@ -14,9 +14,12 @@ from __future__ import annotations
 
 from callbacks import dialplan_flows as flows
 from callbacks.originate import CB_AGENT, OUTBOUND_CONTEXT
+from callbacks.surveys import DEFAULT_REDO
+from ivr.config.callbacks_model import OFFER_DEFAULT
 from ivr.config.model import Config
 from ivr.dialplan.build import header
 
+OFFER, REDO = f"hotline-survey-offer-{OFFER_DEFAULT}", "".join(DEFAULT_REDO)  # offer_agent.default
 SURVEY = f"""
 [{OUTBOUND_CONTEXT}]
 ; Survey (回访): one satisfaction question, answered with one key.
@@ -33,6 +36,7 @@ exten => survey,1,Answer()
  same => n,UserEvent(HotlineCallback,Id: ${{HOTLINE_CB_ID}},Question: satisfaction,Digit: none)
  same => n,Hangup()
  same => n(got),UserEvent(HotlineCallback,Id: ${{HOTLINE_CB_ID}},Question: satisfaction,Digit: ${{HOTLINE_CB_DIGIT}})
+ same => n,GotoIf($[${{DIALPLAN_EXISTS({OFFER},s,1)}} & ${{REGEX("^[{REDO}]$" ${{HOTLINE_CB_DIGIT}})}}]?{OFFER},s,1)
  same => n,Playback(hotline/callback-thanks)
  same => n,Hangup()
 """
@@ -90,7 +94,8 @@ def render(config: Config, source: str = "config.yaml") -> dict[str, str]:
         + MISSED.format(queue=cb.missed_queue, agent=CB_AGENT, ring=_ring(config, cb.missed_queue)) + flows.QUEUE_CALLBACK + flows.ANSWERED
     files = {}
     if cb.enabled:
-        text += flows.surveys(cb.campaigns, spoken) + flows.rating(cb.rating) + (flows.speak(cb.spoken) if spoken else "")
+        text += flows.surveys(cb.campaigns, spoken, cb.offer_agent) + flows.offer_agent(cb.offer_agent) \
+            + flows.rating(cb.rating) + (flows.speak(cb.spoken) if spoken else "")
         if cb.queue_callback:
             text += flows.QCB_OFFER
             files["queues_hotline_callbacks.conf"] = header(source) + flows.offers(cb.queue_callback)

@@ -47,7 +47,7 @@ def action(c: dict, cb, trunk_name: str, trunk, agent_interface: str | None = No
     if c["flow"] == "queue":
         q = vhold.originate(c, cb, trunk_name, trunk)
         act |= q | {"Variable": act["Variable"] + q["Variable"]}
-    if c["flow"] == "missed":  # answered: the agent sees the citizen, not 12345 (a checked number)
+    if c["flow"] in ("missed", "survey"):  # with an agent: they see the citizen, not 12345 (a checked number)
         act["Variable"].append(f"{V.QCB_CALLER}={c['number']}")
     if c["flow"] == "missed" and agent_interface:
         act["Variable"].append(f"{CB_AGENT}={agent_interface}")
