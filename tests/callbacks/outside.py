@@ -170,17 +170,17 @@ exten => _X.,1,Answer()
  same => n,Wait(4)
  same => n,Hangup()
 
-; 139000008xx: the default survey: ...801 presses 3 (不满意), then 0 at the offer
-; and stays 12 s (with the agent); ...802 presses 1 (满意) and stays 6 s.
-[outside-1390000080]
-exten => 13900000801,1,Answer()
+; 139000009xx: the default survey: ...901 presses 3 (不满意), then 0 at the offer
+; and stays 12 s (with the agent); ...902 presses 1 (满意) and stays 6 s.
+[outside-1390000090]
+exten => 13900000901,1,Answer()
  same => n,Wait(2)
  same => n,SendDTMF(3)
  same => n,Wait(1.5)
  same => n,SendDTMF(0)
  same => n,Wait(12)
  same => n,Hangup()
-exten => 13900000802,1,Answer()
+exten => 13900000902,1,Answer()
  same => n,Wait(2)
  same => n,SendDTMF(1)
  same => n,Wait(6)

@@ -10,12 +10,12 @@ pytestmark = pytest.mark.asterisk
 
 AGENT_V1 = "tok-vhold-agent-v1-0123456789"
 MEMBER = {"Queue": "hotline-revisit", "Interface": "Local/v1@sim-agents/n", "MemberName": "v1"}
-UNHAPPY, HAPPY = "13900000801", "13900000802"
+UNHAPPY, HAPPY = "13900000901", "13900000902"
 
 
 def _add_tickets(session) -> None:
-    session.add_all([Ticket(id="T20261204-0801", status="closed", summary="噪音扰民"),
-                     Ticket(id="T20261204-0802", status="closed", summary="路灯不亮")])
+    session.add_all([Ticket(id="T20261204-0901", status="closed", summary="噪音扰民"),
+                     Ticket(id="T20261204-0902", status="closed", summary="路灯不亮")])
 
 
 def _ticket_extra(session, ticket_id: str) -> dict:
@@ -34,7 +34,7 @@ async def test_not_satisfied_then_0_reaches_an_agent_with_the_ticket_and_satisfi
     assert (await center.action({"Action": "QueueAdd", **MEMBER}, as_list=False)).success
     try:
         since = len(center.events)
-        task, _ = await cblab.engine.add("survey", UNHAPPY, ticket="T20261204-0801")
+        task, _ = await cblab.engine.add("survey", UNHAPPY, ticket="T20261204-0901")
         agent = await center.wait_for(lambda e: e.get("UserEvent") == "SimAgent" and e.get("Agent") == "v1",
                                       since=since, timeout=30)
         assert agent["Callback"] == "survey" and agent["Queue"] == "revisit" and agent["Caller"] == UNHAPPY, agent
@@ -44,19 +44,19 @@ async def test_not_satisfied_then_0_reaches_an_agent_with_the_ticket_and_satisfi
             if msg.get("kind") == "answer":
                 pops.append(msg["payload"])
                 break
-        assert pops and pops[0]["callback"] == "survey" and pops[0]["ticket"]["id"] == "T20261204-0801", pops
+        assert pops and pops[0]["callback"] == "survey" and pops[0]["ticket"]["id"] == "T20261204-0901", pops
         [done] = await cblab.settled([task["id"]], timeout=40)
         assert done["answers"]["satisfaction"]["text"] == "不满意"
         assert done["answers"]["offer"]["text"] == "要求转人工" and done["answers"]["offer"]["key"] == "0"
-        survey = (await store.run(_ticket_extra, "T20261204-0801"))["回访"]
+        survey = (await store.run(_ticket_extra, "T20261204-0901"))["回访"]
         assert survey["redo"] is True and survey["agent_asked"] is True and survey["offer"] == "要求转人工"
 
         since = len(center.events)
-        task, _ = await cblab.engine.add("survey", HAPPY, ticket="T20261204-0802")
+        task, _ = await cblab.engine.add("survey", HAPPY, ticket="T20261204-0902")
         [done] = await cblab.settled([task["id"]], timeout=40)
         assert done["answers"]["satisfaction"]["text"] == "满意" and "offer" not in done["answers"]
         assert _offer_events(center.events, since) == []   # no offer was made
-        survey = (await store.run(_ticket_extra, "T20261204-0802"))["回访"]
+        survey = (await store.run(_ticket_extra, "T20261204-0902"))["回访"]
         assert survey["redo"] is False and "agent_asked" not in survey
     finally:
         await ws.close()
