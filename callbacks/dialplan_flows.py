@@ -137,6 +137,32 @@ exten => s,1,GotoIf($["${{HOTLINE_SPOKEN}}" = ""]?done)
 """
 
 
+OFFER = r"""
+[hotline-survey-offer-{name}]
+; 不满意/未解决 (a `redo` key): 「如需人工服务请按0」. 0 joins queue {queue}: the
+; agent's pop says 回访 (HOTLINE_CALLBACK=survey) with the ticket; anything else: thanks.
+exten => s,1,Read(HOTLINE_CB_DIGIT,hotline/callback-offer-{name},1,,1,6)
+ same => n,GotoIf($["${{HOTLINE_CB_DIGIT}}" = "0"]?agent)
+ same => n,UserEvent(HotlineCallback,Id: ${{HOTLINE_CB_ID}},Question: offer,Digit: ${{IF($["${{HOTLINE_CB_DIGIT}}" = ""]?none:${{HOTLINE_CB_DIGIT}})}})
+ same => n,Playback(hotline/callback-thanks)
+ same => n,Hangup()
+ same => n(agent),UserEvent(HotlineCallback,Id: ${{HOTLINE_CB_ID}},Question: offer,Digit: 0)
+ same => n,Set(TIMEOUT(absolute)=0)
+ same => n,Set(CALLERID(num)=${{HOTLINE_QCB_CALLER}})
+ same => n,Set(CALLERID(name)=${{HOTLINE_QCB_CALLER}})
+ same => n,Set(__HOTLINE_CALLBACK=survey)
+ same => n,Set(__HOTLINE_TICKET=${{HOTLINE_TICKET}})
+ same => n,Set(__HOTLINE_QUEUE={queue})
+ same => n,Set(HOTLINE_OVERFLOW=)
+ same => n,Goto(hotline-queue,s,1)
+"""
+
+
+def offer_agent(offers: dict) -> str:
+    """One offer context per `callbacks.offer_agent` entry (campaign ids and queues checked by the model)."""
+    return "".join(OFFER.format(name=name, queue=o.queue) for name, o in sorted(offers.items()))
+
+
 def speak(spoken) -> str:
     """The spoken step's contexts for `callbacks.spoken` (folder and limits checked by the model)."""
     return SPEAK.format(folder=spoken.folder, seconds=spoken.seconds, silence=spoken.silence)
@@ -163,16 +189,24 @@ def rating(r) -> str:
     return RATING.format(cond=" | ".join(cond), keys="".join(sorted(r.keys)))
 
 
-def surveys(campaigns: dict, spoken: bool = False) -> str:
+def surveys(campaigns: dict, spoken: bool = False, offers: dict | None = None) -> str:
     """One context per campaign: its questions in order, each answered with one key (or, with
-    `spoken` and the question's words, by voice when no key came)."""
+    `spoken` and the question's words, by voice when no key came); with an `offers` entry, a
+    `redo` key answered to any question leads to the offer of an agent after the last one."""
     if not campaigns:
         return ""
     out = [SURVEY_ASK]
     for name, questions in sorted(campaigns.items()):
         out.append(f"\n[hotline-survey-{name}]\nexten => s,1,Set(TIMEOUT(absolute)={60 + 40 * len(questions)})\n"
                    " same => n,Wait(0.5)\n")
-        out.extend(f" same => n,Gosub(hotline-survey-ask,s,1({q.id},hotline/callback-q-{name}-{q.id},"
-                   f"{''.join(sorted(q.keys))}{',1' if spoken and q.words else ''}))\n" for q in questions)
+        offer = name in (offers or {})
+        for q in questions:
+            out.append(f" same => n,Gosub(hotline-survey-ask,s,1({q.id},hotline/callback-q-{name}-{q.id},"
+                       f"{''.join(sorted(q.keys))}{',1' if spoken and q.words else ''}))\n")
+            if offer and q.redo:
+                out.append(f' same => n,ExecIf($[${{REGEX("^[{"".join(sorted(q.redo))}]$" ${{HOTLINE_CB_DIGIT}})}}]'
+                           "?Set(HOTLINE_CB_REDO=1))\n")
+        if offer:
+            out.append(f' same => n,GotoIf($["${{HOTLINE_CB_REDO}}" = "1"]?hotline-survey-offer-{name},s,1)\n')
         out.append(" same => n,Playback(hotline/callback-thanks)\n same => n,Hangup()\n")
     return "".join(out)

@@ -29,27 +29,23 @@ import uuid
 from typing import Any, Callable
 
 from ivr.waits import stop_tasks, wait_event
-from callbacks import repo, vhold
+from callbacks import originate, recovery, repo, vhold
 from callbacks.calendars import missing_years
 from callbacks.models import FLOWS, ensure_tables
+from callbacks.originate import ACTION_PREFIX
 from callbacks.policy import Policy, classify, classify_dial
 from callbacks.spoken_service import SpokenAnswers
 from callbacks.webhook import ResultPusher
 from ivr.ami.client import AmiError
-from ivr.dialplan import variables as V
 from ivr.dialplan.build import asterisk_queue
-from ivr.plan.targets import dial_string
 from ivr.plugins import PluginServices
 from ivr.privacy import mask_number
 
 log = logging.getLogger(__name__)
 
-OUTBOUND_CONTEXT = "hotline-outbound"
-ACTION_PREFIX = "hotline-cb-"
 CALLABLE_RE = re.compile(r"^\d{3,20}$")
 ID_RE = re.compile(r"^[A-Za-z0-9_.-]{1,32}$")
 CAUSE_GRACE_S = 1.0  # how long a failed originate waits for its channel's Hangup cause
-NOTE_FAMILY = "hotline_cb"  # AstDB: the dialplan's note of an attempt's outcome (dialplan_flows.ANSWERED)
 
 
 class CallbackError(ValueError):
@@ -195,21 +191,10 @@ class CallbackEngine:
         return sum(f == flow for f in self.live.values())
 
     async def _originate(self, c: dict) -> None:
-        cid = c["channel_id"]
-        act = {
-            "Action": "Originate", "ActionID": ACTION_PREFIX + cid, "ChannelId": cid,
-            "Channel": dial_string(self.trunk_name, self.trunk, c["number"]),
-            "Context": OUTBOUND_CONTEXT, "Exten": c["flow"], "Priority": "1",
-            "CallerID": f'"{self.cb.caller_id}" <{self.cb.caller_id}>',
-            "Timeout": str(self.cb.ring_timeout * 1000), "Async": "true",
-            "Variable": [f"{V.CB_ID}={cid}", f"{V.CB_TASK}={c['task']}",
-                         f"{V.inherited(V.TICKET)}={c['ticket'] or ''}"],
-        }
-        if c["flow"] == "survey" and c.get("campaign") in self.cb.campaigns:  # checked ids: safe
-            act["Variable"].append(f"{V.CB_SURVEY}={c['campaign']}")
-        if c["flow"] == "queue":
-            q = vhold.originate(c, self.cb, self.trunk_name, self.trunk)
-            act |= q | {"Variable": act["Variable"] + q["Variable"]}
+        cid, agent = c["channel_id"], None
+        if c["flow"] == "missed" and (clicked := c["origin"].get("clicked_by")):
+            agent = await self._clicked_agent(cid, str(clicked))
+        act = originate.action(c, self.cb, self.trunk_name, self.trunk, agent)
         log.info("callbacks: task %d attempt %d to %s", c["task"], c["no"], mask_number(c["number"]))
         try:
             resp = await self.ami.action(act)
@@ -219,6 +204,18 @@ class CallbackEngine:
             ok, error = False, type(exc).__name__
         if not ok:
             await self._finish(cid, "failed", {"error": error})
+
+    async def _clicked_agent(self, cid: str, agent: str) -> str | None:
+        """The clicking agent's interface when free in the missed-call queue; the attempt notes the outcome."""
+        try:
+            listing = await self.ami.action({"Action": "QueueStatus", "Queue": asterisk_queue(self.cb.missed_queue)},
+                                            as_list=True)
+        except (AmiError, OSError, asyncio.TimeoutError):
+            listing = []
+        iface, why = originate.clicked_interface(listing if isinstance(listing, list) else [], self.cb.missed_queue,
+                                                 agent)
+        await self.store.run(repo.note_attempt, cid, {"agent": {"asked": agent, "result": why}})
+        return iface
 
     async def _free_agents(self, queue: str) -> int:
         """Members of `queue` free to take a call now (QueueSummary Available)."""
@@ -322,6 +319,8 @@ class CallbackEngine:
             if cid in self.live:
                 self._dialed[cid] = key[:16]
             return
+        if question == "agent":  # a clicked 回拨 rang its agent: DIALSTATUS (not ANSWER: the queue took over)
+            return self._spawn(self.store.run(repo.note_attempt, cid, {"agent_dial": key[:16]}))
         self._spawn(self.store.run(repo.store_answer, cid, question, key[:8], self.cb.campaigns, self.clock()))
 
     async def _add_asked(self, flow: str, number: str, origin: dict) -> None:
@@ -353,45 +352,10 @@ class CallbackEngine:
         self._pending.add(t)
         t.add_done_callback(self._pending.discard)
 
-    # -- restart ------------------------------------------------------------------
+    # -- restart (callbacks/recovery.py) ----------------------------------------------
     async def _recover(self) -> None:
-        open_ids = await self.store.run(repo.unfinished_attempts)
-        alive: dict[str, str] = {}  # channel id -> ChannelState (6 = Up)
-        if open_ids:
-            reply = await self.ami.action({"Action": "CoreShowChannels"}, as_list=True)
-            alive = {str(m.get("Uniqueid")): str(m.get("ChannelState")) for m in
-                     (reply if isinstance(reply, list) else [reply]) if m.get("Event") == "CoreShowChannel"}
-        for cid in open_ids:
-            if cid in alive:
-                self.live[cid] = "?"
-                if alive[cid] == "6":  # up: answered, in the outbound dialplan
-                    self._answered.add(cid)
-                    await self.store.run(repo.attempt_answered, cid, self.clock())
-                else:
-                    self._orphans.add(cid)
-            else:  # ended while nobody listened: what the dialplan noted decides
-                self.live[cid] = "?"
-                status = await self._noted(cid)
-                if status:
-                    await self._finish(cid, classify_dial(status), {"dial_status": status, "recovered": True})
-                else:
-                    await self._finish(cid, "failed", {"lost": "服务重启时通话已不存在"})
+        await recovery.recover(self)
         self._recovered = True
 
-    async def _noted(self, cid: str) -> str | None:
-        """The outcome the dialplan kept in AstDB for attempt `cid` (ANSWER, BUSY, ...), if any."""
-        try:
-            reply = await self.ami.action({"Action": "DBGet", "Family": NOTE_FAMILY, "Key": cid}, as_list=True)
-        except (AmiError, OSError, asyncio.TimeoutError):
-            return None
-        for m in reply if isinstance(reply, list) else [reply]:
-            value = str(m.get("Val") or "")
-            if m.get("Event") == "DBGetResponse" and re.fullmatch(r"[A-Z]{1,16}", value):
-                return value
-        return None
-
     async def _forget_note(self, cid: str) -> None:
-        try:
-            await self.ami.action({"Action": "DBDel", "Family": NOTE_FAMILY, "Key": cid}, as_list=False)
-        except (AmiError, OSError, asyncio.TimeoutError):
-            pass  # a note left behind is only read for an attempt still open
+        await recovery.forget_note(self.ami, cid)

@@ -268,6 +268,13 @@ def dial_now(session, task_id: int, agent: str, now: dt.datetime) -> dict | None
     return task_dict(task)
 
 
+def note_attempt(session, channel_id: str, detail: dict) -> None:
+    """Add to an attempt's detail while it is on the trunk (e.g. the clicked agent's outcome)."""
+    a = session.scalars(select(CallbackAttempt).where(CallbackAttempt.channel_id == channel_id)).first()
+    if a is not None and a.ended_at is None:
+        a.detail = {**(a.detail or {}), **detail}
+
+
 def unnotified(session, limit: int = 50) -> list[dict]:
     """Finished tasks with a ticket whose result the webhook has not yet accepted."""
     q = (select(CallbackTask).where(CallbackTask.state.in_(("done", "refused", "cancelled")),

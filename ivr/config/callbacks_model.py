@@ -6,7 +6,7 @@ import re
 
 from typing import Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from ivr.config.base import Strict, TrunkName, _number
 from ivr.config.spoken_model import Spoken, check_words
@@ -35,6 +35,8 @@ class Question(Strict):
 
     @model_validator(mode="after")
     def _keys(self) -> "Question":
+        if self.id == OFFER_QUESTION:
+            raise ValueError(f"question id {OFFER_QUESTION!r} is reserved (the offer of an agent, offer_agent)")
         for k in [*self.keys, *self.redo]:
             if not re.fullmatch(r"[0-9]", k):
                 raise ValueError(f"{self.id}: key {k!r} must be one digit 0-9")
@@ -42,6 +44,17 @@ class Question(Strict):
             raise ValueError(f"{self.id}: redo keys must be among keys")
         check_words(self.words, self.keys)
         return self
+
+
+OFFER_QUESTION = "offer"   # the answer to the offer of an agent (callbacks/surveys.py)
+OFFER_DEFAULT = "default"  # offer_agent key of the default satisfaction survey
+
+
+class OfferAgent(Strict):
+    """After a 重办 answer (a key in the question's `redo`): offer an agent; 0 joins `queue`."""
+
+    queue: str = Field(pattern=_QID)                     # a queue id in queues:
+    prompt: str = Field("如需人工服务请按0，结束请挂机。", min_length=1, max_length=500)
 
 
 class Rating(Strict):
@@ -114,6 +127,8 @@ class Callbacks(Strict):
     spoken: Spoken = Field(default_factory=Spoken)   # a spoken 满意/不满意 when no key came (speech.enabled)
     # 回访 campaigns with several questions: campaign -> its questions (asked in order)
     campaigns: dict[str, list[Question]] = Field(default_factory=dict)
+    # 不满意/未解决 -> 「如需人工服务请按0」: campaign (or "default": the default survey) -> queue and prompt
+    offer_agent: dict[str, OfferAgent] = Field(default_factory=dict)
     # Finished tasks with a ticket are POSTed here (the work-order system), retried until accepted.
     webhook: str | None = Field(None, pattern=r"^https?://[^\s]+$")
     webhook_token: str = Field("", repr=False)   # sent as "Authorization: Bearer <token>"
@@ -141,6 +156,17 @@ class Callbacks(Strict):
                 raise ValueError(f"campaign {name!r}: at least one question, ids unique")
         return v
 
+    @field_validator("offer_agent")
+    @classmethod
+    def _offers_known(cls, v: dict[str, OfferAgent], info: ValidationInfo) -> dict[str, OfferAgent]:
+        campaigns = info.data.get("campaigns") or {}
+        for name in v:
+            if name != OFFER_DEFAULT and name not in campaigns:
+                raise ValueError(f"{name!r}: not a campaign (campaigns:) nor {OFFER_DEFAULT!r} (the default survey)")
+            if name == OFFER_DEFAULT and OFFER_DEFAULT in campaigns:
+                raise ValueError(f"{OFFER_DEFAULT!r} is ambiguous: a campaign has that name; rename the campaign")
+        return v
+
     def prompts(self) -> dict[str, str]:
         """Prompt id -> text of everything the outbound and queue-callback dialplans play."""
         out = {"callback-survey": self.survey_prompt, "callback-thanks": self.thanks_prompt,
@@ -153,6 +179,7 @@ class Callbacks(Strict):
             out["callback-rating"] = self.rating.prompt
         for name, questions in self.campaigns.items():
             out |= {f"callback-q-{name}-{q.id}": q.prompt for q in questions}
+        out |= {f"callback-offer-{name}": o.prompt for name, o in self.offer_agent.items()}
         return out
 
     @field_validator("retry_after")

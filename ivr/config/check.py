@@ -115,6 +115,9 @@ class _Checker:
         queues = rating.get("queues") if isinstance(rating, dict) else None
         for i, q in enumerate(queues if isinstance(queues, list) else ()):
             self.queue_ref(("callbacks", "rating", "queues", i), q)
+        for name, offer in (cb.get("offer_agent") or {}).items() if isinstance(cb.get("offer_agent"), dict) else ():
+            if isinstance(offer, dict):
+                self.queue_ref(("callbacks", "offer_agent", name, "queue"), offer.get("queue"))
 
     # --- ids and references -------------------------------------------------
     def _ids(self, section: str) -> set[str]:

@@ -29,6 +29,7 @@ ENV_OVERRIDES: dict[str, FieldPath] = {
     "HOTLINE_AMI_SECRET": ("asterisk", "ami", "secret"),
     "HOTLINE_DATABASE_URL": ("database", "url"),
     "HOTLINE_WEB_TOKENS": ("web", "tokens"),  # "token1=agent1,token2=agent2"
+    "HOTLINE_CALLBACK_WEBHOOK_TOKEN": ("callbacks", "webhook_token"),  # the work-order system's bearer token
 }
 CLI_SOURCE = "command line"
 

@@ -22,6 +22,7 @@ hotline: {{name: 测试市12345政务服务便民热线, city: 测试市, timezo
 queues:
   - {{id: general, name: 12345综合座席}}
   - {{id: vhold, name: 回电测试}}
+  - {{id: revisit, name: 回访转人工}}
 trunks:
   pstn: {{type: pjsip, endpoint: outside, host: "127.0.0.1:{port}"}}
 callbacks:
@@ -40,6 +41,7 @@ callbacks:
     c2q:
       - {{id: satisfaction, prompt: 满意请按1，不满意请按3, keys: {{"1": 满意, "3": 不满意}}, redo: ["3"]}}
       - {{id: solved, prompt: 已解决请按1，未解决请按2, keys: {{"1": 已解决, "2": 未解决}}, redo: ["2"]}}
+  offer_agent: {{default: {{queue: revisit, prompt: 如需人工服务请按0}}}}
   retry_after: {{busy: 1, no_answer: 1, rejected: 1, unreachable: 1, congestion: 1, failed: 1}}
   calendars: []
   windows: {{mon: ["00:00-24:00"], tue: ["00:00-24:00"], wed: ["00:00-24:00"], thu: ["00:00-24:00"],
@@ -168,6 +170,22 @@ exten => _X.,1,Answer()
  same => n,Wait(4)
  same => n,Hangup()
 
+; 139000009xx: the default survey: ...901 presses 3 (不满意), then 0 at the offer
+; and stays 12 s (with the agent); ...902 presses 1 (满意) and stays 6 s.
+[outside-1390000090]
+exten => 13900000901,1,Answer()
+ same => n,Wait(2)
+ same => n,SendDTMF(3)
+ same => n,Wait(1.5)
+ same => n,SendDTMF(0)
+ same => n,Wait(12)
+ same => n,Hangup()
+exten => 13900000902,1,Answer()
+ same => n,Wait(2)
+ same => n,SendDTMF(1)
+ same => n,Wait(6)
+ same => n,Hangup()
+
 [outside-1390000030]
 exten => _X.,1,Answer()
  same => n,Wait(6)
@@ -222,7 +240,8 @@ class CallbackLab(AsteriskLab):
         self.center.write_config(instance_files(self.config, "center") | {"pjsip_identify.conf": CENTER_IDENTIFY})
         for name, seconds in (("callback-survey", 1.0), ("callback-thanks", 0.3), ("queue-callback-offer", 0.5),
                               ("queue-callback-ok", 0.3), ("queue-callback-hello", 0.3), ("callback-rating", 1.0),
-                              ("callback-q-c2q-satisfaction", 0.5), ("callback-q-c2q-solved", 0.5)):
+                              ("callback-q-c2q-satisfaction", 0.5), ("callback-q-c2q-solved", 0.5),
+                              ("callback-offer-default", 0.5)):
             _tone(self.center.sounds / f"{name}.wav", seconds)
         self.boot(self.outside, self.center)
         self.ami = await self.connect(self.outside)

@@ -48,3 +48,18 @@ async def test_results_are_retried_until_accepted_and_sent_once(tmp_path):
     finally:
         store.close()
         await runner.cleanup()
+
+
+def test_webhook_token_comes_from_the_environment_and_stays_out_of_repr(tmp_path):
+    from ivr.config.loader import load_config
+
+    path = tmp_path / "config.yaml"
+    path.write_text('hotline: {name: 测试热线, number: "12345"}\nqueues:\n  - {id: general, name: 综合座席}\n'
+                    "trunks:\n  pstn: {type: local, context: sim-outside}\ncallbacks:\n  enabled: true\n"
+                    "  webhook: http://127.0.0.1:9/results\n  webhook_token: from-file\n", encoding="utf-8")
+    assert load_config(path, env={}).callbacks.webhook_token == "from-file"
+    config = load_config(path, env={"HOTLINE_CALLBACK_WEBHOOK_TOKEN": "tok-env-secret"})
+    assert config.callbacks.webhook_token == "tok-env-secret"
+    assert "tok-env-secret" not in repr(config.callbacks)
+    pusher = ResultPusher(config.callbacks.webhook, config.callbacks.webhook_token, None, lambda: NOW)
+    assert pusher.headers == {"Authorization": "Bearer tok-env-secret"}

@@ -125,7 +125,8 @@ async function cbDetail(id) {
 }
 
 /* The screen pop: a badge when the center called this citizen back. */
-const CB_POP = { queue: "排队回电 Queue callback", missed: "漏接回拨 Missed-call callback" };
+const CB_POP = { queue: "排队回电 Queue callback", missed: "漏接回拨 Missed-call callback",
+  survey: "回访转人工 Survey: the citizen asked for an agent" };
 const cbRenderPop = renderPop;
 renderPop = function (call) {  // eslint-disable-line no-global-assign
   cbRenderPop(call);
