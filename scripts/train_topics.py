@@ -48,8 +48,8 @@ MARGINS = [0.0, 0.5, 1, 2, 3, 4, 6, 8, 10, 15, 20, 30]
 # rules say as honest as the out-of-fold vote, so the settings are scored on their rows.
 RULES_UNTUNED = ("phone_untuned.jsonl", "phone_untuned_2.jsonl")
 RULES_WIN_AT = [1, 2, 3, 4, 5, 6, 8, 100]
-PLAN_REPEATS = [1, 2, 4, 6]
-PRECISION = 0.9   # how often a vote sure enough to overrule must be right, out of fold (the target)   # how many labelled utterances one document of the plan is worth
+PLAN_REPEATS = [1, 2, 4, 6]   # how many labelled utterances one document of the plan is worth
+PRECISION = 0.9   # how often a vote sure enough to overrule must be right, out of fold (the target)
 
 
 def city(vote: bool = True) -> Config:
@@ -135,7 +135,8 @@ def out_of_fold(rows, norms, plan) -> list[dict[str, TopicVote | None]]:
 
 
 def vote_right(rows, oof, head: str, only=None) -> int:
-    return sum(oof[i][head].label == r[head] for i, r in enumerate(rows) if head in r and (only is None or r["set"] in only))
+    return sum(oof[i][head].label == r[head] for i, r in enumerate(rows)
+               if head in r and (only is None or r["set"] in only))
 
 
 def pick_repeat(rows, norms, plan) -> tuple[int, list, dict]:
@@ -196,7 +197,8 @@ def train() -> tuple[str, dict]:
         lines = [json.dumps(f, ensure_ascii=False) + ": " + json.dumps(c, ensure_ascii=False, separators=(",", ":"))
                  for f, c in m["counts"].items()]
         parts.append(f',\n "{h}": {{"classes": {json.dumps(m["classes"], ensure_ascii=False)}, '
-                     f'"docs": {json.dumps(m["docs"], ensure_ascii=False)}, "counts": {{\n' + ",\n".join(lines) + "\n}}")
+                     f'"docs": {json.dumps(m["docs"], ensure_ascii=False)}, "counts": {{\n'
+                     + ",\n".join(lines) + "\n}}")
     return "".join(parts) + "\n}\n", cv
 
 

@@ -122,7 +122,8 @@ def test_untuned_part_is_no_worse_than_first_measured(name):
     assert not worse, f"untuned part worse than first measured: {worse}"
 
 
-@pytest.mark.xfail(strict=True, reason="issue 17 open: blind emergency recall 81-100 %, department 62-87 %, category 75-88 %, out-of-scope 0-77 %")
+@pytest.mark.xfail(strict=True, reason="issue 17 open: blind emergency recall 81-100 %, department 62-87 %, "
+                                       "category 75-88 %, out-of-scope 0-77 %")
 @pytest.mark.parametrize("name", UNTUNED)
 def test_untuned_part_meets_the_issue_targets(name):
     rows = load_rows(DATA / name)
