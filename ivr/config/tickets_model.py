@@ -19,6 +19,7 @@ from pydantic import Field, field_validator
 from ivr.config.base import Strict
 from ivr.config.problems import Path, Problem, dotted
 from ivr.config.tickets_possible_model import Possible
+from ivr.config.tickets_vote_model import Vote
 from ivr.config.yamlpos import YamlSyntaxError, read_yaml
 
 FIELD = ("tickets", "lexicon")
@@ -29,6 +30,8 @@ class Tickets(Strict):
     lexicon: dict[str, Any] = Field(default_factory=dict)
     # Possible-emergency thresholds and the trained classifier (docs/tickets.md, "The trained classifier").
     possible: Possible = Field(default_factory=Possible)
+    # The trained department/category vote (docs/tickets.md, "The department and category vote").
+    vote: Vote = Field(default_factory=Vote)
 
     @field_validator("lexicon", mode="before")
     @classmethod

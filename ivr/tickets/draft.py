@@ -24,6 +24,7 @@ from ivr.tickets.normalize import normalize
 from ivr.tickets.numerals import compact, digit_runs_to_arabic
 from ivr.tickets.lexicon import Lexicon, lexicon_for
 from ivr.tickets.scope import out_of_scope
+from ivr.tickets.topic_vote import Reading, decide
 from ivr.tickets.sound import SoundIndex
 
 __all__ = ["TicketDraft", "draft_ticket", "detect_emergency"]
@@ -137,13 +138,14 @@ def _line_by_number(text: str, config: Config) -> tuple[Line, str] | None:
 
 def _department(
     text: str, config: Config, lex: Lexicon, line_id: str | None, keywords: list[str], night_works: bool, why: dict
-) -> tuple[str, str | None]:
+) -> tuple[str, str | None, int]:
+    """(department, its line, the rule score of its words: 0 unless found by words)."""
     by_number = _line_by_number(text, config)
     if by_number:
         line, number = by_number
         keywords.append(f"number:{number}")
         why.update(department=[number], department_basis="number")
-        return line.department, line.id
+        return line.department, line.id, 0
     scores: dict[str, int] = {}
     first: dict[str, int] = {}
     lines: dict[str, str | None] = {}
@@ -162,20 +164,22 @@ def _department(
     if scores:
         best = max(scores, key=lambda d: (scores[d], -first[d]))
         why.update(department=words[best], department_basis="words")
-        return best, lines[best]
+        return best, lines[best], scores[best]
     line = config.line(line_id) if line_id else None
     if line:
         keywords.append(f"line:{line.id}")
         why.update(department=[f"来电线路 {line.id}"], department_basis="line")
-        return line.department, line.id
+        return line.department, line.id, 0
     why.update(department=[NO_DEPARTMENT], department_basis="none")
-    return lex.general_pool, None
+    return lex.general_pool, None, 0
 
 
-def _category(text: str, lex: Lexicon, emergency: dict | None, urgency: str, keywords: list[str], why: dict) -> str:
+def _category(text: str, lex: Lexicon, emergency: dict | None, urgency: str, keywords: list[str],
+              why: dict) -> tuple[str, int]:
+    """(category, the rule score of its words: 0 when no word asked for one)."""
     if emergency:
         why["category"] = [emergency.get("reason") or f"紧急情况:{emergency['phrase']}"]  # 可能紧急，请核实：…
-        return "求助"
+        return "求助", 100
     tables = _tables(lex)
     order = tables.category_order
     scores = dict.fromkeys(order, 0)
@@ -189,7 +193,7 @@ def _category(text: str, lex: Lexicon, emergency: dict | None, urgency: str, key
         keywords.append(f"{cat}:{word}")
     best = max(order, key=lambda c: (scores[c], -order.index(c)))
     why["category"] = words[best] if scores[best] else ["未提出诉求，按投诉"]
-    return best if scores[best] else "投诉"
+    return (best, scores[best]) if scores[best] else ("投诉", 0)
 
 
 def _urgency(text: str, lex: Lexicon, emergency: dict | None, when: dt.datetime, keywords: list[str]) -> str:
@@ -262,8 +266,11 @@ def draft_ticket(
         urgency = "15workdays"
         keywords.append("urgency:一企来")
     night_works = urgency == "immediate" and not settled
-    department, dept_line = _department(said, config, lex, line_id, keywords, night_works, why)
-    category = _category(said, lex, settled, urgency, keywords, why)
+    department, dept_line, dept_score = _department(said, config, lex, line_id, keywords, night_works, why)
+    category, cat_score = _category(said, lex, settled, urgency, keywords, why)
+    if not settled:  # an emergency handed over is 求助 to the emergency service, whatever a vote says
+        reading = Reading(department, dept_line, why["department_basis"], dept_score, category, cat_score)
+        department, dept_line, category = decide(reading, said, config, lex.general_pool, why, keywords)
     return TicketDraft(
         text=raw,
         summary=_summary(clean),
