@@ -13,10 +13,11 @@ the digit Read() accepted, checked against ^[1-3]$.
 from __future__ import annotations
 
 from callbacks import dialplan_flows as flows
-from callbacks.originate import CB_AGENT, OUTBOUND_CONTEXT
+from callbacks.originate import OUTBOUND_CONTEXT
 from callbacks.surveys import DEFAULT_REDO
 from ivr.config.callbacks_model import OFFER_DEFAULT
 from ivr.config.model import Config
+from ivr.dialplan import variables as V
 from ivr.dialplan.build import header
 
 OFFER, REDO = f"hotline-survey-offer-{OFFER_DEFAULT}", "".join(DEFAULT_REDO)  # offer_agent.default
@@ -91,7 +92,7 @@ def render(config: Config, source: str = "config.yaml") -> dict[str, str]:
     cb = config.callbacks
     spoken = cb.enabled and config.speech.enabled
     text = header(source) + (SURVEY.replace(NO_KEY, SPOKEN) if spoken else SURVEY) \
-        + MISSED.format(queue=cb.missed_queue, agent=CB_AGENT, ring=_ring(config, cb.missed_queue)) + flows.QUEUE_CALLBACK + flows.ANSWERED
+        + MISSED.format(queue=cb.missed_queue, agent=V.CB_AGENT, ring=_ring(config, cb.missed_queue)) + flows.QUEUE_CALLBACK + flows.ANSWERED
     files = {}
     if cb.enabled:
         text += flows.surveys(cb.campaigns, spoken, cb.offer_agent) + flows.offer_agent(cb.offer_agent) \

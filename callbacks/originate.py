@@ -26,7 +26,6 @@ from ivr.plan.targets import dial_string
 
 OUTBOUND_CONTEXT = "hotline-outbound"
 ACTION_PREFIX = "hotline-cb-"
-CB_AGENT = "HOTLINE_CB_AGENT"  # the clicking agent's interface (dialplan: `missed`)
 FREE_STATES = ("0", "1")       # AST_DEVICE_UNKNOWN (Local members) / NOT_INUSE
 
 
@@ -50,7 +49,7 @@ def action(c: dict, cb, trunk_name: str, trunk, agent_interface: str | None = No
     if c["flow"] in ("missed", "survey"):  # with an agent: they see the citizen, not 12345 (a checked number)
         act["Variable"].append(f"{V.QCB_CALLER}={c['number']}")
     if c["flow"] == "missed" and agent_interface:
-        act["Variable"].append(f"{CB_AGENT}={agent_interface}")
+        act["Variable"].append(f"{V.CB_AGENT}={agent_interface}")
     return act
 
 

@@ -60,6 +60,8 @@ CB_TASK = "HOTLINE_CB_TASK"
 CB_DIGIT = "HOTLINE_CB_DIGIT"
 CB_TRIES = "HOTLINE_CB_TRIES"
 CB_SURVEY = "HOTLINE_CB_SURVEY"      # the 回访 campaign a survey call asks (callbacks.campaigns)
+CB_AGENT = "HOTLINE_CB_AGENT"        # a clicked 回拨: the clicking agent's interface (callbacks/originate.py)
+CB_REDO = "HOTLINE_CB_REDO"          # "1": an answer asked for 重办, the agent offer follows (offer_agent)
 RATE = "HOTLINE_RATE"                # 一次一评: the key the caller pressed after the agent hung up
 RATE_TRIES = "HOTLINE_RATE_TRIES"
 # 排队回电 (queue callback, callbacks/vhold.py): the stand-in channel that keeps a caller's place
@@ -70,6 +72,9 @@ QCB_HOLD = "HOTLINE_QCB_HOLD"        # seconds the place is kept
 QCB_DIAL = "HOTLINE_QCB_DIAL"        # the dial string to the citizen, over the trunk
 QCB_RING = "HOTLINE_QCB_RING"        # ring timeout for the citizen leg
 QCB_CID = "HOTLINE_QCB_CID"          # caller ID shown to the citizen (12345)
+# spoken survey answers (callbacks/dialplan_flows.py SPEAK; callbacks/spoken_service.py)
+SPOKEN = "HOTLINE_SPOKEN"            # the question whose clip is being recorded (reported once)
+SPOKEN_H = "HOTLINE_SPOKEN_H"        # "1": the hangup handler that reports a clip is pushed
 
 # -- browser seats (ivr/seats/asterisk.py [hotline-seat-call])
 CALL_NAMED = "HOTLINE_CALL_NAMED"    # "1": X-Hotline-Call (the linkedid) is set for the queue members' INVITEs
