@@ -118,20 +118,26 @@ def train() -> tuple[str, dict]:
     return text, cv
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def model_cli(train_fn, default_out: Path, doc: str, argv: list[str] | None = None) -> int:
+    """Write the model `train_fn()` makes to `--out`, or with --check compare it with the shipped file
+    (the shape every training script here shares)."""
+    parser = argparse.ArgumentParser(description=doc.splitlines()[0])
     parser.add_argument("--check", action="store_true", help="compare with the shipped file instead of writing it")
-    parser.add_argument("--out", default=str(MODEL_FILE))
+    parser.add_argument("--out", default=str(default_out))
     args = parser.parse_args(argv)
-    text, cv = train()
+    text, cv = train_fn()
     json.loads(text)
     if args.check:
         same = Path(args.out).exists() and Path(args.out).read_text(encoding="utf-8") == text
         print("shipped model matches a fresh training run" if same else f"{args.out} differs from a fresh run")
         return 0 if same else 1
     Path(args.out).write_text(text, encoding="utf-8")
-    print(f"wrote {args.out}: {len(text)} bytes, cross-validation {json.dumps(cv)}")
+    print(f"wrote {args.out}: {len(text)} bytes, settings and cross-validation {json.dumps(cv, ensure_ascii=False)}")
     return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    return model_cli(train, MODEL_FILE, __doc__, argv)
 
 
 if __name__ == "__main__":

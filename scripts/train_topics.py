@@ -20,7 +20,6 @@ data and would look better than they are), ties to the smaller.
 """
 from __future__ import annotations
 
-import argparse
 import csv
 import json
 import sys
@@ -29,7 +28,7 @@ from unittest import mock
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from train_emergency import DATA, FOLDS, TRAIN, count  # noqa: E402
+from train_emergency import DATA, FOLDS, TRAIN, count, model_cli  # noqa: E402
 
 import yaml  # noqa: E402
 
@@ -203,19 +202,7 @@ def train() -> tuple[str, dict]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--check", action="store_true", help="compare with the shipped file instead of writing it")
-    parser.add_argument("--out", default=str(MODEL_FILE))
-    args = parser.parse_args(argv)
-    text, cv = train()
-    json.loads(text)
-    if args.check:
-        same = Path(args.out).exists() and Path(args.out).read_text(encoding="utf-8") == text
-        print("shipped model matches a fresh training run" if same else f"{args.out} differs from a fresh run")
-        return 0 if same else 1
-    Path(args.out).write_text(text, encoding="utf-8")
-    print(f"wrote {args.out}: {len(text)} bytes, settings and cross-validation {json.dumps(cv, ensure_ascii=False)}")
-    return 0
+    return model_cli(train, MODEL_FILE, __doc__, argv)
 
 
 if __name__ == "__main__":

@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from ivr.cli import main as cli_main
 from ivr.config.loader import load_config
+from tests.support.config_text import assert_check_reports, city_with_tickets
 from ivr.tickets.classifier import features
 from ivr.tickets.draft import draft_ticket
 from ivr.tickets.emergency import detect_emergency
@@ -32,10 +32,7 @@ RULES_ONLY = {"classifier": {"enabled": False}}
 
 
 def _city(tmp_path: Path, possible_yaml: str) -> Path:
-    path = tmp_path / "city.yaml"
-    path.write_text(BAIYIN_YAML.read_text(encoding="utf-8") + "tickets:\n  possible:\n" + possible_yaml,
-                    encoding="utf-8")
-    return path
+    return city_with_tickets(tmp_path, BAIYIN_YAML, "possible", possible_yaml)
 
 
 def test_unseen_wording_asks_the_agent_to_verify_with_the_words_that_weighed():
@@ -87,11 +84,8 @@ def test_a_city_sets_the_possible_tier_thresholds(tmp_path):
      "unknown field 'clasifier' (did you mean 'classifier'?)"),
 ])
 def test_bad_setting_is_reported_with_file_and_line(tmp_path, capsys, entry, at, field, reason):
-    path = _city(tmp_path, entry)
     line = len(BAIYIN_YAML.read_text(encoding="utf-8").splitlines()) + at   # 1 = `tickets:`
-    assert cli_main(["config", "check", "-c", str(path)]) == 2
-    err = capsys.readouterr().err
-    assert f"{path}:{line}: {field}: {reason}" in err, err
+    assert_check_reports(capsys, _city(tmp_path, entry), line, field, reason)
 
 
 def test_features_read_characters_and_sound():

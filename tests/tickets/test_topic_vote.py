@@ -17,8 +17,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from ivr.cli import main as cli_main
 from ivr.config.loader import load_config
+from tests.support.config_text import assert_check_reports, city_with_tickets
 from ivr.config.model import Config
 from ivr.tickets.draft import NO_DEPARTMENT, draft_ticket
 
@@ -31,9 +31,7 @@ FUND_QUESTION = "公积金贷款的额度 跟 工资 有关系没"              
 
 
 def _city(tmp_path: Path, vote_yaml: str) -> Path:
-    path = tmp_path / "city.yaml"
-    path.write_text(BAIYIN_YAML.read_text(encoding="utf-8") + "tickets:\n  vote:\n" + vote_yaml, encoding="utf-8")
-    return path
+    return city_with_tickets(tmp_path, BAIYIN_YAML, "vote", vote_yaml)
 
 
 def test_no_department_word_the_vote_names_one_and_the_words_that_led_to_it():
@@ -85,11 +83,8 @@ def test_the_vote_names_only_the_citys_own_departments():
     ("    enable: false\n", 3, "tickets.vote.enable", "unknown field 'enable' (did you mean 'enabled'?)"),
 ])
 def test_bad_setting_is_reported_with_file_and_line(tmp_path, capsys, entry, at, field, reason):
-    path = _city(tmp_path, entry)
     line = len(BAIYIN_YAML.read_text(encoding="utf-8").splitlines()) + at   # 1 = `tickets:`
-    assert cli_main(["config", "check", "-c", str(path)]) == 2
-    err = capsys.readouterr().err
-    assert f"{path}:{line}: {field}: {reason}" in err, err
+    assert_check_reports(capsys, _city(tmp_path, entry), line, field, reason)
 
 
 def test_shipped_model_is_what_the_training_script_makes():
