@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import statistics
 import subprocess
 import sys
@@ -91,26 +92,28 @@ def main() -> int:
     extra = argv[argv.index("--") + 1:] if "--" in argv else []
     args = ap.parse_args(argv[: argv.index("--")] if "--" in argv else argv)
     args.out.mkdir(parents=True, exist_ok=True)
-    wanted = [(n.partition(":")[0], [a for a in n.partition(":")[2].split(",") if a]) for n in args.names]
-    unknown = [n for n, _ in wanted if n not in HEADLINES]
+    # (spec as given, benchmark, its own args): one benchmark may be asked twice with other arguments
+    wanted = [(n, n.partition(":")[0], [a for a in n.partition(":")[2].split(",") if a]) for n in args.names]
+    unknown = [n for _, n, _ in wanted if n not in HEADLINES]
     if unknown:
         ap.error(f"unknown benchmark(s) {', '.join(unknown)}; choose from {', '.join(sorted(HEADLINES))}")
 
     report: dict = {}
-    for name, own in wanted:
+    for spec, name, own in wanted:
         runs = []
+        stem = re.sub(r"[^A-Za-z0-9_.-]+", "_", spec).strip("_")
         for i in range(1, args.runs + 1):
             load = wait_quiet(args.max_load, args.wait)
             started = time.monotonic()
-            result = one_run(name, [*own, *extra], args.out / f"{name}-{i}.log")
+            result = one_run(name, [*own, *extra], args.out / f"{stem}-{i}.log")
             run = {"load_before": round(load, 2), "loaded": load >= args.max_load,
                    "seconds": round(time.monotonic() - started), "pass": bool(result and result.get("pass")),
                    "figures": {h: dig(result, h) for h in HEADLINES[name]} if result else None}
             runs.append(run)
-            print(f"{name} run {i}: load {run['load_before']:.2f}, {run['seconds']} s, pass={run['pass']}, "
+            print(f"{spec} run {i}: load {run['load_before']:.2f}, {run['seconds']} s, pass={run['pass']}, "
                   f"{run['figures']}", file=sys.stderr, flush=True)
         figures = {h: spread([(r["figures"] or {}).get(h) for r in runs]) for h in HEADLINES[name]}
-        report[name] = {"figures_min_median_max": figures, "runs": runs,
+        report[spec] = {"figures_min_median_max": figures, "runs": runs,
                         "pass": all(r["pass"] and not r["loaded"] for r in runs)}
     for name, rep in report.items():
         print(f"\n{name}: pass {sum(r['pass'] for r in rep['runs'])}/{len(rep['runs'])}, load before "
