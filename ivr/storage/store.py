@@ -124,7 +124,7 @@ class Store:
 
         False when the job was shed because the queue is full (counted, see module doc).
         """
-        return self._put(_Job(fn, args, kwargs))
+        return self._put(_Job(fn, args, kwargs), self._jobs)
 
     async def run(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         """Queue `fn(session, *args)` and await its result (after its batch commits)."""
@@ -132,18 +132,17 @@ class Store:
 
     def request(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> Request:
         """Queue `fn(session, *args)` now; its result (after its batch commits) comes in the future returned."""
-        loop = asyncio.get_running_loop()
-        job = _Job(fn, args, kwargs, loop, Request(loop=loop))
-        if not self._put(job):
-            job.future.set_exception(StoreFull("the database is too far behind: try again shortly"))
-        return job.future
+        return self._awaited(self._jobs, fn, args, kwargs)
 
     def read(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> Request:
         """Like `request`, for a read that needs only committed data: it does not wait
         for the writes queued before it (the reader lane)."""
+        return self._awaited(self._reads, fn, args, kwargs)
+
+    def _awaited(self, lane: queue.SimpleQueue, fn: Callable[..., T], args: tuple, kwargs: dict) -> Request:
         loop = asyncio.get_running_loop()
         job = _Job(fn, args, kwargs, loop, Request(loop=loop))
-        if not self._put(job, self._reads):
+        if not self._put(job, lane):
             job.future.set_exception(StoreFull("the database is too far behind: try again shortly"))
         return job.future
 
@@ -152,7 +151,7 @@ class Store:
         with self.Session.begin() as session:
             return fn(session, *args, **kwargs)
 
-    def _put(self, job: _Job, lane: queue.SimpleQueue | None = None) -> bool:
+    def _put(self, job: _Job, lane: queue.SimpleQueue) -> bool:
         rank = NEVER_SHED if job.future is not None else getattr(job.fn, "shed_rank", 3)
         limit = self.max_queue * (SHED_AT[rank] if rank in SHED_AT else 1 + RESERVE)
         with self._idle:
@@ -165,7 +164,7 @@ class Store:
                 self._pending += 1
                 shed = 0
         if not shed:
-            (lane or self._jobs).put(job)
+            lane.put(job)
             return True
         if rank >= NEVER_SHED and job.future is None:
             log.error("database queue full: audit entry %s LOST (%d so far)", job.fn.__name__, shed)
@@ -214,22 +213,13 @@ class Store:
                 self._idle.notify_all()
 
     def _read_work(self) -> None:
-        """The reader lane: what is queued runs together, each read isolated from the others."""
-        while True:
-            batch = [self._reads.get()]
-            while len(batch) < self.max_batch and not self._reads.empty():
-                batch.append(self._reads.get_nowait())
-            stop = None in batch
-            batch = [job for job in batch if job is not None]
-            for job in batch:
-                job.future.started = True
-            for job in batch:
-                self._run_alone(job)
+        """The reader lane: one read at a time, each in its own transaction."""
+        while (job := self._reads.get()) is not None:
+            job.future.started = True
+            self._run_alone(job)
             with self._idle:
-                self._pending -= len(batch)
+                self._pending -= 1
                 self._idle.notify_all()
-            if stop:
-                return
 
     def _gather(self, first: _Job) -> tuple[list[_Job], bool]:
         """The batch that starts with `first`, and whether close() was asked for.
