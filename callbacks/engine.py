@@ -354,7 +354,18 @@ class CallbackEngine:
 
     # -- restart (callbacks/recovery.py) ----------------------------------------------
     async def _recover(self) -> None:
-        await recovery.recover(self)
+        """Adopt or close every attempt a previous process left open (callbacks/recovery.py)."""
+        for cid, state, status in await recovery.open_attempts(self.store, self.ami):
+            self.live[cid] = "?"
+            if state == "6":  # up: answered, in the outbound dialplan
+                self._answered.add(cid)
+                await self.store.run(repo.attempt_answered, cid, self.clock())
+            elif state is not None:
+                self._orphans.add(cid)
+            elif status:  # ended while nobody listened: what the dialplan noted decides
+                await self._finish(cid, classify_dial(status), {"dial_status": status, "recovered": True})
+            else:
+                await self._finish(cid, "failed", {"lost": "服务重启时通话已不存在"})
         self._recovered = True
 
     async def _forget_note(self, cid: str) -> None:

@@ -13,35 +13,21 @@ import asyncio
 import re
 
 from callbacks import repo
-from callbacks.policy import classify_dial
 from ivr.ami.client import AmiError
 
 NOTE_FAMILY = "hotline_cb"  # AstDB: the dialplan's note of an attempt's outcome (dialplan_flows.ANSWERED)
 
 
-async def recover(engine) -> None:
-    """Adopt or close every attempt a previous process left open (engine: callbacks.engine.CallbackEngine)."""
-    open_ids = await engine.store.run(repo.unfinished_attempts)
-    alive: dict[str, str] = {}  # channel id -> ChannelState (6 = Up)
+async def open_attempts(store, ami) -> list[tuple[str, str | None, str | None]]:
+    """(attempt id, its channel's state if still alive (6 = Up), the outcome the dialplan noted
+    if it is gone) for every attempt a previous process left open; the engine acts on them."""
+    open_ids = await store.run(repo.unfinished_attempts)
+    alive: dict[str, str] = {}  # channel id -> ChannelState
     if open_ids:
-        reply = await engine.ami.action({"Action": "CoreShowChannels"}, as_list=True)
+        reply = await ami.action({"Action": "CoreShowChannels"}, as_list=True)
         alive = {str(m.get("Uniqueid")): str(m.get("ChannelState")) for m in
                  (reply if isinstance(reply, list) else [reply]) if m.get("Event") == "CoreShowChannel"}
-    for cid in open_ids:
-        engine.live[cid] = "?"
-        if cid in alive:
-            if alive[cid] == "6":  # up: answered, in the outbound dialplan
-                engine._answered.add(cid)
-                await engine.store.run(repo.attempt_answered, cid, engine.clock())
-            else:
-                engine._orphans.add(cid)
-            continue
-        # ended while nobody listened: what the dialplan noted decides
-        status = await noted(engine.ami, cid)
-        if status:
-            await engine._finish(cid, classify_dial(status), {"dial_status": status, "recovered": True})
-        else:
-            await engine._finish(cid, "failed", {"lost": "服务重启时通话已不存在"})
+    return [(cid, alive[cid], None) if cid in alive else (cid, None, await noted(ami, cid)) for cid in open_ids]
 
 
 async def noted(ami, cid: str) -> str | None:

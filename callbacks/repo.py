@@ -146,8 +146,13 @@ def _close(session, task: CallbackTask, state: str, verdict: Verdict, now: dt.da
     task.state, task.reason, task.updated_at = state, verdict.reason, now
 
 
+def _attempt(session, channel_id: str) -> CallbackAttempt | None:
+    """The attempt whose Originate used `channel_id` (the engine's own id)."""
+    return session.scalars(select(CallbackAttempt).where(CallbackAttempt.channel_id == channel_id)).first()
+
+
 def attempt_answered(session, channel_id: str, now: dt.datetime) -> bool:
-    a = session.scalars(select(CallbackAttempt).where(CallbackAttempt.channel_id == channel_id)).first()
+    a = _attempt(session, channel_id)
     if a is None or a.answered_at is not None or a.ended_at is not None:
         return False
     a.answered_at, a.cause = now, "answered"
@@ -157,7 +162,7 @@ def attempt_answered(session, channel_id: str, now: dt.datetime) -> bool:
 def finish_attempt(session, policy: Policy, channel_id: str, cause: str, detail: dict, now: dt.datetime
                    ) -> dict | None:
     """End an attempt (once: a second report of the same attempt is ignored) and decide the task's next step."""
-    a = session.scalars(select(CallbackAttempt).where(CallbackAttempt.channel_id == channel_id)).first()
+    a = _attempt(session, channel_id)
     if a is None or a.ended_at is not None:
         return None
     if a.answered_at is not None and not detail.get("dial_status"):
@@ -185,7 +190,7 @@ def store_answer(session, channel_id: str, question: str, key: str, campaigns: d
     the department). A spoken answer (`heard`: the recognised text) means what
     its key means and is stored as "s<key>" with the text (callbacks/spoken.py).
     """
-    a = session.scalars(select(CallbackAttempt).where(CallbackAttempt.channel_id == channel_id)).first()
+    a = _attempt(session, channel_id)
     if a is None:
         return None
     task = session.get(CallbackTask, a.task_id)
@@ -207,7 +212,7 @@ def store_answer(session, channel_id: str, question: str, key: str, campaigns: d
 
 def campaign_of(session, channel_id: str) -> tuple[bool, str | None]:
     """(is it one of our attempts, its task's campaign)."""
-    a = session.scalars(select(CallbackAttempt).where(CallbackAttempt.channel_id == channel_id)).first()
+    a = _attempt(session, channel_id)
     task = session.get(CallbackTask, a.task_id) if a is not None else None
     return task is not None, task.campaign if task is not None else None
 
@@ -270,7 +275,7 @@ def dial_now(session, task_id: int, agent: str, now: dt.datetime) -> dict | None
 
 def note_attempt(session, channel_id: str, detail: dict) -> None:
     """Add to an attempt's detail while it is on the trunk (e.g. the clicked agent's outcome)."""
-    a = session.scalars(select(CallbackAttempt).where(CallbackAttempt.channel_id == channel_id)).first()
+    a = _attempt(session, channel_id)
     if a is not None and a.ended_at is None:
         a.detail = {**(a.detail or {}), **detail}
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 
-from callbacks.surveys import DEFAULT_KEYS
+from callbacks.surveys import DEFAULT_KEYS, campaign_question
 
 ATTEMPT_RE = re.compile(r"^cb-[0-9a-f]{24}$")   # engine.tick's channel ids
 QUESTION_RE = re.compile(r"^[a-z][a-z0-9_]{0,31}$")
@@ -33,9 +33,9 @@ def clip_name(attempt: str, question: str) -> str | None:
 def words_for(campaigns: dict, campaign: str | None, question: str, default: dict[str, list[str]]
               ) -> dict[str, list[str]]:
     """The phrases of `question` of `campaign` (the default question: `default`); {} = no spoken step."""
-    for q in campaigns.get(campaign or "", ()):
-        if q.id == question:
-            return dict(q.words)
+    q = campaign_question(campaigns, campaign, question)
+    if q is not None:
+        return dict(q.words)
     return {k: v for k, v in default.items() if k in DEFAULT_KEYS} if question == "satisfaction" else {}
 
 

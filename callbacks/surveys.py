@@ -19,11 +19,16 @@ OFFER_TEXT = {OFFER_KEY: "要求转人工"}
 NO_OFFER = "未转人工"
 
 
+def campaign_question(campaigns: dict, campaign: str | None, question: str):
+    """`question` of `campaign` (a config `Question`), or None: the default survey, or unknown."""
+    return next((q for q in campaigns.get(campaign or "", ()) if q.id == question), None)
+
+
 def meaning(campaigns: dict, campaign: str | None, question: str, key: str) -> tuple[str, bool]:
     """(text, redo) of `key` pressed for `question` of `campaign`'s survey."""
-    for q in campaigns.get(campaign or "", ()):
-        if q.id == question:
-            return q.keys.get(key, INVALID), key in q.redo
+    q = campaign_question(campaigns, campaign, question)
+    if q is not None:
+        return q.keys.get(key, INVALID), key in q.redo
     if question == OFFER_QUESTION:  # reserved: never a campaign's question id
         return OFFER_TEXT.get(key, NO_OFFER), False
     if question == "satisfaction":
