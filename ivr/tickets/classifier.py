@@ -40,16 +40,22 @@ SHOWN = 4     # n-grams named in the reason
 
 def features(norm: str) -> list[str]:
     """Sorted distinct features of a normalised transcript: c:<1-3 characters>, p:<syllable[ syllable]>."""
-    return sorted(_features(norm))
+    return sorted(feature_set(norm))
 
 
-def _features(norm: str) -> set[str]:
+def feature_set(norm: str) -> set[str]:
     text = "".join(ch for ch in norm if not ch.isspace() and ch not in _PUNCT)
     out = {"c:" + text[i:i + n] for n in (1, 2, 3) for i in range(len(text) - n + 1)}
     syl = [r if r != ch and r.isascii() else None for ch in text for r in (reading(ch),)]
     out.update("p:" + s for s in syl if s)
     out.update(f"p:{a} {b}" for a, b in zip(syl, syl[1:]) if a and b)
     return out
+
+
+def smoothed_log_p(n: int, of: int, vocab: int) -> float:
+    """log P(feature | class) of a multinomial naive Bayes: `n` of the class's `of` feature
+    counts, additive smoothing (ALPHA) over a vocabulary of `vocab` features."""
+    return math.log((n + ALPHA) / (of + ALPHA * vocab))
 
 
 @dataclass(frozen=True)
@@ -71,8 +77,8 @@ class Model:
         em_total = sum(total[g] for g in self.groups)
         self.prior = math.log(sum(docs[g] for g in self.groups) / docs[NONE])
 
-        def log_p(n: int, of: int) -> float:   # multinomial, additive smoothing over the vocabulary
-            return math.log((n + ALPHA) / (of + ALPHA * vocab))
+        def log_p(n: int, of: int) -> float:
+            return smoothed_log_p(n, of, vocab)
 
         self.pull: dict[str, float] = {}            # log P(f|emergency) / P(f|none)
         self.group_pull: dict[str, dict[str, float]] = {}
@@ -85,7 +91,7 @@ class Model:
 
     def vote(self, norm: str, threshold: float | None = None) -> Vote | None:
         """The vote on a normalised transcript; None when `threshold` is given and not reached."""
-        return self.vote_features(_features(norm), threshold)
+        return self.vote_features(feature_set(norm), threshold)
 
     def vote_features(self, feats, threshold: float | None = None) -> Vote | None:
         feats = sorted(f for f in feats if f in self.pull)   # sorted: the same sums in the same order
@@ -97,10 +103,10 @@ class Model:
         group = max(self.groups, key=lambda g: (scores[g], -self.groups.index(g)))
         # Characters first (what the agent can read in the transcript), syllables when they alone pulled.
         top = sorted((f for f in feats if self.pull[f] > 0), key=lambda f: (f[0] != "c", -self.pull[f], f))
-        return Vote(group, round(log_odds, 3), [_shown(f) for f in _distinct(top)[:SHOWN]])
+        return Vote(group, round(log_odds, 3), [shown(f) for f in distinct(top)[:SHOWN]])
 
 
-def _distinct(feats: list[str]) -> list[str]:
+def distinct(feats: list[str]) -> list[str]:
     """Drop an n-gram contained in one already kept (血 after 流血), so the reason names different words."""
     kept: list[str] = []
     for f in feats:
@@ -109,7 +115,7 @@ def _distinct(feats: list[str]) -> list[str]:
     return kept
 
 
-def _shown(feat: str) -> str:
+def shown(feat: str) -> str:
     return feat[2:] if feat.startswith("c:") else f"[{feat[2:]}]"
 
 

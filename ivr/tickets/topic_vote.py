@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from ivr.tickets.classifier import ALPHA, SHOWN, _distinct, _features, _shown
+from ivr.tickets.classifier import SHOWN, distinct, feature_set, shown, smoothed_log_p
 
 MODEL_FILE = Path(__file__).with_name("topic_model.json")
 HEADS = ("department", "category")
@@ -65,8 +65,8 @@ class Head:
         total = {c: sum(cs.get(c, 0) for cs in counts.values()) for c in self.classes}
         n = sum(docs.values())
         self.prior = {c: math.log(docs[c] / n) for c in self.classes}
-        self.base = {c: math.log(ALPHA / (total[c] + ALPHA * vocab)) for c in self.classes}
-        self.log_p = {f: {c: math.log((k + ALPHA) / (total[c] + ALPHA * vocab)) for c, k in cs.items()}
+        self.base = {c: smoothed_log_p(0, total[c], vocab) for c in self.classes}
+        self.log_p = {f: {c: smoothed_log_p(k, total[c], vocab) for c, k in cs.items()}
                       for f, cs in counts.items()}
 
     def vote(self, feats, allowed: set[str] | None = None) -> TopicVote | None:
@@ -83,13 +83,13 @@ class Head:
         best, second = ranked[0], ranked[1]
         pull = {f: lp(f, best) - lp(f, second) for f in feats}
         top = sorted((f for f in feats if pull[f] > 0), key=lambda f: (f[0] != "c", -pull[f], f))[:3 * SHOWN]
-        return TopicVote(best, round(scores[best] - scores[second], 3), [_shown(f) for f in _words(top)[:SHOWN]])
+        return TopicVote(best, round(scores[best] - scores[second], 3), [shown(f) for f in _words(top)[:SHOWN]])
 
 
 def _words(top: list[str]) -> list[str]:
     """The strongest n-grams with the longer one kept where one holds another (老板说, not also 老板)."""
     longest = sorted(top, key=lambda f: (-len(f), top.index(f)))
-    kept = set(_distinct(longest))
+    kept = set(distinct(longest))
     return [f for f in top if f in kept]
 
 
@@ -111,7 +111,7 @@ def votes(norm: str, departments: set[str], model: Model | None = None) -> dict[
     model = model or load()
     if model is None:
         return dict.fromkeys(HEADS)
-    feats = _features(norm)
+    feats = feature_set(norm)
     return {"department": model.heads["department"].vote(feats, departments),
             "category": model.heads["category"].vote(feats)}
 
