@@ -9,8 +9,10 @@ Two parts, reported apart (docs/tickets.md, "Measured"):
   committed before any tuning and never tuned on, and phone_untuned_2.jsonl,
   written before the cue tier (docs/tickets.md), phone_untuned_3.jsonl,
   written blind before the possible-emergency tier, and phone_untuned_4.jsonl,
-  written blind between its two rounds, and phone_untuned_5.jsonl, written
-  blind before the trained classifier (never trained on); their file hashes are
+  written blind between its two rounds, phone_untuned_5.jsonl, written
+  blind before the trained classifier, phone_untuned_6.jsonl, written blind
+  before the department/category vote, and phone_untuned_7.jsonl, written blind
+  before the session-22 retraining (_3 to _7 never trained on); their file hashes are
   pinned so an edit after seeing results shows. Two tests read them: one holds
   the figures measured when they were first read (no change may make them
   worse), and one holds the issue's targets, marked as an expected failure
@@ -46,13 +48,15 @@ SETS = ["phone_holdout.jsonl", "phone_tune.jsonl", "phone_blind.jsonl", "phone_t
 # phone_untuned_3 (blind: written by a new hand before the possible-emergency tier) before any of its work,
 # phone_untuned_4 (blind again) after the tier's first round and before its second, its misses never read;
 # phone_untuned_5 (blind) before the trained classifier, never trained on, its misses never read;
-# phone_untuned_6 (blind) before the department/category vote, never trained on, its misses never read.
+# phone_untuned_6 (blind) before the department/category vote, never trained on, its misses never read;
+# phone_untuned_7 (blind: a new hand, 145 rows) before the session-22 retraining, never trained on, misses never read.
 UNTUNED = {"phone_untuned.jsonl": "434fbe33bc3d92733355d203650bc2b6b658ccb031066d020b4f36ae7bd6d096",
            "phone_untuned_2.jsonl": "baf75830cc2abc982049118bc573b1891c02e34d1121bc8e4112108b23124ac2",
            "phone_untuned_3.jsonl": "62a9923c6e046817cd61786f53bd643115bef87c0459d19ed96b0ce40f3c866a",
            "phone_untuned_4.jsonl": "f1b2146fc02c333a55ab61baaef086dfb52d6928c87bcae8e90f69be809e5feb",
            "phone_untuned_5.jsonl": "03f3b17228a833b1f3bb7a3da688b4f6ba2f4901da98899d5af6bcaab220c59e",
-           "phone_untuned_6.jsonl": "02193f5a379f7e7c96885293dbaa85b43939400ef255e41f20fd2f4202fd594a"}
+           "phone_untuned_6.jsonl": "02193f5a379f7e7c96885293dbaa85b43939400ef255e41f20fd2f4202fd594a",
+           "phone_untuned_7.jsonl": "5049a23aedcd361b1042e56d8dc120c193fe0868b6729d053bd431e642325f4a"}
 TARGETS = {"department_accuracy": 0.90, "category_accuracy": 0.90, "out_of_scope_recall": 0.90, "emergency_recall": 1.0}
 TAXONOMY = {"fire", "explosion", "gas_leak", "injury", "unconscious", "not_breathing", "poisoning", "drowning",
             "electrocution", "violence", "weapon", "threat", "domestic_violence", "missing_child", "robbery",
@@ -89,6 +93,8 @@ def test_false_alarms_over_all_sets():
 # The department/category vote (ivr/tickets/topic_vote.py, never trained on _3.._6; blind): department
 # _3 0.65 -> 0.62 (one row of 32 lost, the only floor that went down), _4 0.70 -> 0.70, _5 0.63 -> 0.69,
 # _6 0.82 -> 0.86; category _3 0.68 -> 0.78, _4 0.83 -> 0.87, _5 0.72 -> 0.75, _6 0.80 -> 0.88.
+# phone_untuned_7 (blind, before the session-22 retraining) measured once as committed: emergency 0.9388
+# (46 of 49, 3 of them alerted by the model only), department 0.8919, category 0.7568, out-of-scope 0.7727, 7 rule alarms.
 MEASURED = {"phone_untuned.jsonl": {"emergency_recall": 0.97, "department_accuracy": 0.98,
                                     "category_accuracy": 0.88, "out_of_scope_recall": 0.84},
             "phone_untuned_2.jsonl": {"emergency_recall": 0.97, "department_accuracy": 0.92,
@@ -100,14 +106,17 @@ MEASURED = {"phone_untuned.jsonl": {"emergency_recall": 0.97, "department_accura
             "phone_untuned_5.jsonl": {"emergency_recall": 0.89, "department_accuracy": 0.69,
                                       "category_accuracy": 0.75, "out_of_scope_recall": 0.12},
             "phone_untuned_6.jsonl": {"emergency_recall": 1.0, "department_accuracy": 0.86,
-                                      "category_accuracy": 0.88, "out_of_scope_recall": 0.76}}
+                                      "category_accuracy": 0.88, "out_of_scope_recall": 0.76},
+            "phone_untuned_7.jsonl": {"emergency_recall": 0.93, "department_accuracy": 0.89,
+                                      "category_accuracy": 0.75, "out_of_scope_recall": 0.77}}
 # False alarms on each untuned part's ordinary matters, as measured: ceilings that only go down. Above the
 # issue's 3 % on the small parts (one alarm in 14 is 7 %); the strict xfail below reports it.
 # Rule alarms and the classifier's alarms (verify only, never handed over) are capped apart.
 ALARMS = {"phone_untuned.jsonl": 2, "phone_untuned_2.jsonl": 1, "phone_untuned_3.jsonl": 4, "phone_untuned_4.jsonl": 2,
-          "phone_untuned_5.jsonl": 7, "phone_untuned_6.jsonl": 0}
+          "phone_untuned_5.jsonl": 7, "phone_untuned_6.jsonl": 0, "phone_untuned_7.jsonl": 7}
 MODEL_ALARMS = {"phone_untuned.jsonl": 1, "phone_untuned_2.jsonl": 0, "phone_untuned_3.jsonl": 0,
-                "phone_untuned_4.jsonl": 1, "phone_untuned_5.jsonl": 0, "phone_untuned_6.jsonl": 0}
+                "phone_untuned_4.jsonl": 1, "phone_untuned_5.jsonl": 0, "phone_untuned_6.jsonl": 0,
+                "phone_untuned_7.jsonl": 0}
 
 
 @pytest.mark.parametrize("name", UNTUNED)
@@ -122,7 +131,7 @@ def test_untuned_part_is_no_worse_than_first_measured(name):
     assert not worse, f"untuned part worse than first measured: {worse}"
 
 
-@pytest.mark.xfail(strict=True, reason="issue 17 open: blind emergency recall 81-100 %, department 62-87 %, "
+@pytest.mark.xfail(strict=True, reason="issue 17 open: blind emergency recall 81-100 %, department 62-89 %, "
                                        "category 75-88 %, out-of-scope 0-77 %")
 @pytest.mark.parametrize("name", UNTUNED)
 def test_untuned_part_meets_the_issue_targets(name):
