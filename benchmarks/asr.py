@@ -27,6 +27,14 @@ path), 2.5 s of pause after each, over a faint line noise — one "call".
    is then on the whole delay, end of speech -> final text (issue 17: p95 <
    0.5 s), and the character error rate of the live text against the bare
    decode (the model's own endpointing) is reported ("cer_vs_direct_decode").
+   Its yardstick, measured in the same run: how far the direct decode moves
+   when nothing but the audio's start moves (the same call after 10, 20 and
+   40 ms more of line noise; "cer_direct_vs_itself_shifted"). A model that
+   cannot really hear the voice (the Korean test model on espeak speech)
+   rewrites most of its text under such a shift, so the endpointer's text is
+   "no worse than the recognizer's own endpointing" (the issue's words) when
+   its distance from the direct decode is within the direct decode's distance
+   from itself: "cer_ok", part of "pass" in --endpoint mode.
 
 The machine is shared (CI runs everything else too): the load average before
 and after is part of the result.
@@ -74,6 +82,7 @@ TARGET_STREAMS_PER_CORE = 1.0  # at least one live call per core
 TARGET_ADDED_DELAY = 0.5       # s the engine may add (p95) to the model's own endpoint delay
 TARGET_OVERHEAD = 1.25         # engine RTF (1 stream) vs bare vosk
 TARGET_FINAL_DELAY = 0.5       # s from end of speech to final text (p95) with our own endpoint
+SHIFTS_MS = (10, 20, 40)       # start offsets for the direct decode's own instability (its yardstick)
 
 
 def build_call(voice: str, folder: Path) -> tuple[bytes, list[float]]:
@@ -132,6 +141,17 @@ def cer(hypothesis: str, reference: str) -> float:
         for j, h in enumerate(hyp, 1):
             prev, row[j] = row[j], min(row[j] + 1, row[j - 1] + 1, prev + (r != h))
     return row[-1] / max(1, len(ref))
+
+
+def self_shift_cer(model_dir: Path, audio: bytes, direct_text: str) -> dict[int, float]:
+    """CER of the direct decode of the call started `ms` later (line noise put in front)
+    against the direct decode itself: the recognizer's own instability on this audio."""
+    out = {}
+    for ms in SHIFTS_MS:
+        noise = np.random.default_rng(ms).normal(0, 32, RATE * ms // 1000)
+        lead = np.clip(noise, -32768, 32767).astype("<i2").tobytes()
+        out[ms] = round(cer(bare_vosk(model_dir, lead + audio)[2], direct_text), 3)
+    return out
 
 
 def first_after(times: list[float], start: float, stop: float) -> float | None:
@@ -231,6 +251,10 @@ def main() -> int:
     print(f"baseline: bare vosk, one thread: RTF {bare_s / seconds:.3f}; the model ends each sentence "
           f"{inherent} s of audio after its speech", file=sys.stderr)
 
+    shifted = self_shift_cer(model_dir, audio, bare_text) if args.endpoint else {}
+    if shifted:
+        print(f"baseline: the direct decode against itself started later: CER {shifted}", file=sys.stderr)
+
     # Throughput: engine vs bare vosk in as many threads, same run, same audio.
     engine = SpeechEngine(model_dir, workers=0, backlog_seconds=3600, close_timeout=3600).start()
     rtf: dict[int, float] = {}
@@ -293,13 +317,17 @@ def main() -> int:
         "final_delay_p95_s": best["final_delay_p95_s"],
         "engine_added_delay_p95_s": best["engine_added_delay_p95_s"],
         "cer_vs_direct_decode": round(cer(best["text"], bare_text), 3),
+        "cer_direct_vs_itself_shifted": {f"{k}ms": v for k, v in shifted.items()} or None,
         "targets": {"live_capacity_streams_min": TARGET_STREAMS_PER_CORE * cores,
                     f"{delay_key.removesuffix('_s')}_s_max": delay_max,
-                    "engine_overhead_max": TARGET_OVERHEAD},
+                    "engine_overhead_max": TARGET_OVERHEAD,
+                    "cer_vs_direct_decode_max": "median of cer_direct_vs_itself_shifted (--endpoint only)"},
     }
+    # In --endpoint mode the text must stay within the recognizer's own instability (its median shift).
+    result["cer_ok"] = (result["cer_vs_direct_decode"] <= statistics.median(shifted.values())) if shifted else None
     result["pass"] = bool(live_capacity >= TARGET_STREAMS_PER_CORE * cores
                           and p95 is not None and p95 <= delay_max
-                          and overhead <= TARGET_OVERHEAD)
+                          and overhead <= TARGET_OVERHEAD and result["cer_ok"] is not False)
     print(json.dumps(result, ensure_ascii=False))
     return 0 if result["pass"] else 1
 
