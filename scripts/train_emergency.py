@@ -116,10 +116,14 @@ def train() -> tuple[str, dict]:
     threshold, cv = pick_threshold([t for t, _ in labelled], norms, data)
     model = count(data, threshold)
     head = {"trained_on": TRAIN, "min_df": MIN_DF, "cv": cv, **{k: model[k] for k in ("classes", "docs", "threshold")}}
+    return model_text(head, model["counts"]), cv
+
+
+def model_text(head: dict, counts: dict) -> str:
+    """The shipped file: `head` indented, then one line per feature's counts (a retraining diffs by feature)."""
     lines = [json.dumps(f, ensure_ascii=False) + ": " + json.dumps(c, ensure_ascii=False, separators=(",", ":"))
-             for f, c in model["counts"].items()]
-    text = json.dumps(head, ensure_ascii=False, indent=1)[:-2] + ',\n "counts": {\n' + ",\n".join(lines) + "\n}}\n"
-    return text, cv
+             for f, c in counts.items()]
+    return json.dumps(head, ensure_ascii=False, indent=1)[:-2] + ',\n "counts": {\n' + ",\n".join(lines) + "\n}}\n"
 
 
 def model_cli(train_fn, default_out: Path, doc: str, argv: list[str] | None = None) -> int:

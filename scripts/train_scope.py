@@ -28,7 +28,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from train_emergency import DATA, FOLDS, TRAIN, count, model_cli  # noqa: E402
+from train_emergency import DATA, FOLDS, TRAIN, count, model_cli, model_text  # noqa: E402
 
 from ivr.tickets.classifier import NONE, Model, features  # noqa: E402
 from ivr.tickets.lexicon import default  # noqa: E402
@@ -81,10 +81,7 @@ def train() -> tuple[str, dict]:
     threshold, cv = pick_threshold(norms, data)
     model = count(data, threshold)
     head = {"trained_on": TRAIN, "cv": cv, **{k: model[k] for k in ("classes", "docs", "threshold")}}
-    lines = [json.dumps(f, ensure_ascii=False) + ": " + json.dumps(c, ensure_ascii=False, separators=(",", ":"))
-             for f, c in model["counts"].items()]
-    text = json.dumps(head, ensure_ascii=False, indent=1)[:-2] + ',\n "counts": {\n' + ",\n".join(lines) + "\n}}\n"
-    return text, cv
+    return model_text(head, model["counts"]), cv
 
 
 def main(argv: list[str] | None = None) -> int:
