@@ -19,6 +19,7 @@ from pydantic import Field, field_validator
 from ivr.config.base import Strict
 from ivr.config.problems import Path, Problem, dotted
 from ivr.config.tickets_possible_model import Possible
+from ivr.config.tickets_scope_vote_model import ScopeVote
 from ivr.config.tickets_vote_model import Vote
 from ivr.config.yamlpos import YamlSyntaxError, read_yaml
 
@@ -32,6 +33,8 @@ class Tickets(Strict):
     possible: Possible = Field(default_factory=Possible)
     # The trained department/category vote (docs/tickets.md, "The department and category vote").
     vote: Vote = Field(default_factory=Vote)
+    # The trained out-of-scope vote (docs/tickets.md, "The out-of-scope vote").
+    scope_vote: ScopeVote = Field(default_factory=ScopeVote)
 
     @field_validator("lexicon", mode="before")
     @classmethod

@@ -34,3 +34,10 @@ def out_of_scope(text: str, lex: Lexicon | None = None) -> tuple[str, str] | Non
                 if not negation.search(text[max(0, m.start() - 6):m.start()]):
                     return reason, m.group(0)
     return None
+
+
+def mentioned(text: str, lex: Lexicon | None = None) -> bool:
+    """Whether any out-of-scope word is in `text`, flagged or not: where the rules excused one (a negated
+    mention, a how-to question), their reading stands and the trained vote (ivr.tickets.scope_vote) is not asked."""
+    rules, _ = (lex or default()).compiled("scope", _rules)
+    return any(rx.search(text) for _, patterns, _ in rules for rx in patterns)

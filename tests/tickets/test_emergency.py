@@ -128,3 +128,27 @@ def test_cheap_enough_for_every_partial():
 )
 def test_broad_patterns_stay_out_of_ordinary_talk(text):
     assert detect_emergency(text) is None
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "楼道的扶手断了好久了 物业不来修",            # a handrail, not a hand
+        "游戏厅里的海报全是血腥的画面",              # gore on a poster, not blood
+        "停车场收那么多 跟打劫一样",                  # a likeness
+        "我以前在厂里被机器压伤过 想问工伤咋认定",    # said of the past (…过)
+        "开发区那个路口经常出车祸 该装个红绿灯了",    # a habit
+        "我家孩子的校服丢了 学校说不管",              # the child's thing is lost, not the child
+        "天然气管道老化了 倒是没漏气 就想换一下",      # negated inside the stretch
+        "火灾认定书在哪里领 保险公司要",              # a paper
+        "这路迟早要出车祸",                          # not now
+    ],
+)
+def test_harmless_mentions_are_no_emergency(text):
+    assert detect_emergency(text, lexicon_for(None, {"classifier": {"enabled": False}})) is None, text
+
+
+@pytest.mark.parametrize("text", ["我师傅修线路的时候被电打了 趴在地上不动", "放羊的老汉叫雷劈了 躺着不动"])
+def test_struck_by_current_or_lightning_is_electrocution_not_a_fight(text):
+    found = detect_emergency(text)
+    assert found["kind"] == "electrocution" and found["target"] == "120", found
