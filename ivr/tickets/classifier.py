@@ -126,9 +126,10 @@ def load(path: str = str(MODEL_FILE)) -> Model | None:
     return Model(json.loads(p.read_text(encoding="utf-8"))) if p.exists() else None
 
 
-def model_vote(norm: str, settings: dict) -> Vote | None:
-    """The vote when the classifier is on (config `tickets.possible.classifier`) and reaches its threshold."""
-    model = load() if settings.get("enabled", True) else None
+def model_vote(norm: str, settings: dict, path: Path = MODEL_FILE) -> Vote | None:
+    """The vote when the classifier is on (config `tickets.possible.classifier`) and reaches its threshold;
+    `path` names another model of the same shape (the out-of-scope vote, ivr.tickets.scope_vote)."""
+    model = load(str(path)) if settings.get("enabled", True) else None
     if model is None:
         return None
     threshold = settings.get("threshold")

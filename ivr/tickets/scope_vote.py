@@ -18,30 +18,18 @@ reading the shipped file once is the only I/O.
 """
 from __future__ import annotations
 
-import json
-from functools import lru_cache
 from pathlib import Path
 
-from ivr.tickets.classifier import Model, Vote
+from ivr.tickets.classifier import Vote, model_vote
 
 MODEL_FILE = Path(__file__).with_name("scope_model.json")
 OOS = "oos"
 REASON = "可能不受理(模型)"   # out_of_scope_reason of a flag by the vote
 
 
-@lru_cache(maxsize=4)
-def load(path: str = str(MODEL_FILE)) -> Model | None:
-    p = Path(path)
-    return Model(json.loads(p.read_text(encoding="utf-8"))) if p.exists() else None
-
-
 def scope_vote(norm: str, settings: dict) -> Vote | None:
     """The vote when it is on (config `tickets.scope_vote`) and reaches its threshold, else None."""
-    model = load() if settings.get("enabled", True) else None
-    if model is None:
-        return None
-    threshold = settings.get("threshold")
-    return model.vote(norm, model.threshold if threshold is None else threshold)
+    return model_vote(norm, settings, MODEL_FILE)
 
 
 def flag_by_vote(norm: str, settings) -> tuple[str, str] | None:
