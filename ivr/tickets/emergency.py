@@ -22,6 +22,7 @@ from ivr.tickets.sound import SoundIndex
 
 _CLAUSE_END = re.compile(r"[，。！？；,.!?;\n]")
 _WINDOW = 10  # without punctuation (raw ASR) a clause reaches this far back
+_WIDE = 16    # hearsay, a fire put out, and whom it happens to reach this far
 
 
 class _Tables:
@@ -48,6 +49,9 @@ class _Tables:
         self.cancel_after = re.compile(lex.cancel_after)
         self.present = re.compile(lex.present)
         self.injured = re.compile(lex.injured)
+        self.hearsay, self.put_out, self.not_human, self.person = (
+            re.compile(lex.liveness[k]) for k in ("hearsay", "put_out", "not_human", "person"))
+        self.worried, self.any_victim = lex.worry_also, lex.any_victim
 
 
 def _clause_before(t: _Tables, text: str, start: int) -> str:
@@ -56,11 +60,27 @@ def _clause_before(t: _Tables, text: str, start: int) -> str:
     return head[now[-1].end():] if now else head
 
 
-def _live(t: _Tables, text: str, start: int, end: int, hazard: bool) -> bool:
+def _live(t: _Tables, text: str, start: int, end: int, hazard: bool, group: str | None = None) -> bool:
+    """Happening now, to a person: not negated, past, hypothetical, a worry (fire/gas/blast, and the groups
+    lexicon.yaml `worry_also` names), hearsay or fiction, a fire already put out, nor about an animal or a thing
+    (except for the groups `any_victim` names)."""
     before = _clause_before(t, text, start)
-    if t.negation.search(before) or t.not_now.search(before) or (hazard and t.worry.search(before)):
+    if t.negation.search(before) or t.not_now.search(before) or ((hazard or group in t.worried) and t.worry.search(before)):
         return False
-    return not t.cancel_after.match(text[end:])
+    if t.cancel_after.match(text[end:]):
+        return False
+    wide = _CLAUSE_END.split(text[max(0, start - _WIDE):start])[-1]
+    now = list(t.present.finditer(wide))
+    if t.hearsay.search(wide[now[-1].end():] if now else wide):
+        return False
+    if hazard:   # whatever burns, a fire is one; once put out (浇灭了) it is over
+        return not t.put_out.search(text, end, end + _WIDE)
+    if group in t.any_victim:   # a live wire that killed a cow is a danger to the next person
+        return True
+    victim = None
+    for victim in t.not_human.finditer(wide):
+        pass   # the last animal or thing before the phrase: no emergency unless a person comes after it
+    return victim is None or bool(t.person.search(wide + text[start:end], victim.end()))
 
 
 def _found(t: _Tables, name: str, group: Group, norm: str, phrase: str, heard_as: str | None = None) -> dict:
@@ -123,7 +143,7 @@ def _by_phrase(t: _Tables, norm: str) -> dict | None:
     if t.anything.search(norm):
         for name, group, rx in t.groups:
             for m in rx.finditer(norm):
-                if m.end() > m.start() and _live(t, norm, m.start(), m.end(), group.hazard):
+                if m.end() > m.start() and _live(t, norm, m.start(), m.end(), group.hazard, name):
                     return _found(t, name, group, norm, m.group(0))
     by_group: dict[str, list] = {}
     for s in t.sounds.find(norm):
@@ -132,7 +152,7 @@ def _by_phrase(t: _Tables, norm: str) -> dict | None:
                 by_group.setdefault(name, []).append(s)
     for name, group, _ in t.groups:
         for s in sorted(by_group.get(name, ()), key=lambda s: (s.start, s.end)):
-            if _live(t, norm, s.start, s.end, group.hazard):
+            if _live(t, norm, s.start, s.end, group.hazard, name):
                 return _found(t, name, group, norm, s.heard, s.word)
     return None
 
@@ -200,19 +220,19 @@ def _by_cues(t: _Tables, norm: str) -> dict | None:
                     if not h:
                         continue
                     start, end = min(m.start(), h.start()), max(m.end(), h.end())
-                    if _cue_live(t, norm, clause_start, m, h, group.hazard):
+                    if _cue_live(t, norm, clause_start, m, h, group.hazard, name):
                         found = _found(t, name, group, norm, clause[start:end])
                         found["by"] = "cues"
                         return found
     return None
 
 
-def _cue_live(t: _Tables, norm: str, at: int, what, happens, hazard: bool) -> bool:
+def _cue_live(t: _Tables, norm: str, at: int, what, happens, hazard: bool, group: str) -> bool:
     """Both parts live, and no habit (天天, 老是) or negation just before either:
     a weaker tier needs the stricter reading."""
     for part in (what, happens):
         start = at + part.start()
-        if not _live(t, norm, start, at + part.end(), hazard) or t.cue_not_now.search(_clause_before(t, norm, start)):
+        if not _live(t, norm, start, at + part.end(), hazard, group) or t.cue_not_now.search(_clause_before(t, norm, start)):
             return False
     return True
 

@@ -81,6 +81,9 @@ class Lexicon:
         self.negation, self.past, self.hypothesis = em["negation"], em["past"], em["hypothesis"]
         self.worry, self.cancel_after, self.present, self.injured = (
             em["worry"], em["cancel_after"], em["present"], em["injured"])
+        # hearsay, put_out, worry_also, not_human, person (ivr.tickets.emergency._live); a city overlay may omit them
+        self.liveness: dict = {k: em.get(k, "$^") for k in ("hearsay", "put_out", "not_human", "person")}
+        self.worry_also, self.any_victim = (frozenset(em.get(k, ())) for k in ("worry_also", "any_victim"))
         self._compiled: dict[str, Any] = {}
         self.classifier: dict = {}  # config tickets.possible.classifier (ivr.tickets.classifier.model_vote)
 

@@ -152,3 +152,38 @@ def test_harmless_mentions_are_no_emergency(text):
 def test_struck_by_current_or_lightning_is_electrocution_not_a_fight(text):
     found = detect_emergency(text)
     assert found["kind"] == "electrocution" and found["target"] == "120", found
+
+
+_RULES = {"classifier": {"enabled": False}}
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "邻居家的猫叫车轧了 躺在路中间 谁来收拾一下",            # an animal hurt, no person
+        "我的钥匙掉到河里了 能不能找人捞一下",                  # a thing fallen into water
+        "昨晚那个电视剧里一个人被砍了好几刀 娃娃看了睡不着",      # fiction
+        "新闻上说外地一个饭馆煤气罐爆了 我们这边的饭馆查不查",    # hearsay
+        "灶台上的抹布着了 我拿水浇灭了 就是想问问灶台能不能换",  # a fire already put out
+        "我骑车打滑了 车把歪了 修车铺在哪",                    # 打滑 is no blow
+        "消防通道堵了 真着火了咋办",                          # hypothetical
+        "一个老人上公交差点栽倒 司机也不等",                   # averted
+        "冬天烧炉子怕中毒 有没有报警器发",                     # a worry
+    ],
+)
+def test_harmless_kinds_are_no_emergency(text):
+    assert detect_emergency(text, lexicon_for(None, _RULES)) is None, text
+
+
+@pytest.mark.parametrize(
+    "text, target",
+    [
+        ("我爸让牛踢了一下 倒在圈里起不来 头上流血", "120"),      # the animal did it: a person hurt
+        ("遛狗的大妈突然倒在地上 叫也叫不醒", "120"),            # an animal kept, a person down
+        ("电线掉在地上 一只羊碰上就死了 旁边还有个人也倒了", "120"),  # a live wire hurts whoever comes next
+        ("我家狗跑到马路上 我儿子去追 叫车撞了", "122"),          # a person after the animal
+    ],
+)
+def test_an_animal_in_the_story_does_not_hide_a_person_hurt(text, target):
+    found = detect_emergency(text, lexicon_for(None, _RULES))
+    assert found and found["target"] == target, (text, found)
