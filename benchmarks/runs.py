@@ -38,7 +38,8 @@ HEADLINES = {
     "seat": ["ring_pop_ms.p99", "answer_audio_ms.p99"],
     "recording": ["cpu_ratio", "disk_bytes_per_minute"],
     "callback": ["completion_over_minimum", "answered_tasks", "answerable_tasks", "inbound_lost"],
-    "asr": ["live_capacity_streams", "engine_added_delay_p95_s", "engine_overhead_vs_bare_1_stream"],
+    "asr": ["live_capacity_streams", "engine_added_delay_p95_s", "final_delay_p95_s", "cer_vs_direct_decode",
+            "engine_overhead_vs_bare_1_stream"],
     "transfers": ["transfer_to_heard_ms.median", "transfer_to_heard_ms.p95", "concurrent_threeway_calls_held"],
 }
 

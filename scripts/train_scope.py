@@ -28,7 +28,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from train_emergency import DATA, FOLDS, TRAIN, count, model_cli, model_text  # noqa: E402
+from train_emergency import CATEGORY_ONLY, DATA, FOLDS, TRAIN, count, model_cli, model_text  # noqa: E402
 
 from ivr.tickets.classifier import NONE, Model, features  # noqa: E402
 from ivr.tickets.lexicon import default  # noqa: E402
@@ -37,13 +37,15 @@ from ivr.tickets.scope import mentioned, out_of_scope  # noqa: E402
 from ivr.tickets.scope_vote import MODEL_FILE, OOS  # noqa: E402
 
 MAX_ADDED_FLAGS = 0.02
+# Not the set written for the category (it holds no out-of-scope matter and was not written to show what is).
+SCOPE_TRAIN = [name for name in TRAIN if name not in CATEGORY_ONLY]
 
 
 def rows() -> list[tuple[str, str]]:
     """(normalised text, "oos" or "none") of every training row that is no emergency, in file order."""
     lex = default()
     out = []
-    for name in TRAIN:
+    for name in SCOPE_TRAIN:
         for line in (DATA / name).read_text(encoding="utf-8").splitlines():
             row = json.loads(line) if line.strip() else {}
             if row and not row.get("emergency_target"):
@@ -80,7 +82,7 @@ def train() -> tuple[str, dict]:
     data = [(features(n), c) for n, c in labelled]
     threshold, cv = pick_threshold(norms, data)
     model = count(data, threshold)
-    head = {"trained_on": TRAIN, "cv": cv, **{k: model[k] for k in ("classes", "docs", "threshold")}}
+    head = {"trained_on": SCOPE_TRAIN, "cv": cv, **{k: model[k] for k in ("classes", "docs", "threshold")}}
     return model_text(head, model["counts"]), cv
 
 
