@@ -88,62 +88,33 @@ def test_false_alarms_over_all_sets():
     assert ordinary >= 400 and alarms / ordinary <= FALSE_ALARM_MAX
 
 
-# Measured on the untuned parts (docs/tickets.md, "Measured"), rounded down: floors, not goals, and they
-# only go up. Emergency recall after the possible-emergency tier (issue 17): phone_untuned, _2 and _3 were
-# read while building it (seen), phone_untuned_4 never was (blind: 0.41 before, 0.45 after). With the trained
-# classifier (ivr/tickets/classifier.py, never trained on _3, _4, _5; blind): _3 0.89 -> 0.92,
-# _4 0.45 -> 0.81, _5 0.85 -> 0.90.
-# The department/category vote (ivr/tickets/topic_vote.py, never trained on _3.._6; blind): department
-# _3 0.65 -> 0.62 (one row of 32 lost, the only floor that went down), _4 0.70 -> 0.70, _5 0.63 -> 0.69,
-# _6 0.82 -> 0.86; category _3 0.68 -> 0.78, _4 0.83 -> 0.87, _5 0.72 -> 0.75, _6 0.80 -> 0.88.
-# More training data (phone_train_emergency.jsonl), the rules' harmless-mention fixes and the out-of-scope vote
-# (ivr/tickets/scope_vote.py; never trained on _3.._6; blind): emergency recall _4 0.80 -> 0.93, _5 0.89 -> 0.92,
-# _3 and _6 unchanged; out of scope _3 0.50 -> 1.0, _4 0.0 -> 1.0, _5 0.12 -> 1.0, _6 0.76 -> 0.92.
-# The vote trained on phone_train_topics.jsonl too (526 more matters; settings picked leaving a set out):
-# department _3 0.62 -> 0.65, _4 0.70 -> 0.75, _5 0.69 -> 0.69, _6 0.86 -> 0.89; category _3 0.78 -> 0.81,
-# _4 0.87 -> 0.87, and two floors went down: _5 0.75 -> 0.72 (27 -> 26 of 36), _6 0.88 -> 0.83 (60 -> 57 of 68).
-# phone_untuned_7 (blind, before the session-22 retraining) measured once as committed: emergency 0.9388
-# (46 of 49, 3 of them alerted by the model only), department 0.8919, category 0.7568, out-of-scope 0.7727, 7 rule alarms.
-# After the session-22 retraining (all three models on the merged training data, the rules' harmless-mention
-# fixes), looked at once: emergency 0.9796 (48 of 49; handed over 0.816 -> 0.857), department 0.8919,
-# category 0.7703, out of scope 0.8636 (no false flag), rule alarms 7 -> 6. The out-of-scope vote retrained with
-# phone_train_topics' 526 ordinary matters as negatives too flags one fewer on _5 (7 of 8: floor 1.0 -> 0.87)
-# and one fewer ordinary matter on _4 (3 -> 2).
-# The category round (phone_train_category.jsonl, category rules by kind, the vote retrained; docs/tickets.md "How
-# the category is decided"): category phone_untuned 0.88 -> 0.91, _2 0.85 -> 0.92 (both trained on by the vote);
-# two blind floors went down, read off this test's failure message, totals only: _3 0.81 -> 0.75 (26 -> 24 of 32),
-# _4 0.87 -> 0.79 (21 -> 19 of 24); every other floor held.
-# phone_untuned_8 (blind, after the session-22 retraining) measured once as committed: emergency 0.8871
-# (55 of 62, 7 of them alerted by the model only; handed over 0.7097), department 0.8182, category 0.6869,
-# out of scope 0.8214 (2 ordinary matters flagged), 11 rule alarms (8 of them on the 36 harmless mentions).
-# The second hand's emergencies (session 22: phone_train_emergency_2.jsonl, 272 emergencies and 126 harmless
-# mentions; the rules' fixes for animals and things as victims, hearsay and fiction, fires put out), measured
-# before the category round was merged, blind totals looked at twice (before, after): emergency _3 0.92 -> 0.94
-# (35 -> 36 of 38; handed over 33 -> 31), _4 _5 _6 _7 unchanged (handed over _5 29 -> 28); rule alarms _3 4 -> 3,
-# _4 2 -> 1, phone_untuned 2 -> 1; one ceiling went up: out-of-scope false flags on _4 2 -> 3 (the scope vote
-# retrained with the new harmless mentions as negatives). _8 was not looked at.
+# Measured on the untuned parts, rounded down: floors, not goals, and they only go up; how each moved, and the
+# few that went down (with the rows), is told in docs/tickets.md ("Measured", and each round's section).
+# Blind (never trained on, misses never read): _3.._6 and _7 (written before session 22's retraining, looked at
+# before and after each round), _8 (written after its first round, looked at before and after the second).
+# Last set at session 22's end: all three models retrained on the merged training data, one look per set.
 MEASURED = {"phone_untuned.jsonl": {"emergency_recall": 1.0, "department_accuracy": 0.98,
-                                    "category_accuracy": 0.91, "out_of_scope_recall": 1.0},
+                                    "category_accuracy": 0.93, "out_of_scope_recall": 1.0},
             "phone_untuned_2.jsonl": {"emergency_recall": 0.97, "department_accuracy": 0.92,
                                       "category_accuracy": 0.92},
-            "phone_untuned_3.jsonl": {"emergency_recall": 0.94, "department_accuracy": 0.65,
+            "phone_untuned_3.jsonl": {"emergency_recall": 0.94, "department_accuracy": 0.68,
                                       "category_accuracy": 0.75, "out_of_scope_recall": 1.0},
             "phone_untuned_4.jsonl": {"emergency_recall": 0.93, "department_accuracy": 0.75,
-                                      "category_accuracy": 0.79, "out_of_scope_recall": 1.0},
+                                      "category_accuracy": 0.83, "out_of_scope_recall": 1.0},
             "phone_untuned_5.jsonl": {"emergency_recall": 0.92, "department_accuracy": 0.69,
-                                      "category_accuracy": 0.72, "out_of_scope_recall": 0.87},
+                                      "category_accuracy": 0.75, "out_of_scope_recall": 0.87},
             "phone_untuned_6.jsonl": {"emergency_recall": 1.0, "department_accuracy": 0.89,
-                                      "category_accuracy": 0.83, "out_of_scope_recall": 0.92},
-            "phone_untuned_7.jsonl": {"emergency_recall": 0.97, "department_accuracy": 0.89,
-                                      "category_accuracy": 0.77, "out_of_scope_recall": 0.86},
+                                      "category_accuracy": 0.88, "out_of_scope_recall": 0.92},
+            "phone_untuned_7.jsonl": {"emergency_recall": 0.97, "department_accuracy": 0.91,
+                                      "category_accuracy": 0.79, "out_of_scope_recall": 0.86},
             "phone_untuned_8.jsonl": {"emergency_recall": 0.88, "department_accuracy": 0.81,
-                                      "category_accuracy": 0.68, "out_of_scope_recall": 0.82}}
+                                      "category_accuracy": 0.69, "out_of_scope_recall": 0.82}}
 # False alarms on each untuned part's ordinary matters, as measured: ceilings that only go down. Above the
 # issue's 3 % on the small parts (one alarm in 14 is 7 %); the strict xfail below reports it.
 # Rule alarms and the classifier's alarms (verify only, never handed over) are capped apart.
 ALARMS = {"phone_untuned.jsonl": 1, "phone_untuned_2.jsonl": 0, "phone_untuned_3.jsonl": 3, "phone_untuned_4.jsonl": 1,
           "phone_untuned_5.jsonl": 7, "phone_untuned_6.jsonl": 0, "phone_untuned_7.jsonl": 6,
-          "phone_untuned_8.jsonl": 11}
+          "phone_untuned_8.jsonl": 8}
 MODEL_ALARMS = {"phone_untuned.jsonl": 0, "phone_untuned_2.jsonl": 0, "phone_untuned_3.jsonl": 0,
                 "phone_untuned_4.jsonl": 1, "phone_untuned_5.jsonl": 0, "phone_untuned_6.jsonl": 0,
                 "phone_untuned_7.jsonl": 0, "phone_untuned_8.jsonl": 0}
@@ -151,7 +122,7 @@ MODEL_ALARMS = {"phone_untuned.jsonl": 0, "phone_untuned_2.jsonl": 0, "phone_unt
 # ceilings that only go down.
 SCOPE_FALSE_FLAGS = {"phone_untuned.jsonl": 0, "phone_untuned_2.jsonl": 0, "phone_untuned_3.jsonl": 0,
                      "phone_untuned_4.jsonl": 3, "phone_untuned_5.jsonl": 0, "phone_untuned_6.jsonl": 2,
-                     "phone_untuned_7.jsonl": 0, "phone_untuned_8.jsonl": 2}
+                     "phone_untuned_7.jsonl": 0, "phone_untuned_8.jsonl": 1}
 
 
 @pytest.mark.parametrize("name", UNTUNED)
