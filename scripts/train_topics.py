@@ -44,7 +44,8 @@ from ivr.tickets.classifier import features  # noqa: E402
 from ivr.tickets.evaluate import AT  # noqa: E402
 from ivr.tickets.lexicon import default  # noqa: E402
 from ivr.tickets.normalize import normalize  # noqa: E402
-from ivr.tickets.topic_vote import HEADS, MODEL_FILE, Head, Reading, TopicVote, overrules  # noqa: E402
+from ivr.tickets.classifier import Choice, Head  # noqa: E402
+from ivr.tickets.topic_vote import HEADS, MODEL_FILE, Reading, overrules  # noqa: E402
 
 CITY = DATA / "ticket_baiyin.yaml"
 MERGE_LIST = DATA / "baiyin_merge_list.csv"
@@ -133,10 +134,10 @@ def build(rows: list[dict], norms: list[list[str]], plan: list[tuple[str, str, l
     return model
 
 
-def out_of_fold(rows, norms, plan) -> list[dict[str, TopicVote | None]]:
+def out_of_fold(rows, norms, plan) -> list[dict[str, Choice | None]]:
     """Each row's votes by a model trained on the other folds (and the whole plan)."""
     departments = {ln.department for ln in city().lines} | {default().general_pool}
-    oof: list[dict[str, TopicVote | None]] = [{}] * len(rows)
+    oof: list[dict[str, Choice | None]] = [{}] * len(rows)
     for k in range(FOLDS):
         model = build([r for i, r in enumerate(rows) if i % FOLDS != k],
                       [n for i, n in enumerate(norms) if i % FOLDS != k], plan)
@@ -162,7 +163,7 @@ def pick_repeat(rows, norms, plan) -> tuple[int, list, dict]:
     return best, tried[best][1], {str(n): right for n, (right, _) in tried.items()}
 
 
-def set_out_votes(rows, norms, plan, sets) -> dict[int, dict[str, TopicVote | None]]:
+def set_out_votes(rows, norms, plan, sets) -> dict[int, dict[str, Choice | None]]:
     """Each row of `sets`: its votes by a model trained on every other set (and the whole plan)."""
     departments = {ln.department for ln in city().lines} | {default().general_pool}
     out = {}

@@ -59,6 +59,53 @@ def smoothed_log_p(n: int, of: int, vocab: int) -> float:
 
 
 @dataclass(frozen=True)
+class Choice:
+    """A head's pick among its classes."""
+    label: str
+    margin: float          # log-score over the runner-up
+    reasons: list[str]     # the n-grams that pulled hardest towards `label` over the runner-up
+
+
+class Head:
+    """One multinomial naive Bayes over document counts: which of its classes. The emergency model's
+    group vote and the department/category vote (ivr.tickets.topic_vote) are each one."""
+
+    def __init__(self, data: dict):
+        self.classes: list[str] = list(data["classes"])
+        docs, counts = data["docs"], data["counts"]
+        vocab = len(counts)
+        total = {c: sum(cs.get(c, 0) for cs in counts.values()) for c in self.classes}
+        n = sum(docs[c] for c in self.classes)
+        self.prior = {c: math.log(docs[c] / n) for c in self.classes}
+        self.base = {c: smoothed_log_p(0, total[c], vocab) for c in self.classes}
+        self.log_p = {f: {c: smoothed_log_p(k, total[c], vocab) for c, k in cs.items() if c in total}
+                      for f, cs in counts.items()}
+
+    def vote(self, feats, allowed: set[str] | None = None) -> Choice | None:
+        classes = [c for c in self.classes if allowed is None or c in allowed]
+        if len(classes) < 2:
+            return None
+        feats = sorted(f for f in feats if f in self.log_p)
+
+        def lp(f: str, c: str) -> float:
+            return self.log_p[f].get(c, self.base[c])
+
+        scores = {c: self.prior[c] + sum(lp(f, c) for f in feats) for c in classes}
+        ranked = sorted(classes, key=lambda c: (-scores[c], classes.index(c)))
+        best, second = ranked[0], ranked[1]
+        pull = {f: lp(f, best) - lp(f, second) for f in feats}
+        top = sorted((f for f in feats if pull[f] > 0), key=lambda f: (f[0] != "c", -pull[f], f))[:3 * SHOWN]
+        return Choice(best, round(scores[best] - scores[second], 3), [shown(f) for f in _words(top)[:SHOWN]])
+
+
+def _words(top: list[str]) -> list[str]:
+    """The strongest n-grams with the longer one kept where one holds another (老板说, not also 老板)."""
+    longest = sorted(top, key=lambda f: (-len(f), top.index(f)))
+    kept = set(distinct(longest))
+    return [f for f in top if f in kept]
+
+
+@dataclass(frozen=True)
 class Vote:
     group: str
     log_odds: float        # emergency against none
@@ -77,17 +124,12 @@ class Model:
         em_total = sum(total[g] for g in self.groups)
         self.prior = math.log(sum(docs[g] for g in self.groups) / docs[NONE])
 
-        def log_p(n: int, of: int) -> float:
-            return smoothed_log_p(n, of, vocab)
-
         self.pull: dict[str, float] = {}            # log P(f|emergency) / P(f|none)
-        self.group_pull: dict[str, dict[str, float]] = {}
         for feat, cs in counts.items():
             em = sum(cs.get(g, 0) for g in self.groups)
-            self.pull[feat] = log_p(em, em_total) - log_p(cs.get(NONE, 0), total[NONE])
-            self.group_pull[feat] = {g: log_p(cs[g], total[g]) for g in self.groups if cs.get(g)}
-        self.group_base = {g: log_p(0, total[g]) for g in self.groups}
-        self.group_prior = {g: math.log(docs[g] / sum(docs[h] for h in self.groups)) for g in self.groups}
+            self.pull[feat] = (smoothed_log_p(em, em_total, vocab)
+                               - smoothed_log_p(cs.get(NONE, 0), total[NONE], vocab))
+        self.group_head = Head({"classes": self.groups, "docs": docs, "counts": counts})   # which group
 
     def vote(self, norm: str, threshold: float | None = None) -> Vote | None:
         """The vote on a normalised transcript; None when `threshold` is given and not reached."""
@@ -98,9 +140,8 @@ class Model:
         log_odds = self.prior + sum(self.pull[f] for f in feats)
         if threshold is not None and log_odds < threshold:
             return None   # most transcripts: no group to weigh (every partial of the live path comes here)
-        scores = {g: self.group_prior[g] + sum(self.group_pull[f].get(g, self.group_base[g]) for f in feats)
-                  for g in self.groups}
-        group = max(self.groups, key=lambda g: (scores[g], -self.groups.index(g)))
+        choice = self.group_head.vote(feats)
+        group = choice.label if choice else self.groups[0]
         # Characters first (what the agent can read in the transcript), syllables when they alone pulled.
         top = sorted((f for f in feats if self.pull[f] > 0), key=lambda f: (f[0] != "c", -self.pull[f], f))
         return Vote(group, round(log_odds, 3), [shown(f) for f in distinct(top)[:SHOWN]])

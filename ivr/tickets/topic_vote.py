@@ -26,22 +26,14 @@ shipped file once is the only I/O; it runs once per draft, not per partial.
 from __future__ import annotations
 
 import json
-import math
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from ivr.tickets.classifier import SHOWN, distinct, feature_set, shown, smoothed_log_p
+from ivr.tickets.classifier import Choice, Head, feature_set
 
 MODEL_FILE = Path(__file__).with_name("topic_model.json")
 HEADS = ("department", "category")
-
-
-@dataclass(frozen=True)
-class TopicVote:
-    label: str
-    margin: float          # log-score over the runner-up
-    reasons: list[str]     # the n-grams that pulled hardest towards `label`
 
 
 @dataclass(frozen=True)
@@ -53,44 +45,6 @@ class Reading:
     department_score: int
     category: str
     category_score: int
-
-
-class Head:
-    """One multinomial naive Bayes over document counts (as ivr.tickets.classifier.Model)."""
-
-    def __init__(self, data: dict):
-        self.classes: list[str] = list(data["classes"])
-        docs, counts = data["docs"], data["counts"]
-        vocab = len(counts)
-        total = {c: sum(cs.get(c, 0) for cs in counts.values()) for c in self.classes}
-        n = sum(docs.values())
-        self.prior = {c: math.log(docs[c] / n) for c in self.classes}
-        self.base = {c: smoothed_log_p(0, total[c], vocab) for c in self.classes}
-        self.log_p = {f: {c: smoothed_log_p(k, total[c], vocab) for c, k in cs.items()}
-                      for f, cs in counts.items()}
-
-    def vote(self, feats, allowed: set[str] | None = None) -> TopicVote | None:
-        classes = [c for c in self.classes if allowed is None or c in allowed]
-        if len(classes) < 2:
-            return None
-        feats = sorted(f for f in feats if f in self.log_p)
-
-        def lp(f: str, c: str) -> float:
-            return self.log_p[f].get(c, self.base[c])
-
-        scores = {c: self.prior[c] + sum(lp(f, c) for f in feats) for c in classes}
-        ranked = sorted(classes, key=lambda c: (-scores[c], classes.index(c)))
-        best, second = ranked[0], ranked[1]
-        pull = {f: lp(f, best) - lp(f, second) for f in feats}
-        top = sorted((f for f in feats if pull[f] > 0), key=lambda f: (f[0] != "c", -pull[f], f))[:3 * SHOWN]
-        return TopicVote(best, round(scores[best] - scores[second], 3), [shown(f) for f in _words(top)[:SHOWN]])
-
-
-def _words(top: list[str]) -> list[str]:
-    """The strongest n-grams with the longer one kept where one holds another (老板说, not also 老板)."""
-    longest = sorted(top, key=lambda f: (-len(f), top.index(f)))
-    kept = set(distinct(longest))
-    return [f for f in top if f in kept]
 
 
 class Model:
@@ -106,7 +60,7 @@ def load(path: str = str(MODEL_FILE)) -> Model | None:
     return Model(json.loads(p.read_text(encoding="utf-8"))) if p.exists() else None
 
 
-def votes(norm: str, departments: set[str], model: Model | None = None) -> dict[str, TopicVote | None]:
+def votes(norm: str, departments: set[str], model: Model | None = None) -> dict[str, Choice | None]:
     """Both votes on a normalised transcript; the department one among `departments` only."""
     model = model or load()
     if model is None:
@@ -124,7 +78,7 @@ def setting(settings: dict, model: Model | None, head: str, key: str, fallback: 
     return (model.settings.get(head) or {}).get(key, fallback) if model else fallback
 
 
-def overrules(head: str, reading: Reading, vote: TopicVote | None, margin: float, rules_win_at: float,
+def overrules(head: str, reading: Reading, vote: Choice | None, margin: float, rules_win_at: float,
               general_pool: str) -> bool:
     """Whether the vote replaces the rules' answer for `head` (see the module's docstring)."""
     if vote is None or vote.margin < margin:
