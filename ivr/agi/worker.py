@@ -222,6 +222,8 @@ class AgiWorker:
         if self._stopping or proc is None:
             return
         await asyncio.get_running_loop().run_in_executor(None, proc.join, 1)  # it closed its end: exiting
+        if self._stopping:   # the same SIGTERM reached the server meanwhile (Ctrl-C, systemd): a stop, not a crash
+            return
         if self._started is not None and not self._started.done():  # it never came up: start() says why
             self._started.set_exception(RuntimeError(
                 f"the FastAGI worker exited while starting (code {proc.exitcode}; its error is logged above)"))
