@@ -33,7 +33,7 @@ from train_emergency import CATEGORY_ONLY, DATA, FOLDS, TRAIN, count, model_cli,
 from ivr.tickets.classifier import NONE, Model, features  # noqa: E402
 from ivr.tickets.lexicon import default  # noqa: E402
 from ivr.tickets.normalize import normalize  # noqa: E402
-from ivr.tickets.scope import mentioned, out_of_scope  # noqa: E402
+from ivr.tickets.scope import read_scope  # noqa: E402
 from ivr.tickets.scope_vote import MODEL_FILE, OOS  # noqa: E402
 
 MAX_ADDED_FLAGS = 0.02
@@ -55,8 +55,9 @@ def rows() -> list[tuple[str, str]]:
 
 def pick_threshold(norms: list[str], data: list[tuple[list[str], str]]) -> tuple[float, dict]:
     lex = default()
-    ruled = [out_of_scope(n, lex) is not None for n in norms]
-    asked = [not mentioned(n, lex) for n in norms]   # the vote is asked only where the rules saw no scope word
+    read = [read_scope(n, lex) for n in norms]
+    ruled = [flag is not None for flag, _ in read]
+    asked = [not said for _, said in read]   # the vote is asked only where the rules saw no scope word
     oof = [0.0] * len(data)
     for k in range(FOLDS):
         model = Model(count([d for i, d in enumerate(data) if i % FOLDS != k]))

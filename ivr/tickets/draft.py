@@ -23,7 +23,7 @@ from ivr.tickets.extract import extract_address, extract_phone
 from ivr.tickets.normalize import normalize
 from ivr.tickets.numerals import compact, digit_runs_to_arabic
 from ivr.tickets.lexicon import Lexicon, lexicon_for
-from ivr.tickets.scope import mentioned, out_of_scope
+from ivr.tickets.scope import read_scope
 from ivr.tickets.scope_vote import flag_by_vote
 from ivr.tickets.topic_vote import Reading, decide
 from ivr.tickets.sound import SoundIndex
@@ -259,8 +259,8 @@ def draft_ticket(
     # A vote of the trained model alone asks the agent (可能紧急，请核实); until the agent agrees,
     # the matter's category and urgency are what its words say.
     settled = emergency if emergency and emergency.get("by") != "model" else None
-    scope = out_of_scope(said, lex)
-    if not scope and not settled and not mentioned(said, lex):   # the vote reads what the plan's words did not
+    scope, scope_words = read_scope(said, lex)
+    if not scope and not settled and not scope_words:   # the vote reads what the plan's words did not
         scope = flag_by_vote(said, config.tickets.scope_vote)
     if scope:
         keywords.append(f"out_of_scope:{scope[1]}")

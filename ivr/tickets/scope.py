@@ -25,19 +25,20 @@ def out_of_scope(text: str, lex: Lexicon | None = None) -> tuple[str, str] | Non
     `text` is a compacted transcript. A negated mention (我不想打官司) does not
     count, nor does a how-to question about suing or arbitration.
     """
+    return read_scope(text, lex)[0]
+
+
+def read_scope(text: str, lex: Lexicon | None = None) -> tuple[tuple[str, str] | None, bool]:
+    """(out_of_scope's flag, whether any out-of-scope word is in `text` at all), in one pass: where the
+    rules excused a word (a negated mention, a how-to question), their reading stands and the trained vote
+    (ivr.tickets.scope_vote) is not asked."""
     rules, negation = (lex or default()).compiled("scope", _rules)
+    said = False
     for reason, patterns, howto in rules:
-        if howto is not None and howto.search(text):
-            continue
+        excused = howto is not None and howto.search(text)
         for rx in patterns:
             for m in rx.finditer(text):
-                if not negation.search(text[max(0, m.start() - 6):m.start()]):
-                    return reason, m.group(0)
-    return None
-
-
-def mentioned(text: str, lex: Lexicon | None = None) -> bool:
-    """Whether any out-of-scope word is in `text`, flagged or not: where the rules excused one (a negated
-    mention, a how-to question), their reading stands and the trained vote (ivr.tickets.scope_vote) is not asked."""
-    rules, _ = (lex or default()).compiled("scope", _rules)
-    return any(rx.search(text) for _, patterns, _ in rules for rx in patterns)
+                said = True
+                if not excused and not negation.search(text[max(0, m.start() - 6):m.start()]):
+                    return (reason, m.group(0)), True
+    return None, said

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from ivr.config.tickets_scope_vote_model import ScopeVote
 from ivr.tickets.classifier import Vote, model_vote
 
 MODEL_FILE = Path(__file__).with_name("scope_model.json")
@@ -32,11 +33,11 @@ def scope_vote(norm: str, settings: dict) -> Vote | None:
     return model_vote(norm, settings, MODEL_FILE)
 
 
-def flag_by_vote(norm: str, settings) -> tuple[str, str] | None:
+def flag_by_vote(norm: str, settings: ScopeVote) -> tuple[str, str] | None:
     """(reason, words) as ivr.tickets.scope.out_of_scope gives them, for a flag by the vote:
     (REASON, "村支书、兜里"), the n-grams that pulled hardest (one inside another shown once);
     None below the threshold or when off."""
-    vote = scope_vote(norm, settings.model_dump() if hasattr(settings, "model_dump") else settings)
+    vote = scope_vote(norm, settings.model_dump())
     if vote is None:
         return None
     words = [w for w in vote.reasons if not any(w != o and w in o for o in vote.reasons)]
