@@ -130,9 +130,13 @@ def train() -> tuple[str, dict]:
 
 def model_text(head: dict, counts: dict) -> str:
     """The shipped file: `head` indented, then one line per feature's counts (a retraining diffs by feature)."""
-    lines = [json.dumps(f, ensure_ascii=False) + ": " + json.dumps(c, ensure_ascii=False, separators=(",", ":"))
-             for f, c in counts.items()]
-    return json.dumps(head, ensure_ascii=False, indent=1)[:-2] + ',\n "counts": {\n' + ",\n".join(lines) + "\n}}\n"
+    return json.dumps(head, ensure_ascii=False, indent=1)[:-2] + ',\n "counts": {\n' + counts_text(counts) + "\n}}\n"
+
+
+def counts_text(counts: dict) -> str:
+    """One line per feature: `"c:着火": {"fire":12,"none":1}`."""
+    return ",\n".join(json.dumps(f, ensure_ascii=False) + ": " + json.dumps(c, ensure_ascii=False, separators=(",", ":"))
+                      for f, c in counts.items())
 
 
 def model_cli(train_fn, default_out: Path, doc: str, argv: list[str] | None = None) -> int:

@@ -34,7 +34,7 @@ from unittest import mock
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from train_emergency import DATA, FOLDS, TRAIN, count, model_cli  # noqa: E402
+from train_emergency import DATA, FOLDS, TRAIN, count, counts_text, model_cli  # noqa: E402
 
 import yaml  # noqa: E402
 
@@ -44,8 +44,8 @@ from ivr.tickets.classifier import features  # noqa: E402
 from ivr.tickets.evaluate import AT  # noqa: E402
 from ivr.tickets.lexicon import default  # noqa: E402
 from ivr.tickets.normalize import normalize  # noqa: E402
-from ivr.tickets.classifier import Choice, Head  # noqa: E402
-from ivr.tickets.topic_vote import HEADS, MODEL_FILE, Reading, overrules  # noqa: E402
+from ivr.tickets.classifier import Choice  # noqa: E402
+from ivr.tickets.topic_vote import HEADS, MODEL_FILE, Model, Reading, overrules  # noqa: E402
 
 CITY = DATA / "ticket_baiyin.yaml"
 MERGE_LIST = DATA / "baiyin_merge_list.csv"
@@ -72,10 +72,14 @@ def city(vote: bool = True) -> Config:
     return Config.model_validate(data)
 
 
+def city_departments() -> set[str]:
+    """The departments the vote chooses among: the city's lines' and the general pool."""
+    return {ln.department for ln in city().lines} | {default().general_pool}
+
+
 def labelled() -> list[dict]:
     """Training rows with a department or category label the city has, in file order (key `set`: its file)."""
-    cfg, pool = city(), default().general_pool
-    departments = {ln.department for ln in cfg.lines} | {pool}
+    departments = city_departments()
     out = []
     for name in TOPIC_TRAIN:
         for line in (DATA / name).read_text(encoding="utf-8").splitlines():
@@ -136,15 +140,13 @@ def build(rows: list[dict], norms: list[list[str]], plan: list[tuple[str, str, l
 
 def out_of_fold(rows, norms, plan) -> list[dict[str, Choice | None]]:
     """Each row's votes by a model trained on the other folds (and the whole plan)."""
-    departments = {ln.department for ln in city().lines} | {default().general_pool}
+    departments = city_departments()
     oof: list[dict[str, Choice | None]] = [{}] * len(rows)
     for k in range(FOLDS):
-        model = build([r for i, r in enumerate(rows) if i % FOLDS != k],
-                      [n for i, n in enumerate(norms) if i % FOLDS != k], plan)
-        heads = {h: Head(model[h]) for h in HEADS}
+        model = Model(build([r for i, r in enumerate(rows) if i % FOLDS != k],
+                            [n for i, n in enumerate(norms) if i % FOLDS != k], plan))
         for i in range(k, len(rows), FOLDS):
-            oof[i] = {"department": heads["department"].vote(norms[i], departments),
-                      "category": heads["category"].vote(norms[i])}
+            oof[i] = model.votes(norms[i], departments)
     return oof
 
 
@@ -165,14 +167,12 @@ def pick_repeat(rows, norms, plan) -> tuple[int, list, dict]:
 
 def set_out_votes(rows, norms, plan, sets) -> dict[int, dict[str, Choice | None]]:
     """Each row of `sets`: its votes by a model trained on every other set (and the whole plan)."""
-    departments = {ln.department for ln in city().lines} | {default().general_pool}
+    departments = city_departments()
     out = {}
     for name in sets:
         keep = [i for i, r in enumerate(rows) if r["set"] != name]
-        model = build([rows[i] for i in keep], [norms[i] for i in keep], plan)
-        heads = {h: Head(model[h]) for h in HEADS}
-        out.update({i: {"department": heads["department"].vote(norms[i], departments),
-                        "category": heads["category"].vote(norms[i])} for i, r in enumerate(rows) if r["set"] == name})
+        model = Model(build([rows[i] for i in keep], [norms[i] for i in keep], plan))
+        out.update({i: model.votes(norms[i], departments) for i, r in enumerate(rows) if r["set"] == name})
     return out
 
 
@@ -217,11 +217,9 @@ def train() -> tuple[str, dict]:
     parts = [json.dumps(head, ensure_ascii=False, indent=1)[:-2]]
     for h in HEADS:
         m = model[h]
-        lines = [json.dumps(f, ensure_ascii=False) + ": " + json.dumps(c, ensure_ascii=False, separators=(",", ":"))
-                 for f, c in m["counts"].items()]
         parts.append(f',\n "{h}": {{"classes": {json.dumps(m["classes"], ensure_ascii=False)}, '
                      f'"docs": {json.dumps(m["docs"], ensure_ascii=False)}, "counts": {{\n'
-                     + ",\n".join(lines) + "\n}}")
+                     + counts_text(m["counts"]) + "\n}}")
     return "".join(parts) + "\n}\n", cv
 
 

@@ -52,6 +52,11 @@ class Model:
         self.settings: dict = data.get("settings", {})
         self.heads = {h: Head(data[h]) for h in HEADS}
 
+    def votes(self, feats, departments: set[str]) -> dict[str, Choice | None]:
+        """Both votes on a transcript's features; the department one among `departments` only."""
+        return {"department": self.heads["department"].vote(feats, departments),
+                "category": self.heads["category"].vote(feats)}
+
 
 @lru_cache(maxsize=4)
 def load(path: str = str(MODEL_FILE)) -> Model | None:
@@ -65,9 +70,7 @@ def votes(norm: str, departments: set[str], model: Model | None = None) -> dict[
     model = model or load()
     if model is None:
         return dict.fromkeys(HEADS)
-    feats = feature_set(norm)
-    return {"department": model.heads["department"].vote(feats, departments),
-            "category": model.heads["category"].vote(feats)}
+    return model.votes(feature_set(norm), departments)
 
 
 def setting(settings: dict, model: Model | None, head: str, key: str, fallback: float) -> float:
